@@ -1,0 +1,1 @@
+"""Intake: opens and closes cases of households; the only service that holds personal data."""

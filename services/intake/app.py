@@ -1,0 +1,12 @@
+"""Wiring of the intake service."""
+
+from pathlib import Path
+
+from services.intake.api import build_api
+from shared.runtime import ServiceSpec
+
+spec = ServiceSpec(
+    name="intake",
+    migrations=Path(__file__).parent / "migrations",
+    build_api=build_api,
+)

@@ -1,0 +1,1 @@
+"""Kooperacja's common library: event contracts, topology, outbox/inbox, database, auth, settings."""

@@ -1,0 +1,185 @@
+"""The shared vocabularies of the event contract: codes, never free text.
+
+Labels are Polish because people read them in the UI and in reports; programs use the codes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Reason for assistance, art. 7 of the Act on social assistance (ustawa o pomocy społecznej)."""
+
+    POVERTY = "1"
+    ORPHANHOOD = "2"
+    HOMELESSNESS = "3"
+    UNEMPLOYMENT = "4"
+    DISABILITY = "5"
+    LONG_TERM_ILLNESS = "6"
+    DOMESTIC_VIOLENCE = "7"
+    TRAFFICKING_VICTIM = "7a"
+    MATERNITY_OR_LARGE_FAMILY = "8"
+    PARENTING_HELPLESSNESS = "9"
+    FOREIGNER_INTEGRATION = "10"
+    AFTER_PRISON = "11"
+    ADDICTION = "12"
+    RANDOM_EVENT_OR_CRISIS = "13"
+    NATURAL_DISASTER = "14"
+    ECOLOGICAL_DISASTER = "15"
+
+
+REASON_LABELS: dict[Reason, str] = {
+    Reason.POVERTY: "ubóstwo",
+    Reason.ORPHANHOOD: "sieroctwo",
+    Reason.HOMELESSNESS: "bezdomność",
+    Reason.UNEMPLOYMENT: "bezrobocie",
+    Reason.DISABILITY: "niepełnosprawność",
+    Reason.LONG_TERM_ILLNESS: "długotrwała lub ciężka choroba",
+    Reason.DOMESTIC_VIOLENCE: "przemoc domowa",
+    Reason.TRAFFICKING_VICTIM: "potrzeba ochrony ofiar handlu ludźmi",
+    Reason.MATERNITY_OR_LARGE_FAMILY: "potrzeba ochrony macierzyństwa lub wielodzietności",
+    Reason.PARENTING_HELPLESSNESS: "bezradność w sprawach opiekuńczo-wychowawczych",
+    Reason.FOREIGNER_INTEGRATION: "trudności w integracji cudzoziemców",
+    Reason.AFTER_PRISON: "trudności w przystosowaniu po opuszczeniu zakładu karnego",
+    Reason.ADDICTION: "alkoholizm lub narkomania",
+    Reason.RANDOM_EVENT_OR_CRISIS: "zdarzenie losowe i sytuacja kryzysowa",
+    Reason.NATURAL_DISASTER: "klęska żywiołowa",
+    Reason.ECOLOGICAL_DISASTER: "klęska ekologiczna",
+}
+
+
+class NotifiedBy(StrEnum):
+    """Who brought the family's situation to the centre's attention."""
+
+    SELF = "self"
+    FAMILY = "family"
+    POLICE = "police"
+    SCHOOL = "school"
+    HEALTH = "health"
+    COURT = "court"
+    NGO = "ngo"
+    OTHER = "other"
+
+
+class Sector(StrEnum):
+    """Sector of a partner institution."""
+
+    SOCIAL_ASSISTANCE = "social_assistance"
+    HEALTH = "health"
+    EDUCATION = "education"
+    POLICE = "police"
+    JUSTICE = "justice"
+    LABOUR = "labour"
+    NGO = "ngo"
+    CULTURE_AND_SPORT = "culture_and_sport"
+    LOCAL_GOVERNMENT = "local_government"
+    OTHER = "other"
+
+
+class NeedArea(StrEnum):
+    """Area of need recorded during the joint diagnosis."""
+
+    HEALTH = "health"
+    DISABILITY = "disability"
+    MENTAL_HEALTH = "mental_health"
+    ADDICTION = "addiction"
+    DOMESTIC_VIOLENCE = "domestic_violence"
+    PARENTING = "parenting"
+    CHILD_EDUCATION = "child_education"
+    EMPLOYMENT = "employment"
+    FINANCES = "finances"
+    HOUSING = "housing"
+    OLD_AGE_AND_LONELINESS = "old_age_and_loneliness"
+    SOCIAL_ISOLATION = "social_isolation"
+    LEGAL = "legal"
+    OTHER = "other"
+
+
+class SupportType(StrEnum):
+    """Catalogue of support a partner institution can give."""
+
+    PSYCHOLOGIST = "psychologist"
+    PSYCHIATRIST = "psychiatrist"
+    ADDICTION_THERAPY = "addiction_therapy"
+    FAMILY_ASSISTANT = "family_assistant"
+    SPEECH_THERAPIST = "speech_therapist"
+    REHABILITATION = "rehabilitation"
+    REHABILITATION_STAY = "rehabilitation_stay"
+    HEALTH_CARE = "health_care"
+    CARE_SERVICES = "care_services"
+    MEALS = "meals"
+    FINANCIAL_BENEFIT = "financial_benefit"
+    VOCATIONAL_COUNSELLING = "vocational_counselling"
+    TRAINING = "training"
+    TUTORING = "tutoring"
+    PSYCHOLOGICAL_PEDAGOGICAL_COUNSELLING = "psychological_pedagogical_counselling"
+    LEGAL_ADVICE = "legal_advice"
+    PROBATION_OFFICER = "probation_officer"
+    CRISIS_INTERVENTION = "crisis_intervention"
+    SENIOR_CLUB = "senior_club"
+    DAY_SUPPORT_CENTRE = "day_support_centre"
+    PARENTING_WORKSHOPS = "parenting_workshops"
+    EQUIPMENT = "equipment"
+    HOUSING_HELP = "housing_help"
+
+
+class CaseOutcome(StrEnum):
+    """How a cooperation with a family ended."""
+
+    COMPLETED_SUCCESSFULLY = "completed_successfully"
+    COMPLETED_PARTLY = "completed_partly"
+    REFUSED_COOPERATION = "refused_cooperation"
+    MOVED_AWAY = "moved_away"
+    DIED = "died"
+    TRANSFERRED = "transferred"
+    OTHER = "other"
+
+
+class SupportOutcome(StrEnum):
+    ACHIEVED = "achieved"
+    PARTLY = "partly"
+    NOT_ACHIEVED = "not_achieved"
+    PERSON_WITHDREW = "person_withdrew"
+
+
+class DeclineReason(StrEnum):
+    NO_CAPACITY = "no_capacity"
+    NOT_IN_SCOPE = "not_in_scope"
+    OUT_OF_AREA = "out_of_area"
+    PERSON_UNREACHABLE = "person_unreachable"
+    OTHER = "other"
+
+
+class ModelVariant(StrEnum):
+    """Model variant of a gmina, from its TERYT type (RODZ)."""
+
+    RURAL = "rural"
+    URBAN_RURAL = "urban_rural"
+    URBAN = "urban"
+
+
+class AgeBand(StrEnum):
+    """Ages leave intake only as bands."""
+
+    CHILD_0_5 = "0-5"
+    CHILD_6_17 = "6-17"
+    ADULT_18_29 = "18-29"
+    ADULT_30_44 = "30-44"
+    ADULT_45_59 = "45-59"
+    SENIOR_60_74 = "60-74"
+    SENIOR_75_PLUS = "75+"
+
+    @classmethod
+    def of_age(cls, years: int) -> AgeBand:
+        for upper, band in (
+            (5, cls.CHILD_0_5),
+            (17, cls.CHILD_6_17),
+            (29, cls.ADULT_18_29),
+            (44, cls.ADULT_30_44),
+            (59, cls.ADULT_45_59),
+            (74, cls.SENIOR_60_74),
+        ):
+            if years <= upper:
+                return band
+        return cls.SENIOR_75_PLUS

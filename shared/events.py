@@ -1,0 +1,253 @@
+"""The v1 integration events: the public contract between services and subscribing systems.
+
+No personal data: ids are random UUIDs, places TERYT codes, ages bands, everything else codes.
+Consumers ignore fields they do not know (extra="ignore"), so adding an optional field keeps `.v1`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.codes import (
+    AgeBand,
+    CaseOutcome,
+    DeclineReason,
+    ModelVariant,
+    NeedArea,
+    NotifiedBy,
+    Reason,
+    Sector,
+    SupportOutcome,
+    SupportType,
+)
+
+GminaCode = Annotated[str, Field(pattern=r"^\d{7}$", description="TERYT gmina code, 7 digits")]
+PowiatCode = Annotated[str, Field(pattern=r"^\d{4}$", description="TERYT powiat code, 4 digits")]
+RegionCode = Annotated[str, Field(pattern=r"^\d{2}$", description="TERYT voivodeship code")]
+
+
+class Event(BaseModel):
+    """Base of every integration event; `routing_key` doubles as the short event type."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    routing_key: ClassVar[str]
+
+    @property
+    def subject(self) -> str:
+        """CloudEvents subject: the case the event is about (or the directory entry)."""
+        return str(self.case_id)  # type: ignore[attr-defined]
+
+
+class Place(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    gmina: GminaCode
+    powiat: PowiatCode
+    region: RegionCode
+    variant: ModelVariant
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+class CaseOpened(Event):
+    routing_key: ClassVar[str] = "case.opened.v1"
+    case_id: UUID
+    place: Place
+    opened_on: date
+    household_size: int = Field(ge=1, le=30)
+    age_bands: dict[AgeBand, int]
+    reasons: list[Reason] = Field(min_length=1)
+    notified_by: NotifiedBy
+    consent_to_share: bool
+
+
+class CaseClosed(Event):
+    routing_key: ClassVar[str] = "case.closed.v1"
+    case_id: UUID
+    place: Place
+    closed_on: date
+    outcome: CaseOutcome
+
+
+class CaseReopened(Event):
+    routing_key: ClassVar[str] = "case.reopened.v1"
+    case_id: UUID
+    place: Place
+    reopened_on: date
+
+
+# --- diagnosis ------------------------------------------------------------------------------
+
+
+class Need(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    area: NeedArea
+    severity: int = Field(ge=1, le=3)
+
+
+class Recommendation(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    recommendation_id: UUID
+    support_type: SupportType
+    need_area: NeedArea
+    priority: int = Field(ge=1, le=3, description="1 = most urgent")
+
+
+class DiagnosisCompleted(Event):
+    routing_key: ClassVar[str] = "diagnosis.completed.v1"
+    diagnosis_id: UUID
+    case_id: UUID
+    place: Place
+    completed_on: date
+    needs: list[Need] = Field(min_length=1)
+    recommendations: list[Recommendation] = Field(min_length=1)
+    institutions: list[UUID] = Field(description="institutions whose members took part")
+
+
+class DiagnosisRevised(Event):
+    routing_key: ClassVar[str] = "diagnosis.revised.v1"
+    diagnosis_id: UUID
+    case_id: UUID
+    place: Place
+    revised_on: date
+    revision: int = Field(ge=2)
+    needs: list[Need]
+    recommendations: list[Recommendation] = Field(description="the full set after the revision")
+    removed: list[UUID] = Field(default_factory=list, description="recommendations dropped")
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+class SupportAssigned(Event):
+    routing_key: ClassVar[str] = "support.assigned.v1"
+    referral_id: UUID
+    recommendation_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    institution_id: UUID
+    sector: Sector
+    attempt: int = Field(ge=1)
+    accept_by: datetime
+
+
+class SupportUnassignable(Event):
+    routing_key: ClassVar[str] = "support.unassignable.v1"
+    recommendation_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    attempts: int = Field(ge=0)
+
+
+class ReferralAccepted(Event):
+    routing_key: ClassVar[str] = "referral.accepted.v1"
+    referral_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    institution_id: UUID
+    sector: Sector
+    complete_by: datetime
+
+
+class ReferralDeclined(Event):
+    routing_key: ClassVar[str] = "referral.declined.v1"
+    referral_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    institution_id: UUID
+    sector: Sector
+    reason: DeclineReason
+    attempt: int = Field(ge=1)
+
+
+class SupportCompleted(Event):
+    routing_key: ClassVar[str] = "support.completed.v1"
+    referral_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    institution_id: UUID
+    sector: Sector
+    outcome: SupportOutcome
+
+
+class SupportCancelled(Event):
+    routing_key: ClassVar[str] = "support.cancelled.v1"
+    referral_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    institution_id: UUID
+    reason: str = Field(pattern=r"^(case_closed|recommendation_dropped|institution_deactivated)$")
+
+
+class SupportOverdue(Event):
+    routing_key: ClassVar[str] = "support.overdue.v1"
+    referral_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    institution_id: UUID
+    stage: str = Field(pattern=r"^(acceptance|completion)$")
+
+
+# --- directory (institution data, not personal data) ----------------------------------------
+
+
+class InstitutionRegistered(Event):
+    routing_key: ClassVar[str] = "institution.registered.v1"
+    institution_id: UUID
+    name: str = Field(max_length=300)
+    sector: Sector
+    support_types: list[SupportType]
+    gminas: list[GminaCode]
+    active: bool = True
+
+    @property
+    def subject(self) -> str:
+        return str(self.institution_id)
+
+
+class InstitutionUpdated(InstitutionRegistered):
+    routing_key: ClassVar[str] = "institution.updated.v1"
+
+
+class PartnershipChanged(Event):
+    """The members of a gmina's partner team (PZK), from its written agreement."""
+
+    routing_key: ClassVar[str] = "partnership.changed.v1"
+    gmina: GminaCode
+    institutions: list[UUID]
+    coordinator_institution: UUID | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.gmina
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    CaseOpened,
+    CaseClosed,
+    CaseReopened,
+    DiagnosisCompleted,
+    DiagnosisRevised,
+    SupportAssigned,
+    SupportUnassignable,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportCompleted,
+    SupportCancelled,
+    SupportOverdue,
+    InstitutionRegistered,
+    InstitutionUpdated,
+    PartnershipChanged,
+)
+EVENTS_BY_KEY: dict[str, type[Event]] = {cls.routing_key: cls for cls in ALL_EVENTS}
