@@ -1,1 +1,1 @@
-"""Kooperacja's common library: event contracts, topology, outbox/inbox, database, auth, settings."""
+"""Kooperacja's common library: event contracts, topology, outbox, inbox, db, auth, settings."""

@@ -132,8 +132,10 @@ def issue_token(
     ):
         if value is not None:
             claims[name] = str(value)
-    key = settings.jwt_secret if algorithm.startswith("HS") else _key_material(
-        settings.jwt_private_key
+    key = (
+        settings.jwt_secret
+        if algorithm.startswith("HS")
+        else _key_material(settings.jwt_private_key)
     )
     return jwt.encode(claims, key, algorithm=algorithm)
 
@@ -151,9 +153,7 @@ def requires(*roles: Role) -> Any:
 
     async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
-            raise Forbidden(
-                "role_not_allowed", f"role {principal.role} may not do this"
-            )
+            raise Forbidden("role_not_allowed", f"role {principal.role} may not do this")
         return principal
 
     return Depends(dependency)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
-    """Reason for assistance, art. 7 of the Act on social assistance (ustawa o pomocy społecznej)."""
+    """Reason for assistance, art. 7 of the Act on social assistance (ustawa o pomocy społ.)."""
 
     POVERTY = "1"
     ORPHANHOOD = "2"

@@ -108,12 +108,21 @@ class EventConsumer:
             if attempt >= self.max_attempts:
                 log.error(
                     "%s: %s %s failed %d times, dead-lettering: %s",
-                    self.service, envelope.type, envelope.id, attempt, reason,
+                    self.service,
+                    envelope.type,
+                    envelope.id,
+                    attempt,
+                    reason,
                 )
                 return Outcome(Verdict.DEAD_LETTER, reason, attempt)
             log.warning(
                 "%s: %s %s failed (attempt %d of %d): %s",
-                self.service, envelope.type, envelope.id, attempt, self.max_attempts, reason,
+                self.service,
+                envelope.type,
+                envelope.id,
+                attempt,
+                self.max_attempts,
+                reason,
             )
             # A short, growing pause so a passing fault (a restart, a lock) can clear.
             await asyncio.sleep(min(0.05 * 2**attempt, 2.0))

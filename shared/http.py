@@ -16,8 +16,14 @@ PROBLEM = "application/problem+json"
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
-    body = {"type": f"urn:kooperacja:problem:{code}", "title": title, "status": status,
-            "detail": detail, "code": code, **extra}
+    body = {
+        "type": f"urn:kooperacja:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -45,20 +51,29 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"field": "", "message": "invalid"}
         return problem(
-            422, "Nieprawidłowe dane", f"{first['field']}: {first['message']}",
-            "validation_failed", field=first["field"], errors=errors,
+            422,
+            "Nieprawidłowe dane",
+            f"{first['field']}: {first['message']}",
+            "validation_failed",
+            field=first["field"],
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Nie znaleziono", 405: "Metoda niedozwolona"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Błąd"), str(exc.detail),
-                       f"http_{exc.status_code}")
+        return problem(
+            exc.status_code,
+            titles.get(exc.status_code, "Błąd"),
+            str(exc.detail),
+            f"http_{exc.status_code}",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        return problem(500, "Błąd wewnętrzny", "unexpected error; see the service log",
-                       "internal_error")
+        return problem(
+            500, "Błąd wewnętrzny", "unexpected error; see the service log", "internal_error"
+        )
 
 
 def create_api(

@@ -30,6 +30,7 @@ from shared.outbox import Origin, OutboxRelay, backlog
 from shared.settings import Settings, get_settings
 from shared.topology import (
     DEAD_LETTER_EXCHANGE,
+    declare_event_log,
     declare_exchange,
     declare_service_queues,
     queue_name,
@@ -95,18 +96,28 @@ class ServiceRuntime:
         # The event log must exist before the first publish, or early events would be missed.
         await declare_event_log(channel, s.exchange)
         relay = OutboxRelay(
-            service=self.name, pool=pool, database_url=db_url, exchange=exchange,
-            batch_size=s.outbox_batch, poll_seconds=s.outbox_poll_seconds,
+            service=self.name,
+            pool=pool,
+            database_url=db_url,
+            exchange=exchange,
+            batch_size=s.outbox_batch,
+            poll_seconds=s.outbox_poll_seconds,
         )
         broker = await self._start_consumer(channel, pool) if self.spec.handlers else None
 
         app = self.spec.build_api()
         app.state.ctx = ctx
         app.state.ready_check = lambda: self._ready(pool, broker)
-        server = _QuietServer(uvicorn.Config(
-            app, host=s.http_host, port=s.http_port(self.name), log_level="warning",
-            lifespan="off", access_log=False,
-        ))
+        server = _QuietServer(
+            uvicorn.Config(
+                app,
+                host=s.http_host,
+                port=s.http_port(self.name),
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+            )
+        )
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -147,14 +158,18 @@ class ServiceRuntime:
         handlers = self.spec.handlers
         assert handlers is not None
         await declare_service_queues(
-            channel, exchange=s.exchange, service=self.name,
-            routing_keys=handlers.routing_keys, max_attempts=s.max_attempts,
+            channel,
+            exchange=s.exchange,
+            service=self.name,
+            routing_keys=handlers.routing_keys,
+            max_attempts=s.max_attempts,
         )
         self._dead_letters = await channel.get_exchange(DEAD_LETTER_EXCHANGE)
         consumer = EventConsumer(
             service=self.name, pool=pool, handlers=handlers, max_attempts=s.max_attempts
         )
-        broker = RabbitBroker(s.amqp_url, graceful_timeout=30, logger=log)
+        # Per-message logs at DEBUG: at INFO they drown what matters.
+        broker = RabbitBroker(s.amqp_url, graceful_timeout=30, logger=log, log_level=logging.DEBUG)
 
         @broker.subscriber(
             RabbitQueue(queue_name(self.name), queue_type=QueueType.QUORUM, declare=False),
@@ -179,13 +194,15 @@ class ServiceRuntime:
         assert self._dead_letters is not None
         raw = message.raw_message
         headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
-        headers.update({
-            "x-error": outcome.reason[:2000],
-            "x-attempts": outcome.attempts,
-            "x-failed-at": datetime.now(UTC).isoformat(),
-            "x-service": self.name,
-            "x-original-routing-key": raw.routing_key or "",
-        })
+        headers.update(
+            {
+                "x-error": outcome.reason[:2000],
+                "x-attempts": outcome.attempts,
+                "x-failed-at": datetime.now(UTC).isoformat(),
+                "x-service": self.name,
+                "x-original-routing-key": raw.routing_key or "",
+            }
+        )
         await self._dead_letters.publish(
             aio_pika.Message(
                 body=message.body,

@@ -1,4 +1,4 @@
-"""Settings read from the environment (prefix KOOP_), with defaults that work on a developer machine."""
+"""Settings from the environment (prefix KOOP_), with defaults for a developer machine."""
 
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ def queue_arguments(service: str, max_attempts: int) -> dict[str, object]:
     }
 
 
-async def declare_exchange(channel: AbstractChannel, exchange: str) -> aio_pika.abc.AbstractExchange:
+async def declare_exchange(
+    channel: AbstractChannel, exchange: str
+) -> aio_pika.abc.AbstractExchange:
     return await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
 
 

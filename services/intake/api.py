@@ -67,8 +67,9 @@ async def open_case(
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.save_case(conn, case, opened_by=principal.subject)
         await outbox.add(conn, ctx.origin, case.opened_event())
-    return CaseOut(case_id=case.case_id, gmina=gmina.code, status="opened",
-                   opened_on=case.opened_on)
+    return CaseOut(
+        case_id=case.case_id, gmina=gmina.code, status="opened", opened_on=case.opened_on
+    )
 
 
 @router.get("/cases/{case_id}")
@@ -86,6 +87,8 @@ async def read_case(
 
 
 def build_api() -> FastAPI:
-    app = create_api("intake", description="Przyjęcie sprawy: gospodarstwa domowe i ich członkowie.")
+    app = create_api(
+        "intake", description="Przyjęcie sprawy: gospodarstwa domowe i ich członkowie."
+    )
     app.include_router(router)
     return app

@@ -92,20 +92,27 @@ def open_case(
     for i, m in enumerate(members):
         if m.birth_date > today:
             raise InvalidInput(
-                "birth_date_in_future", "date of birth is in the future",
+                "birth_date_in_future",
+                "date of birth is in the future",
                 field=f"members[{i}].birth_date",
             )
         if m.pesel is not None:
             check_pesel(m.pesel, m.birth_date, m.sex, field=f"members[{i}].pesel")
     pesels = [m.pesel for m in members if m.pesel]
     if len(pesels) != len(set(pesels)):
-        raise InvalidInput("duplicate_pesel", "the same PESEL twice in one household",
-                           field="members")
+        raise InvalidInput(
+            "duplicate_pesel", "the same PESEL twice in one household", field="members"
+        )
     if not reasons:
         raise InvalidInput("no_reasons", "at least one reason for assistance", field="reasons")
     return NewCase(
-        case_id=uuid4(), gmina=gmina, members=members, reasons=reasons,
-        notified_by=notified_by, consent_to_share=consent_to_share, opened_on=today,
+        case_id=uuid4(),
+        gmina=gmina,
+        members=members,
+        reasons=reasons,
+        notified_by=notified_by,
+        consent_to_share=consent_to_share,
+        opened_on=today,
     )
 
 

@@ -15,16 +15,30 @@ async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> No
         """INSERT INTO cases (case_id, gmina, reasons, notified_by, consent_to_share,
                               opened_on, opened_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        case.case_id, case.gmina.code, [str(r) for r in case.reasons], str(case.notified_by),
-        case.consent_to_share, case.opened_on, opened_by,
+        case.case_id,
+        case.gmina.code,
+        [str(r) for r in case.reasons],
+        str(case.notified_by),
+        case.consent_to_share,
+        case.opened_on,
+        opened_by,
     )
     await tx.executemany(
         """INSERT INTO members (person_id, case_id, position, first_name, last_name, birth_date,
                                 sex, relation, pesel)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         [
-            (m.person_id, case.case_id, i, m.first_name, m.last_name, m.birth_date, m.sex,
-             m.relation, m.pesel)
+            (
+                m.person_id,
+                case.case_id,
+                i,
+                m.first_name,
+                m.last_name,
+                m.birth_date,
+                m.sex,
+                m.relation,
+                m.pesel,
+            )
             for i, m in enumerate(case.members)
         ],
     )

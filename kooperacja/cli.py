@@ -1,0 +1,150 @@
+"""`kooperacja up | demo | status | dlq | token`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+
+import httpx
+
+from kooperacja import operations, processes
+from shared.auth import Role, issue_token
+from shared.settings import get_settings
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    procs = processes.start(settings)
+    stopping = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        processes.wait_ready(settings, procs)
+        print("\nKooperacja is running (Ctrl-C stops it):")
+        for name in processes.SERVICES:
+            print(f"  {name:<10} {settings.base_url(name)}/api/v1/docs")
+        if args.demo:
+            from kooperacja.demo import run_demo
+
+            run_demo(settings, cases=args.cases)
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited with code {proc.returncode}; stopping", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("stopping: each service finishes the messages in hand", flush=True)
+        processes.stop(procs)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kooperacja.demo import run_demo
+
+    run_demo(get_settings(), cases=args.cases)
+    return 0
+
+
+def cmd_status(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    problems = 0
+    print(f"{'service':<10} {'ready':<6} detail")
+    for name in processes.SERVICES:
+        try:
+            response = httpx.get(f"{settings.base_url(name)}/ready", timeout=2)
+            ok = response.status_code == 200
+            detail = json.dumps(response.json().get("checks", {}))
+        except httpx.HTTPError as exc:
+            ok, detail = False, f"unreachable: {exc}"
+        problems += not ok
+        print(f"{name:<10} {'yes' if ok else 'NO':<6} {detail}")
+    print(f"\n{'queue':<40} {'messages':>9} {'consumers':>10}")
+    for row in asyncio.run(operations.queue_stats(settings.amqp_url)):
+        dead = row["queue"].endswith(".dead-letter") and (row["messages"] or 0) > 0
+        missing = row["messages"] is None and not row["queue"].endswith("event-log")
+        problems += dead or missing
+        messages = "-" if row["messages"] is None else row["messages"]
+        consumers = "-" if row["consumers"] is None else row["consumers"]
+        flag = "  <- dead letters" if dead else "  <- missing" if missing else ""
+        print(f"{row['queue']:<40} {messages:>9} {consumers:>10}{flag}")
+    return 1 if problems else 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    found = asyncio.run(
+        operations.dead_letters(
+            get_settings().amqp_url, args.service, action=args.action, message_id=args.id
+        )
+    )
+    for item in found:
+        if args.action == "show":
+            print(json.dumps(item, indent=2, ensure_ascii=False, default=str))
+        else:
+            print(
+                f"{item['message_id']}  {item['type']}  attempts={item['attempts']}  "
+                f"{item['error']}"
+            )
+    verb = {"list": "held", "show": "held", "replay": "replayed", "purge": "purged"}[args.action]
+    print(f"{len(found)} message(s) {verb} in {args.service}'s dead-letter queue")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    print(
+        issue_token(
+            get_settings(),
+            subject=args.subject,
+            role=Role(args.role),
+            gmina=args.gmina,
+            powiat=args.powiat,
+            region=args.region,
+            institution=args.institution,
+            ttl_seconds=args.hours * 3600,
+        )
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="kooperacja", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="apply migrations and run all four services")
+    up.add_argument("--demo", action="store_true", help="load the demo region once running")
+    up.add_argument("--cases", type=int, default=8)
+    up.set_defaults(func=cmd_up)
+
+    demo = sub.add_parser("demo", help="load the demo region into running services")
+    demo.add_argument("--cases", type=int, default=8)
+    demo.set_defaults(func=cmd_demo)
+
+    sub.add_parser("status", help="services, queues and dead letters").set_defaults(func=cmd_status)
+
+    dlq = sub.add_parser("dlq", help="inspect, replay or purge a service's dead letters")
+    dlq.add_argument("action", choices=["list", "show", "replay", "purge"])
+    dlq.add_argument("service", choices=list(operations.CONSUMING))
+    dlq.add_argument("--id", help="only the message with this message or event id")
+    dlq.set_defaults(func=cmd_dlq)
+
+    token = sub.add_parser("token", help="issue a bearer token for local use")
+    token.add_argument("role", choices=[r.value for r in Role])
+    token.add_argument("--subject", default="local-user")
+    token.add_argument("--gmina")
+    token.add_argument("--powiat")
+    token.add_argument("--region")
+    token.add_argument("--institution")
+    token.add_argument("--hours", type=int, default=8)
+    token.set_defaults(func=cmd_token)
+
+    args = parser.parse_args(argv)
+    sys.exit(args.func(args))

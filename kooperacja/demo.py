@@ -1,0 +1,146 @@
+"""`kooperacja demo`: load the demo region and push a handful of cases through all four services,
+over their HTTP APIs, as the people using them would."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import date
+from typing import Any
+
+import httpx
+
+from kooperacja import demo_data
+from shared.auth import Role, issue_token
+from shared.settings import Settings
+
+
+class Client:
+    """HTTP calls to the services, each with a token of the role that would make them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.http = httpx.Client(timeout=10)
+
+    def token(self, role: Role, **scope: Any) -> dict[str, str]:
+        token = issue_token(self.settings, subject=f"demo-{role}", role=role, **scope)
+        return {"Authorization": f"Bearer {token}"}
+
+    def call(
+        self, method: str, service: str, path: str, headers: dict[str, str], **kwargs: Any
+    ) -> Any:
+        response = self.http.request(
+            method, f"{self.settings.base_url(service)}/api/v1{path}", headers=headers, **kwargs
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def wait_for(self, what: str, fetch: Any, timeout: float = 30) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = fetch()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gave up waiting for {what}")
+            time.sleep(0.1)
+
+
+def load_region(client: Client) -> list[str]:
+    coordinator = client.token(Role.COORDINATOR, powiat=demo_data.POWIAT)
+    existing = {i["name"] for i in client.call("GET", "referrals", "/institutions", coordinator)}
+    added = []
+    for inst in demo_data.INSTITUTIONS:
+        if inst["name"] not in existing:
+            client.call("POST", "referrals", "/institutions", coordinator, json=inst)
+            added.append(str(inst["name"]))
+    return added
+
+
+def push_case(client: Client, rng: random.Random, gmina: str) -> dict[str, Any]:
+    caseworker = client.token(Role.CASEWORKER, gmina=gmina)
+    team = client.token(Role.TEAM_MEMBER, gmina=gmina)
+    coordinator = client.token(Role.COORDINATOR, gmina=gmina)
+    case = client.call(
+        "POST",
+        "intake",
+        "/cases",
+        caseworker,
+        json={
+            "gmina": gmina,
+            "members": demo_data.household(rng, date.today()),
+            "reasons": rng.sample(["1", "4", "5", "7", "9", "12"], k=rng.randint(1, 3)),
+            "notified_by": rng.choice(["self", "police", "school", "health", "family"]),
+            "consent_to_share": True,
+        },
+    )
+    diagnosis = client.wait_for(
+        "the diagnosis to open",
+        lambda: client.call("GET", "diagnosis", f"/diagnoses?case_id={case['case_id']}", team),
+    )[0]
+    for area, severity, supports in rng.sample(demo_data.NEED_PLANS, k=rng.randint(1, 2)):
+        client.call(
+            "POST",
+            "diagnosis",
+            f"/diagnoses/{diagnosis['diagnosis_id']}/assessments",
+            team,
+            json={
+                "need_area": area,
+                "severity": severity,
+                "recommendations": [{"support_type": s} for s in supports],
+            },
+        )
+    done = client.call(
+        "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/complete", coordinator
+    )
+    return {"case_id": case["case_id"], "gmina": gmina, "recommendations": done["recommendations"]}
+
+
+def run_demo(settings: Settings, cases: int = 8, seed: int = 2018) -> dict[str, Any]:
+    client = Client(settings)
+    added = load_region(client)
+    print(
+        f"demo region: powiat bialski, {len(demo_data.GMINAS)} gminas, "
+        f"{len(added)} institutions registered now"
+    )
+    analyst = client.token(Role.ANALYST, region=settings.region)
+    coordinator = client.token(Role.COORDINATOR, powiat=demo_data.POWIAT)
+    before = client.call("GET", "reporting", "/reports/summary", analyst)["total"]
+    rng = random.Random(seed)
+    pushed = [push_case(client, rng, rng.choice(list(demo_data.GMINAS))) for _ in range(cases)]
+    expected = sum(p["recommendations"] for p in pushed)
+    case_ids = {p["case_id"] for p in pushed}
+
+    def routed() -> list[dict[str, Any]]:
+        ours = [
+            r
+            for r in client.call("GET", "referrals", "/referrals", coordinator)
+            if r["case_id"] in case_ids
+        ]
+        return ours if len(ours) >= expected else []
+
+    assigned = sum(
+        1 for r in client.wait_for("referrals to be routed", routed) if r["state"] == "assigned"
+    )
+
+    def reported() -> dict[str, Any] | None:
+        summary = client.call("GET", "reporting", "/reports/summary", analyst)
+        total = summary["total"]
+        caught_up = (
+            total["cases_opened"] >= before["cases_opened"] + cases
+            and total["supports_assigned"] >= before["supports_assigned"] + assigned
+        )
+        return summary if caught_up else None
+
+    summary = client.wait_for("reporting to catch up", reported)
+    print(f"pushed {len(pushed)} cases with {expected} recommended supports")
+    print(f"{'gmina':<9} {'name':<28} {'cases':>6} {'supports':>9}")
+    for row in summary["gminas"]:
+        print(
+            f"{row['gmina']:<9} {row['gmina_name'][:28]:<28} {row['cases_opened']:>6} "
+            f"{row['supports_assigned']:>9}"
+        )
+    total = summary["total"]
+    print(f"{'total':<38} {total['cases_opened']:>6} {total['supports_assigned']:>9}")
+    return summary

@@ -1,0 +1,1 @@
+"""Diagnosis: the partner team's (PZK) joint diagnosis of a family's needs."""

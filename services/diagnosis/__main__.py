@@ -1,0 +1,4 @@
+from services.diagnosis.app import spec
+from shared.runtime import run_service
+
+run_service(spec)

@@ -1,0 +1,4 @@
+from services.referrals.app import spec
+from shared.runtime import run_service
+
+run_service(spec)

@@ -1,0 +1,14 @@
+"""Wiring of the referrals service."""
+
+from pathlib import Path
+
+from services.referrals.api import build_api
+from services.referrals.handlers import handlers
+from shared.runtime import ServiceSpec
+
+spec = ServiceSpec(
+    name="referrals",
+    migrations=Path(__file__).parent / "migrations",
+    build_api=build_api,
+    handlers=handlers,
+)

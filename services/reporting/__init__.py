@@ -1,0 +1,1 @@
+"""Reporting: aggregates for the regions, projected from events; never personal data."""
