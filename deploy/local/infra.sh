@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Make sure what Kooperacja runs on is here and running: Python venv with the project,
+# PostgreSQL on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672. Sourced by run.sh, test.sh, .ci/run.
+# Starts what is installed but stopped; installs Debian packages when root; otherwise says
+# exactly what is missing.
+set -euo pipefail
+
+KOOP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PG_HOST=127.0.0.1
+PG_PORT=5432
+
+say() { printf '[kooperacja] %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+wait_port() {
+  for _ in $(seq 1 "${3:-60}"); do port_open "$1" "$2" && return 0; sleep 1; done
+  return 1
+}
+as_root() { [ "$(id -u)" = 0 ]; }
+apt_install() {
+  as_root || return 1
+  command -v apt-get >/dev/null || return 1
+  say "installing Debian packages: $*"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_python() {
+  local py=${PYTHON:-python3}
+  command -v "$py" >/dev/null || die "python3 (3.11 or newer) is missing: install it first"
+  "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "Python 3.11 or newer is needed; $("$py" --version) found"
+  if [ ! -x "$KOOP_ROOT/.venv/bin/python" ]; then
+    say "creating the virtual environment .venv"
+    "$py" -m venv "$KOOP_ROOT/.venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  fi
+  say "installing the project and its dependencies into .venv"
+  "$KOOP_ROOT/.venv/bin/pip" install -q --disable-pip-version-check -e "$KOOP_ROOT[dev]" 2>&1 \
+    | grep -v -e '^WARNING: Location' -e '^$' >&2 || true
+  "$KOOP_ROOT/.venv/bin/python" -c 'import faststream, asyncpg, fastapi' \
+    || die "the Python dependencies did not install; see the pip output above"
+}
+
+ensure_postgres() {
+  port_open $PG_HOST $PG_PORT && return 0
+  if ! command -v pg_ctlcluster >/dev/null; then
+    apt_install postgresql || die "PostgreSQL is not running on $PG_HOST:$PG_PORT and is not installed; install PostgreSQL 15+ (Debian: apt-get install postgresql) or point KOOP_POSTGRES_URL at a server"
+    local fresh=1
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -n | tail -1)
+  say "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_port $PG_HOST $PG_PORT 60 || die "PostgreSQL did not start; see /var/log/postgresql/"
+  if [ "${fresh:-0}" = 1 ]; then
+    # A new Debian cluster asks for a password on TCP; the local defaults expect trust on loopback.
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+    say "PostgreSQL installed; trust for user postgres on 127.0.0.1 added to $hba"
+  fi
+}
+
+ensure_rabbitmq() {
+  if ! port_open 127.0.0.1 5672; then
+    if ! command -v rabbitmq-server >/dev/null; then
+      apt_install rabbitmq-server || die "RabbitMQ is not running on 127.0.0.1:5672 and is not installed; install RabbitMQ 3.10+ (Debian: apt-get install rabbitmq-server) or point KOOP_AMQP_URL at a broker"
+    fi
+    say "starting RabbitMQ"
+    rabbitmq-server -detached || true
+    wait_port 127.0.0.1 5672 120 || die "RabbitMQ did not start; see /var/log/rabbitmq/"
+  fi
+  # rabbitmqctl answers only once the node has booted fully.
+  for _ in $(seq 1 60); do rabbitmqctl -q await_startup >/dev/null 2>&1 && break; sleep 1; done
+}
+
+ensure_all() {
+  ensure_python
+  ensure_postgres
+  ensure_rabbitmq
+  say "PostgreSQL and RabbitMQ are up"
+}

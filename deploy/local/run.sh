@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set everything up on this machine and run the whole system with the demo region loaded.
+# Ctrl-C stops all four services cleanly.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/infra.sh"
+ensure_all
+cd "$KOOP_ROOT"
+exec .venv/bin/kooperacja up --demo "$@"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up what the tests need and run them all (unit, integration, end-to-end) on the real
+# PostgreSQL and RabbitMQ. Extra arguments go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/infra.sh"
+ensure_all
+cd "$KOOP_ROOT"
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

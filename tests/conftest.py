@@ -1,0 +1,63 @@
+"""Test environment: a RabbitMQ virtual host and databases of the tests' own, made anew each run,
+so tests never touch a running `kooperacja up` and always start from a clean state.
+
+KOOP_TEST_NAMESPACE names the vhost and database prefix (default kooperacja_test) and
+KOOP_TEST_PORT_BASE the first HTTP port (default 8201), so two test runs can share a machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+NAMESPACE = os.environ.get("KOOP_TEST_NAMESPACE", "kooperacja_test")
+PORT_BASE = int(os.environ.get("KOOP_TEST_PORT_BASE", "8201"))
+SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+
+os.environ["KOOP_AMQP_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
+os.environ["KOOP_DATABASE_PREFIX"] = NAMESPACE
+os.environ.setdefault("KOOP_OUTBOX_POLL_SECONDS", "0.2")
+os.environ.setdefault("KOOP_MAX_ATTEMPTS", "3")
+for i, name in enumerate((*SERVICES, "probe")):
+    os.environ[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
+
+import asyncpg  # noqa: E402
+import pytest  # noqa: E402
+
+from shared.settings import get_settings  # noqa: E402
+
+get_settings.cache_clear()
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+async def _drop_test_databases() -> None:
+    admin = await asyncpg.connect(f"{get_settings().postgres_url}/postgres")
+    try:
+        names = await admin.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{NAMESPACE}\\_%"
+        )
+        for row in names:
+            await admin.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def clean_slate(request: pytest.FixtureRequest) -> None:
+    """A fresh vhost and fresh databases for the integration and end-to-end tests."""
+    needs_infra = any(
+        "/integration/" in str(item.path) or "/e2e/" in str(item.path)
+        for item in request.session.items
+    )
+    if not needs_infra:
+        return
+    if shutil.which("rabbitmqctl") is None:
+        pytest.exit("rabbitmqctl not found: the tests make their own RabbitMQ vhost with it", 2)
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", NAMESPACE], capture_output=True)
+    _rabbitmqctl("add_vhost", NAMESPACE)
+    _rabbitmqctl("set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*")
+    await _drop_test_databases()

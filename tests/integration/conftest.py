@@ -1,0 +1,111 @@
+"""Fixtures on the real PostgreSQL and RabbitMQ (the test vhost made by tests/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import aio_pika
+import asyncpg
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from shared.consumer import Handlers
+from shared.db import create_pool, prepare_database
+from shared.envelope import Envelope
+from shared.events import CaseClosed, CaseOpened
+from shared.http import create_api
+from shared.runtime import ServiceRuntime, ServiceSpec
+from shared.settings import Settings, get_settings
+from shared.topology import queue_name
+
+PROBE_MIGRATIONS = Path(__file__).parent / "probe_migrations"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 20, what: str = "condition"
+) -> Any:
+    """Poll until `check` returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def amqp(settings: Settings) -> AsyncIterator[AbstractRobustConnection]:
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def probe_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    url = settings.database_url("probe")
+    await prepare_database(url, "probe", PROBE_MIGRATIONS)
+    pool = await create_pool(url)
+    yield pool
+    await pool.close()
+
+
+# --- the probe: a minimal service on the real runtime, to test the backbone itself -----------
+
+FAILS_LEFT: dict[UUID, int] = {}
+probe_handlers = Handlers()
+
+
+@probe_handlers.on(CaseOpened)
+async def probe_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
+    await tx.execute("INSERT INTO effects (event_id, case_id) VALUES ($1, $2)", env.id,
+                     event.case_id)
+    if FAILS_LEFT.get(event.case_id, 0) > 0:
+        FAILS_LEFT[event.case_id] -= 1
+        raise RuntimeError(f"probe: passing failure for {event.case_id}")
+
+
+@probe_handlers.on(CaseClosed)
+async def probe_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Envelope) -> None:
+    raise RuntimeError(f"probe: case {event.case_id} always fails")
+
+
+@pytest.fixture(scope="session")
+async def probe(settings: Settings, probe_pool: asyncpg.Pool, amqp: AbstractRobustConnection
+                ) -> AsyncIterator[ServiceRuntime]:
+    spec = ServiceSpec(
+        name="probe", migrations=PROBE_MIGRATIONS,
+        build_api=lambda: create_api("probe", description="test probe"),
+        handlers=probe_handlers,
+    )
+    runtime = ServiceRuntime(spec, settings)
+    task = asyncio.create_task(runtime.run())
+
+    async def consuming() -> bool:
+        if task.done():
+            task.result()
+        channel = await amqp.channel()
+        try:
+            queue = await channel.declare_queue(queue_name("probe"), passive=True)
+            return queue.declaration_result.consumer_count > 0
+        except aio_pika.exceptions.ChannelClosed:
+            return False
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+
+    await eventually(consuming, what="the probe to consume")
+    yield runtime
+    runtime.stopping.set()
+    await asyncio.wait_for(task, timeout=30)
