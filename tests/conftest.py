@@ -7,6 +7,7 @@ KOOP_TEST_PORT_BASE the first HTTP port (default 8201), so two test runs can sha
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -47,7 +48,7 @@ async def _drop_test_databases() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-async def clean_slate(request: pytest.FixtureRequest) -> None:
+def clean_slate(request: pytest.FixtureRequest) -> None:
     """A fresh vhost and fresh databases for the integration and end-to-end tests."""
     needs_infra = any(
         "/integration/" in str(item.path) or "/e2e/" in str(item.path)
@@ -60,4 +61,4 @@ async def clean_slate(request: pytest.FixtureRequest) -> None:
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", NAMESPACE], capture_output=True)
     _rabbitmqctl("add_vhost", NAMESPACE)
     _rabbitmqctl("set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*")
-    await _drop_test_databases()
+    asyncio.run(_drop_test_databases())

@@ -63,19 +63,20 @@ class Api:
         token = issue_token(self.settings, subject=f"e2e-{role}", role=role, **scope)
         return {"Authorization": f"Bearer {token}"}
 
-    async def call(self, method: str, service: str, path: str, who: dict[str, str],
-                   **kwargs: Any) -> httpx.Response:
+    async def call(
+        self, method: str, service: str, path: str, who: dict[str, str], **kwargs: Any
+    ) -> httpx.Response:
         url = f"{self.settings.base_url(service)}/api/v1{path}"
         return await self.http.request(method, url, headers=who, **kwargs)
 
-    async def eventually(self, fetch: Any, *, timeout: float = 20, what: str = "it") -> Any:
-        deadline = time.monotonic() + timeout
+    async def eventually(self, fetch: Any, *, within: float = 20, what: str = "it") -> Any:
+        deadline = time.monotonic() + within
         while True:
             found = await fetch()
             if found:
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
+                raise AssertionError(f"timed out after {within}s waiting for {what}")
             await asyncio.sleep(0.1)
 
 

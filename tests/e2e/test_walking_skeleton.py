@@ -19,26 +19,52 @@ async def test_case_travels_from_intake_to_reporting(
     from datetime import date
 
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
-    response = await api.call("POST", "referrals", "/institutions", coordinator, json={
-        "name": "GOPS Drelów", "sector": "social_assistance",
-        "support_types": ["family_assistant", "financial_benefit"],
-        "gminas": [GMINA], "capacity": 5, "partnership_gminas": [GMINA],
-    })
+    response = await api.call(
+        "POST",
+        "referrals",
+        "/institutions",
+        coordinator,
+        json={
+            "name": "GOPS Drelów",
+            "sector": "social_assistance",
+            "support_types": ["family_assistant", "financial_benefit"],
+            "gminas": [GMINA],
+            "capacity": 5,
+            "partnership_gminas": [GMINA],
+        },
+    )
     assert response.status_code == 201, response.text
     institution_id = response.json()["institution_id"]
 
     pesel = pesel_for(date(1987, 3, 14), "F", 321)
-    response = await api.call("POST", "intake", "/cases", api.as_(Role.CASEWORKER, gmina=GMINA),
-                              json={
-        "gmina": GMINA,
-        "members": [
-            {"first_name": "Grażyna", "last_name": "Szczepańska", "birth_date": "1987-03-14",
-             "sex": "F", "pesel": pesel},
-            {"first_name": "Oliwer", "last_name": "Szczepański", "birth_date": "2015-06-02",
-             "sex": "M", "relation": "child"},
-        ],
-        "reasons": ["1", "9"], "notified_by": "school", "consent_to_share": True,
-    })
+    response = await api.call(
+        "POST",
+        "intake",
+        "/cases",
+        api.as_(Role.CASEWORKER, gmina=GMINA),
+        json={
+            "gmina": GMINA,
+            "members": [
+                {
+                    "first_name": "Grażyna",
+                    "last_name": "Szczepańska",
+                    "birth_date": "1987-03-14",
+                    "sex": "F",
+                    "pesel": pesel,
+                },
+                {
+                    "first_name": "Oliwer",
+                    "last_name": "Szczepański",
+                    "birth_date": "2015-06-02",
+                    "sex": "M",
+                    "relation": "child",
+                },
+            ],
+            "reasons": ["1", "9"],
+            "notified_by": "school",
+            "consent_to_share": True,
+        },
+    )
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]
 
@@ -51,10 +77,19 @@ async def test_case_travels_from_intake_to_reporting(
     [diagnosis] = await api.eventually(diagnosis_opened, what="the diagnosis to open")
     secret_note = "Matka wspomina o długach u sąsiada Kowalskiego"
     response = await api.call(
-        "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/assessments", team,
-        json={"need_area": "parenting", "severity": 2, "notes": secret_note,
-              "recommendations": [{"support_type": "family_assistant", "priority": 1},
-                                  {"support_type": "speech_therapist", "priority": 2}]},
+        "POST",
+        "diagnosis",
+        f"/diagnoses/{diagnosis['diagnosis_id']}/assessments",
+        team,
+        json={
+            "need_area": "parenting",
+            "severity": 2,
+            "notes": secret_note,
+            "recommendations": [
+                {"support_type": "family_assistant", "priority": 1},
+                {"support_type": "speech_therapist", "priority": 2},
+            ],
+        },
     )
     assert response.status_code == 201, response.text
     response = await api.call(
@@ -79,15 +114,30 @@ async def test_case_travels_from_intake_to_reporting(
         return rows[0] if rows and rows[0]["supports_assigned"] == 1 else None
 
     row = await api.eventually(reported, what="reporting to count the support")
-    assert row == {"gmina": GMINA, "gmina_name": "Drelów", "cases_opened": 1,
-                   "supports_assigned": 1}
+    assert row == {
+        "gmina": GMINA,
+        "gmina_name": "Drelów",
+        "cases_opened": 1,
+        "supports_assigned": 1,
+    }
 
     # What a subscribing system saw: the whole story, and no person in it.
     ours = [b for b in outside_subscriber if case_id.encode() in b]
     types = {parse_envelope(b).type.removeprefix("pl.kooperacja.") for b in ours}
-    assert {"case.opened.v1", "diagnosis.completed.v1", "support.assigned.v1",
-            "support.unassignable.v1"} <= types
+    assert {
+        "case.opened.v1",
+        "diagnosis.completed.v1",
+        "support.assigned.v1",
+        "support.unassignable.v1",
+    } <= types
     everything = b"\n".join(outside_subscriber).decode()
-    for personal in ("Grażyna", "Szczepańsk", pesel, "1987-03-14", "2015-06-02", "Kowalski",
-                     "długach"):
+    for personal in (
+        "Grażyna",
+        "Szczepańsk",
+        pesel,
+        "1987-03-14",
+        "2015-06-02",
+        "Kowalski",
+        "długach",
+    ):
         assert personal not in everything, f"{personal!r} left intake in an event"

@@ -27,16 +27,16 @@ PROBE_MIGRATIONS = Path(__file__).parent / "probe_migrations"
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 20, what: str = "condition"
+    check: Callable[[], Awaitable[Any]], *, within: float = 20, what: str = "condition"
 ) -> Any:
     """Poll until `check` returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.05)
 
 
@@ -69,8 +69,9 @@ probe_handlers = Handlers()
 
 @probe_handlers.on(CaseOpened)
 async def probe_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
-    await tx.execute("INSERT INTO effects (event_id, case_id) VALUES ($1, $2)", env.id,
-                     event.case_id)
+    await tx.execute(
+        "INSERT INTO effects (event_id, case_id) VALUES ($1, $2)", env.id, event.case_id
+    )
     if FAILS_LEFT.get(event.case_id, 0) > 0:
         FAILS_LEFT[event.case_id] -= 1
         raise RuntimeError(f"probe: passing failure for {event.case_id}")
@@ -82,10 +83,12 @@ async def probe_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Enve
 
 
 @pytest.fixture(scope="session")
-async def probe(settings: Settings, probe_pool: asyncpg.Pool, amqp: AbstractRobustConnection
-                ) -> AsyncIterator[ServiceRuntime]:
+async def probe(
+    settings: Settings, probe_pool: asyncpg.Pool, amqp: AbstractRobustConnection
+) -> AsyncIterator[ServiceRuntime]:
     spec = ServiceSpec(
-        name="probe", migrations=PROBE_MIGRATIONS,
+        name="probe",
+        migrations=PROBE_MIGRATIONS,
         build_api=lambda: create_api("probe", description="test probe"),
         handlers=probe_handlers,
     )

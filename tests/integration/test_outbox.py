@@ -35,17 +35,29 @@ async def relay_pool(settings: Settings):
 
 def opened(case_id=None) -> CaseOpened:
     return CaseOpened(
-        case_id=case_id or uuid4(), place=PLACE, opened_on=date(2026, 3, 1), household_size=1,
-        age_bands={"30-44": 1}, reasons=["4"], notified_by="self", consent_to_share=True,
+        case_id=case_id or uuid4(),
+        place=PLACE,
+        opened_on=date(2026, 3, 1),
+        household_size=1,
+        age_bands={"30-44": 1},
+        reasons=["4"],
+        notified_by="self",
+        consent_to_share=True,
     )
 
 
-async def relay_for(settings: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection
-                    ) -> OutboxRelay:
+async def relay_for(
+    settings: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection
+) -> OutboxRelay:
     channel = await amqp.channel(publisher_confirms=True)
     exchange = await declare_exchange(channel, settings.exchange)
-    return OutboxRelay(service="probe", pool=pool, database_url=settings.database_url("relaytest"),
-                       exchange=exchange, batch_size=50)
+    return OutboxRelay(
+        service="probe",
+        pool=pool,
+        database_url=settings.database_url("relaytest"),
+        exchange=exchange,
+        batch_size=50,
+    )
 
 
 async def listen(amqp: AbstractRobustConnection, settings: Settings) -> tuple[list[bytes], object]:

@@ -27,29 +27,40 @@ def test_token_round_trip_keeps_role_and_scope() -> None:
     ],
 )
 def test_bad_tokens_are_refused(claims: dict[str, object]) -> None:
-    base = {"sub": "x", "role": "caseworker", "iss": SETTINGS.jwt_issuer,
-            "aud": SETTINGS.jwt_audience, "exp": int(time.time()) + 60}
+    base = {
+        "sub": "x",
+        "role": "caseworker",
+        "iss": SETTINGS.jwt_issuer,
+        "aud": SETTINGS.jwt_audience,
+        "exp": int(time.time()) + 60,
+    }
     token = jwt.encode({**base, **claims}, SETTINGS.jwt_secret, algorithm="HS256")
     with pytest.raises(Unauthenticated):
         decode_token(token, SETTINGS)
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:
-    token = issue_token(Settings(jwt_secret="another-secret-of-at-least-32-bytes!!"), subject="x", role=Role.ANALYST)
+    token = issue_token(
+        Settings(jwt_secret="another-secret-of-at-least-32-bytes!!"), subject="x", role=Role.ANALYST
+    )
     with pytest.raises(Unauthenticated):
         decode_token(token, SETTINGS)
 
 
 def test_rs256_tokens_are_checked_with_the_public_key() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     settings = Settings(jwt_private_key=private, jwt_public_key=public)
-    token = issue_token(settings, subject="k", role=Role.COORDINATOR, powiat="0601",
-                        algorithm="RS256")
+    token = issue_token(
+        settings, subject="k", role=Role.COORDINATOR, powiat="0601", algorithm="RS256"
+    )
     assert decode_token(token, settings).powiat == "0601"
 
 

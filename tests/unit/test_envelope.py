@@ -20,8 +20,13 @@ PLACE = Place(gmina="0601032", powiat="0601", region="06", variant="rural")
 
 def case_opened() -> CaseOpened:
     return CaseOpened(
-        case_id=uuid4(), place=PLACE, opened_on=date(2026, 1, 5), household_size=3,
-        age_bands={"30-44": 2, "6-17": 1}, reasons=["1", "7a"], notified_by="school",
+        case_id=uuid4(),
+        place=PLACE,
+        opened_on=date(2026, 1, 5),
+        household_size=3,
+        age_bands={"30-44": 2, "6-17": 1},
+        reasons=["1", "7a"],
+        notified_by="school",
         consent_to_share=True,
     )
 
@@ -52,10 +57,16 @@ def test_cloudevents_sdk_reads_our_structured_message() -> None:
 
 def test_caused_event_continues_the_correlation() -> None:
     first = wrap(case_opened(), region="06", service="intake")
-    closed = CaseClosed(case_id=uuid4(), place=PLACE, closed_on=date(2026, 9, 1),
-                        outcome="completed_successfully")
-    second = wrap(closed, region="06", service="intake", correlation_id=first.correlationid,
-                  causation_id=str(first.id))
+    closed = CaseClosed(
+        case_id=uuid4(), place=PLACE, closed_on=date(2026, 9, 1), outcome="completed_successfully"
+    )
+    second = wrap(
+        closed,
+        region="06",
+        service="intake",
+        correlation_id=first.correlationid,
+        causation_id=str(first.id),
+    )
     assert second.correlationid == first.correlationid
     assert second.causationid == str(first.id)
 

@@ -11,8 +11,12 @@ def test_register_has_every_gmina_of_poland() -> None:
 
 @pytest.mark.parametrize(
     ("code", "variant"),
-    [("0601032", ModelVariant.RURAL), ("0601113", ModelVariant.URBAN_RURAL),
-     ("0601011", ModelVariant.URBAN), ("1465011", ModelVariant.URBAN)],
+    [
+        ("0601032", ModelVariant.RURAL),
+        ("0601113", ModelVariant.URBAN_RURAL),
+        ("0601011", ModelVariant.URBAN),
+        ("1465011", ModelVariant.URBAN),
+    ],
 )
 def test_variant_follows_the_gmina_type(code: str, variant: ModelVariant) -> None:
     gmina = terc().gmina(code)
