@@ -115,6 +115,18 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    from shared.asyncapi import document
+
+    text = document(get_settings())
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="kooperacja", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +157,12 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--institution")
     token.add_argument("--hours", type=int, default=8)
     token.set_defaults(func=cmd_token)
+
+    asyncapi = sub.add_parser("asyncapi", help="the AsyncAPI 3 document of the event stream")
+    asyncapi.add_argument(
+        "--out", help="write it to this file (docs/asyncapi.json is the copy in the repository)"
+    )
+    asyncapi.set_defaults(func=cmd_asyncapi)
 
     args = parser.parse_args(argv)
     sys.exit(args.func(args))
