@@ -1,0 +1,1 @@
+"""Benchmarks with their own command (`python -m bench`); never part of the test suite."""

@@ -1,0 +1,45 @@
+"""A vhost and databases of the benchmarks' own, made anew for each run."""
+
+from __future__ import annotations
+
+import subprocess
+
+import asyncpg
+
+from shared.settings import Settings
+
+NAMESPACE = "kooperacja_bench"
+
+
+def bench_settings() -> Settings:
+    return Settings(
+        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}",
+        database_prefix=NAMESPACE,
+    )
+
+
+def fresh_vhost() -> None:
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", NAMESPACE], capture_output=True)
+    for args in (
+        ["add_vhost", NAMESPACE],
+        ["set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*"],
+    ):
+        subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
+
+
+async def fresh_databases(settings: Settings) -> None:
+    admin = await asyncpg.connect(f"{settings.postgres_url}/postgres")
+    try:
+        for row in await admin.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{NAMESPACE}\\_%"
+        ):
+            await admin.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
