@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.errors import DomainError
 
@@ -37,6 +38,16 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or str(loc[0] if loc else "")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """RFC 9110 wants the methods a path does take listed in Allow on a 405."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -60,20 +71,82 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Nie znaleziono", 405: "Metoda niedozwolona"}
-        return problem(
-            exc.status_code,
-            titles.get(exc.status_code, "Błąd"),
-            str(exc.detail),
-            f"http_{exc.status_code}",
-        )
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {400: "Nieczytelne żądanie", 404: "Nie znaleziono", 405: "Metoda niedozwolona"}
+        status = exc.status_code
+        response = problem(status, titles.get(status, "Błąd"), str(exc.detail), f"http_{status}")
+        response.headers.update(exc.headers or {})
+        if status == 405 and "allow" not in response.headers:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         return problem(
             500, "Błąd wewnętrzny", "unexpected error; see the service log", "internal_error"
         )
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `title` in Polish, `code` stable for programs",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "field": {"type": "string", "description": "the input at fault, e.g. members[0].pesel"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+# What any authenticated API route may answer besides its success.
+COMMON_PROBLEMS = {
+    "400": "Nieczytelne żądanie",
+    "401": "Brak lub nieważny token",
+    "403": "Brak uprawnień",
+    "404": "Nie znaleziono",
+    "409": "Konflikt ze stanem",
+    "422": "Nieprawidłowe dane",
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every error answer is application/problem+json; say so in the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        schemas = schema["components"]["schemas"]
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if path.startswith("/api/"):
+                    for status, description in COMMON_PROBLEMS.items():
+                        responses.setdefault(status, {"description": description})
+                for status, response in responses.items():
+                    if status.startswith(("4", "5")):
+                        response["content"] = ref
+        metrics = schema.get("paths", {}).get("/metrics", {}).get("get")
+        if metrics:
+            metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+        ready = schema.get("paths", {}).get("/ready", {}).get("get")
+        if ready:
+            ready["responses"]["503"] = {
+                "description": "Not ready",
+                "content": {"application/json": {"schema": {}}},
+            }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_api(
@@ -90,6 +163,7 @@ def create_api(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    _document_problems(app)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, str]:
