@@ -63,7 +63,10 @@ def cmd_status(_: argparse.Namespace) -> int:
         try:
             response = httpx.get(f"{settings.base_url(name)}/ready", timeout=2)
             ok = response.status_code == 200
-            detail = json.dumps(response.json().get("checks", {}))
+            answer = response.json()
+            detail = json.dumps(answer.get("checks", {}))
+            if "outbox_backlog" in answer:
+                detail += f"  outbox backlog: {answer['outbox_backlog']}"
         except httpx.HTTPError as exc:
             ok, detail = False, f"unreachable: {exc}"
         problems += not ok

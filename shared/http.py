@@ -174,7 +174,11 @@ def create_api(
         check = getattr(request.app.state, "ready_check", None)
         checks = await check() if check else {}
         ok = all(checks.values())
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+        backlog = getattr(request.app.state, "outbox_backlog", None)
+        body = {"ready": ok, "checks": checks}
+        if backlog is not None:
+            body["outbox_backlog"] = await backlog()
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["ops"])
     async def metrics() -> Response:

@@ -108,6 +108,7 @@ class ServiceRuntime:
         app = self.spec.build_api()
         app.state.ctx = ctx
         app.state.ready_check = lambda: self._ready(pool, broker)
+        app.state.outbox_backlog = lambda: self._backlog(pool)
         server = _QuietServer(
             uvicorn.Config(
                 app,
@@ -223,6 +224,11 @@ class ServiceRuntime:
             with contextlib.suppress(Exception):
                 checks["consumer"] = await broker.ping(timeout=2)
         return checks
+
+    async def _backlog(self, pool: asyncpg.Pool) -> int | None:
+        with contextlib.suppress(Exception):
+            return await backlog(pool)
+        return None
 
     async def _watch_backlog(self, pool: asyncpg.Pool) -> None:
         while not self.stopping.is_set():
