@@ -77,9 +77,17 @@ async def probe_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Enve
         raise RuntimeError(f"probe: passing failure for {event.case_id}")
 
 
+# Cases whose closing has been "fixed" by an operator: until then, closing them fails.
+FIXED: set[UUID] = set()
+
+
 @probe_handlers.on(CaseClosed)
 async def probe_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Envelope) -> None:
-    raise RuntimeError(f"probe: case {event.case_id} always fails")
+    if event.case_id not in FIXED:
+        raise RuntimeError(f"probe: case {event.case_id} always fails")
+    await tx.execute(
+        "INSERT INTO effects (event_id, case_id) VALUES ($1, $2)", env.id, event.case_id
+    )
 
 
 @pytest.fixture(scope="session")
