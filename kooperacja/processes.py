@@ -15,9 +15,13 @@ from shared.settings import Settings
 SERVICES = ("intake", "diagnosis", "referrals", "reporting")
 
 
-def start(settings: Settings, env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
+def start(
+    settings: Settings,
+    env: dict[str, str] | None = None,
+    only: tuple[str, ...] = SERVICES,
+) -> dict[str, subprocess.Popen]:
     procs = {}
-    for name in SERVICES:
+    for name in only:
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"], env={**os.environ, **(env or {})}
         )

@@ -4,6 +4,7 @@ and databases; and an outside subscriber that records every event on the exchang
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -42,14 +43,40 @@ async def outside_subscriber(settings: Settings) -> AsyncIterator[list[bytes]]:
     await connection.close()
 
 
+class Stack:
+    """The running services; fault tests kill and restart them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, *names: str) -> None:
+        started = processes.start(self.settings, only=names or processes.SERVICES)
+        self.procs.update(started)
+        processes.wait_ready(self.settings, started, timeout=90)
+
+    def kill(self, name: str) -> None:
+        """kill -9: no chance to finish anything."""
+        self.procs[name].kill()
+        self.procs[name].wait()
+
+    def stop(self) -> None:
+        processes.stop(self.procs)
+
+
 @pytest.fixture(scope="session")
-def stack(settings: Settings, outside_subscriber: list[bytes]) -> Iterator[Settings]:
-    procs = processes.start(settings)
+def running(settings: Settings, outside_subscriber: list[bytes]) -> Iterator[Stack]:
+    stack = Stack(settings)
     try:
-        processes.wait_ready(settings, procs, timeout=90)
-        yield settings
+        stack.start()
+        yield stack
     finally:
-        processes.stop(procs)
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(running: Stack) -> Settings:
+    return running.settings
 
 
 class Api:
