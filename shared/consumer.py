@@ -98,6 +98,13 @@ class EventConsumer:
         started = time.perf_counter()
         try:
             async with self.pool.acquire() as conn, conn.transaction():
+                # Messages are handled concurrently (up to the prefetch); events of one case
+                # (subject) are not, in this instance or any other: both transactions would
+                # read before either wrote, e.g. an open and a close of the same case.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    envelope.subject or str(envelope.id),
+                )
                 if not await inbox.first_time(conn, envelope.id, envelope.routing_key):
                     metrics.EVENTS_DUPLICATE.labels(self.service).inc()
                     return Outcome(Verdict.ACK, "duplicate", attempt)

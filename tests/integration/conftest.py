@@ -17,7 +17,7 @@ from aio_pika.abc import AbstractRobustConnection
 from shared.consumer import Handlers
 from shared.db import create_pool, prepare_database
 from shared.envelope import Envelope
-from shared.events import CaseClosed, CaseOpened
+from shared.events import CaseClosed, CaseOpened, CaseReopened
 from shared.http import create_api
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import Settings, get_settings
@@ -75,6 +75,19 @@ async def probe_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Enve
     if FAILS_LEFT.get(event.case_id, 0) > 0:
         FAILS_LEFT[event.case_id] -= 1
         raise RuntimeError(f"probe: passing failure for {event.case_id}")
+
+
+@probe_handlers.on(CaseReopened)
+async def probe_case_reopened(tx: asyncpg.Connection, event: CaseReopened, env: Envelope) -> None:
+    """A read-modify-write that loses updates if two events of one case run at once."""
+    n = await tx.fetchval("SELECT n FROM counters WHERE case_id = $1", event.case_id) or 0
+    await asyncio.sleep(0.005)
+    await tx.execute(
+        """INSERT INTO counters (case_id, n) VALUES ($1, $2)
+           ON CONFLICT (case_id) DO UPDATE SET n = EXCLUDED.n""",
+        event.case_id,
+        n + 1,
+    )
 
 
 # Cases whose closing has been "fixed" by an operator: until then, closing them fails.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from uuid import uuid4
 
@@ -11,7 +12,7 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from shared.envelope import CONTENT_TYPE, wrap
-from shared.events import CaseClosed, CaseOpened, Place
+from shared.events import CaseClosed, CaseOpened, CaseReopened, Place
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topology import dead_letter_queue_name, declare_exchange
@@ -166,3 +167,34 @@ async def test_poison_message_is_dead_lettered_at_once_and_the_rest_keep_flowing
     [message] = await eventually(ours, what="the dead letter")
     assert reason in _text(message.headers["x-error"])
     assert message.headers["x-attempts"] == 1
+
+
+async def test_events_of_one_case_are_never_handled_at_the_same_time(
+    probe: ServiceRuntime,
+    settings: Settings,
+    probe_pool: asyncpg.Pool,
+    amqp: AbstractRobustConnection,
+) -> None:
+    case_id = uuid4()
+    reopened = CaseReopened(case_id=case_id, place=PLACE, reopened_on=date(2026, 6, 1))
+    channel = await amqp.channel(publisher_confirms=True)
+    exchange = await declare_exchange(channel, settings.exchange)
+    await asyncio.gather(
+        *(
+            exchange.publish(
+                aio_pika.Message(
+                    body=wrap(reopened, region="06", service="intake").to_bytes(),
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key="case.reopened.v1",
+            )
+            for _ in range(30)
+        )
+    )
+    await channel.close()
+
+    async def counted() -> int:
+        n = await probe_pool.fetchval("SELECT n FROM counters WHERE case_id = $1", case_id)
+        return n if n == 30 else 0
+
+    assert await eventually(counted, what="30 increments") == 30
