@@ -95,6 +95,9 @@ class OutboxRelay:
         listener = await self._listen()
         try:
             while not self._stopping.is_set():
+                if listener is None or listener.is_closed():
+                    # A database restart ends the LISTEN connection; polling covers the gap.
+                    listener = await self._listen()
                 try:
                     published = await self.publish_batch()
                 except (OSError, asyncpg.PostgresError, aio_pika.exceptions.AMQPError) as exc:

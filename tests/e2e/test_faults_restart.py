@@ -1,0 +1,111 @@
+"""Restart RabbitMQ, then PostgreSQL, while cases stream in: services reconnect by themselves,
+the outbox keeps what could not be published, and every case is counted once."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth import Role
+from tests.e2e.conftest import Api, Stack
+
+pytestmark = pytest.mark.e2e
+GMINA = "0601072"  # Konstantynów: this test's own
+CASES = 40
+
+
+def restart_rabbitmq() -> None:
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True, timeout=120)
+
+
+def restart_postgres() -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+needs_root_tools = pytest.mark.skipif(
+    shutil.which("rabbitmqctl") is None or shutil.which("pg_ctlcluster") is None,
+    reason="restarting the broker and database needs rabbitmqctl and pg_ctlcluster here",
+)
+
+
+async def open_case(api: Api, who: dict[str, str], i: int) -> str:
+    """Open one case, retrying through the outage; the idempotency key makes retries safe."""
+    key = str(uuid.uuid4())
+    body = {
+        "gmina": GMINA,
+        "members": [
+            {
+                "first_name": "Test",
+                "last_name": f"Restart{i}",
+                "birth_date": "1975-05-05",
+                "sex": "M",
+            }
+        ],
+        "reasons": ["4"],
+        "notified_by": "self",
+        "consent_to_share": True,
+    }
+    for _ in range(300):
+        try:
+            r = await api.call(
+                "POST", "intake", "/cases", {**who, "Idempotency-Key": key}, json=body
+            )
+            if r.status_code == 201:
+                return str(r.json()["case_id"])
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)  # the outage is the point of the test; try again
+    raise AssertionError(f"case {i} was never accepted")
+
+
+@needs_root_tools
+async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
+    api: Api, running: Stack
+) -> None:
+    caseworker = api.as_(Role.CASEWORKER, gmina=GMINA)
+
+    async def stream() -> list[str]:
+        accepted = []
+        for i in range(CASES):
+            accepted.append(await open_case(api, caseworker, i))
+        return accepted
+
+    streaming = asyncio.create_task(stream())
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(restart_rabbitmq)
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(restart_postgres)
+    case_ids = await streaming
+
+    analyst = api.as_(Role.ANALYST, region="06")
+
+    async def counted() -> dict[str, Any] | None:
+        try:
+            r = await api.call("GET", "reporting", "/reports/summary", analyst)
+        except httpx.HTTPError:
+            return None
+        if r.status_code != 200:
+            return None
+        rows = [g for g in r.json()["gminas"] if g["gmina"] == GMINA]
+        return rows[0] if rows and rows[0]["cases_opened"] >= CASES else None
+
+    row = await api.eventually(counted, within=120, what="reporting to count every case")
+    print(f"cases sent {CASES}, accepted {len(set(case_ids))}, arrived {row['cases_opened']}")
+    assert len(set(case_ids)) == CASES
+    assert row["cases_opened"] == CASES
+    for name, proc in running.procs.items():
+        assert proc.poll() is None, f"{name} died instead of reconnecting"
