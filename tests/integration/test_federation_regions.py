@@ -267,18 +267,21 @@ async def test_cases_of_both_regions_reach_the_macro_region_report(
         async for message in messages:
             await message.ack()
             envelope = parse_envelope(message.body)
-            arrived[envelope.subject or ""] = (message.routing_key, envelope, message.body)
+            arrived[envelope.subject or ""] = (message.routing_key, envelope, message)
             if all(c in arrived for cases in opened.values() for c in cases):
                 break
     await connection.close()
     for region, cases in opened.items():
         for case_id in cases:
-            routing_key, envelope, body = arrived[case_id]
+            routing_key, envelope, message = arrived[case_id]
             assert routing_key == "case.opened.v1" == envelope.routing_key
+            assert message.content_type == "application/cloudevents+json"
+            assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
             assert envelope.region == region
             assert envelope.source == f"/kooperacja/{region}/intake"
             assert envelope.data["place"]["region"] == region
-            assert "Wróblewska".encode() not in body and b"1979-11-02" not in body
+            assert "Wróblewska".encode() not in message.body
+            assert b"1979-11-02" not in message.body
 
 
 async def test_link_holds_events_while_the_macro_region_is_down(
@@ -288,6 +291,9 @@ async def test_link_holds_events_while_the_macro_region_is_down(
     settings: Settings,
 ) -> None:
     gminas = {"06": "0603011", "14": "1402011"}  # Rejowiec Fabryczny, Ciechanów
+    for region in REGIONS:
+        queues = rabbitmqctl("list_queues", "-p", vhost(region), "name", "type").stdout.decode()
+        assert f"{LINK_QUEUE}\tquorum" in queues.splitlines()
     link("--unlink")
     macro_reporting.stop()
     try:
