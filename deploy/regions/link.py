@@ -27,6 +27,7 @@ import json
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,35 +141,53 @@ def documents(
     return docs
 
 
-def apply(docs: dict[str, dict[str, Any]], rabbitmqctl: list[str]) -> None:
+def apply(
+    docs: dict[str, dict[str, Any]], rabbitmqctl: list[str], wait_seconds: float = 60
+) -> None:
     # The macro-region first, so the shovels find their destination exchange.
     for name, doc in docs.items():
-        subprocess.run(
-            [*rabbitmqctl, "-q", "import_definitions", "--format", "json"],
-            input=json.dumps(doc).encode(),
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        _ctl(rabbitmqctl, "import_definitions", "--format", "json", stdin=json.dumps(doc))
         print(f"applied {name}", file=sys.stderr)
+    # rabbitmqctl may finish the import in the background; events published before the link
+    # queue is bound would not be held, so return only once every binding is in place.
+    deadline = time.monotonic() + wait_seconds
+    for doc in docs.values():
+        for binding in doc.get("bindings", []):
+            while not _bound(rabbitmqctl, binding):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"binding {binding} not in place after {wait_seconds}s")
+                time.sleep(0.2)
+
+
+def _bound(rabbitmqctl: list[str], binding: dict[str, Any]) -> bool:
+    listed = _ctl(
+        rabbitmqctl,
+        "list_bindings",
+        "-p",
+        binding["vhost"],
+        "source_name",
+        "destination_name",
+        "routing_key",
+    )
+    wanted = (binding["source"], binding["destination"], binding["routing_key"])
+    return any(tuple(line.split("\t")) == wanted for line in listed.splitlines())
+
+
+def _ctl(rabbitmqctl: list[str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [*rabbitmqctl, "-q", *args],
+        input=stdin,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.stdout
 
 
 def unlink(regions: list[RegionLink], rabbitmqctl: list[str], link: str = LINK) -> None:
     for region in regions:
-        subprocess.run(
-            [
-                *rabbitmqctl,
-                "-q",
-                "clear_parameter",
-                "-p",
-                region.vhost,
-                "shovel",
-                shovel_name(link),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        _ctl(rabbitmqctl, "clear_parameter", "-p", region.vhost, "shovel", shovel_name(link))
         print(f"unlinked region {region.region}", file=sys.stderr)
 
 
@@ -209,8 +228,11 @@ def main(argv: list[str] | None = None) -> int:
                 (args.out / name).write_text(json.dumps(doc, indent=2) + "\n")
         else:
             print(json.dumps(docs, indent=2))
+    except TimeoutError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     except subprocess.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode(errors="replace").strip()
+        detail = (exc.stderr or "").strip()
         hint = ""
         if "shovel" in detail.lower() or "component" in detail.lower():
             hint = (
