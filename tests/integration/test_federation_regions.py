@@ -5,6 +5,7 @@ the link holds events while the macro-region is down."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,14 +35,18 @@ LINK_SCRIPT = ROOT / "deploy" / "regions" / "link.py"
 REGIONS = ("06", "14")
 MACRO_VHOST = f"{NAMESPACE}_macro"
 LINK_QUEUE = "kooperacja.link.macro-region"
+# The shovels log in to the macro-region as a user that may only publish into its exchange,
+# as deploy/kubernetes/macro-region/link-user.yaml sets it up.
+LINK_USER = f"{NAMESPACE}_link"
+LINK_PASSWORD = secrets.token_hex(16)
 
 
 def vhost(region: str) -> str:
     return f"{NAMESPACE}_region{region}"
 
 
-def amqp_uri(name: str) -> str:
-    return f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
+def amqp_uri(name: str, user: str = "guest", password: str = "guest") -> str:
+    return f"amqp://{user}:{password}@127.0.0.1:5672/{quote(name, safe='')}"
 
 
 def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
@@ -52,7 +57,7 @@ def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess[b
 
 def link(*action: str) -> None:
     """Run the deploy script exactly as an operator would."""
-    args = ["--macro", amqp_uri(MACRO_VHOST)]
+    args = ["--macro", amqp_uri(MACRO_VHOST, LINK_USER, LINK_PASSWORD)]
     for region in REGIONS:
         args += ["--region", f"{region}={amqp_uri(vhost(region))}"]
     done = subprocess.run(
@@ -129,10 +134,16 @@ def linked_broker() -> Iterator[None]:
         rabbitmqctl("delete_vhost", name, check=False)
         rabbitmqctl("add_vhost", name)
         rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    rabbitmqctl("delete_user", LINK_USER, check=False)
+    rabbitmqctl("add_user", LINK_USER, LINK_PASSWORD)
+    rabbitmqctl(
+        "set_permissions", "-p", MACRO_VHOST, LINK_USER, "^$", r"^kooperacja\.events$", "^$"
+    )
     link("--apply")
     yield
     for name in names:
         rabbitmqctl("delete_vhost", name, check=False)
+    rabbitmqctl("delete_user", LINK_USER, check=False)
 
 
 @pytest.fixture(scope="module")
