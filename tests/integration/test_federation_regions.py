@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from uuid import uuid4
 
 import aio_pika
 import httpx
@@ -23,8 +24,11 @@ import pytest
 from kooperacja import processes
 from kooperacja.demo_data import pesel_for
 from shared.auth import Role, issue_token
-from shared.envelope import parse_envelope
+from shared.codes import AgeBand, NotifiedBy, Reason
+from shared.envelope import CONTENT_TYPE, Envelope, parse_envelope, wrap
+from shared.events import CaseOpened, Place
 from shared.settings import Settings
+from shared.teryt import terc
 from tests.conftest import NAMESPACE, PORT_BASE
 from tests.integration.conftest import eventually
 
@@ -333,3 +337,56 @@ async def test_link_holds_events_while_the_macro_region_is_down(
             return await held_in_link(region) == 0
 
         await eventually(drained, within=30, what=f"region {region}'s link queue to drain")
+
+
+def case_opened(gmina_code: str) -> Envelope:
+    gmina = terc().gmina(gmina_code)
+    event = CaseOpened(
+        case_id=uuid4(),
+        place=Place(
+            gmina=gmina.code, powiat=gmina.powiat, region=gmina.region, variant=gmina.variant
+        ),
+        opened_on=date.today(),
+        household_size=2,
+        age_bands={AgeBand.ADULT_30_44: 1, AgeBand.CHILD_6_17: 1},
+        reasons=[Reason("2")],
+        notified_by=NotifiedBy.SELF,
+        consent_to_share=False,
+    )
+    return wrap(event, region=gmina.region, service="intake")
+
+
+async def test_an_event_crossing_the_link_twice_is_counted_once(
+    linked_broker: None,
+    macro_reporting: Service,
+    http: httpx.AsyncClient,
+    settings: Settings,
+) -> None:
+    # A shovel delivers at least once (a lost confirm means a resend): the macro-region's
+    # reporting must count the case once, whatever the copies.
+    twice, marker = case_opened("1401032"), case_opened("1401042")  # Radzanów, Stara Błotnica
+    connection = await aio_pika.connect(amqp_uri(vhost("14")))
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange("kooperacja.events")
+        for envelope in (twice, twice, marker):
+            await exchange.publish(
+                aio_pika.Message(
+                    envelope.to_bytes(),
+                    content_type=CONTENT_TYPE,
+                    message_id=str(envelope.id),
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=envelope.routing_key,
+            )
+    finally:
+        await connection.close()
+
+    async def marker_counted() -> bool:
+        report = await cases_reported(http, settings, macro_reporting, "14")
+        return report.get("1401042") == 1
+
+    # The marker went through the same queues after both copies, so both have been handled.
+    await eventually(marker_counted, within=40, what="the marker case in the macro report")
+    report = await cases_reported(http, settings, macro_reporting, "14")
+    assert report["1401032"] == 1

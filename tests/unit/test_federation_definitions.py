@@ -96,6 +96,29 @@ def test_link_script_refuses_a_region_without_a_code() -> None:
     assert "--region" in done.stderr and "CODE=amqp" in done.stderr
 
 
+def test_link_script_refuses_a_macro_that_is_not_an_amqp_uri() -> None:
+    script = str(DEPLOY / "regions" / "link.py")
+    done = subprocess.run(
+        [sys.executable, script, "--macro", "macro.example.org", "--region", f"06={REGION.uri}"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "--macro" in done.stderr
+
+
+# --- deploy/Dockerfile ---------------------------------------------------------------------
+
+
+def test_image_copies_what_exists_and_the_ignore_file_lets_it_through() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text().splitlines()
+    sources = [line.split()[1] for line in dockerfile if line.startswith("COPY ")]
+    assert sources == ["pyproject.toml", "shared", "services", "kooperacja"]
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    for source in sources:
+        assert (ROOT / source).exists()
+        assert f"!{source}" in ignore or f"!{source}/" in ignore
+
+
 # --- deploy/compose ------------------------------------------------------------------------
 
 
