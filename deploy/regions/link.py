@@ -225,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.out:
             args.out.mkdir(parents=True, exist_ok=True)
             for name, doc in docs.items():
-                (args.out / name).write_text(json.dumps(doc, indent=2) + "\n")
+                path = args.out / name
+                path.write_text(json.dumps(doc, indent=2) + "\n")
+                path.chmod(0o600)  # the shovel URIs carry passwords
         else:
             print(json.dumps(docs, indent=2))
     except TimeoutError as exc:

@@ -5,6 +5,7 @@ so these parse and check what can be checked."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,18 @@ def test_link_script_refuses_a_macro_that_is_not_an_amqp_uri() -> None:
         text=True,
     )
     assert done.returncode == 2 and "--macro" in done.stderr
+
+
+def test_link_script_writes_one_private_file_per_broker(tmp_path: Path) -> None:
+    assert (
+        link.main(["--macro", MACRO, "--region", f"06={REGION.uri}", "--out", str(tmp_path)]) == 0
+    )
+    written = {p.name: p for p in tmp_path.iterdir()}
+    assert set(written) == {"macro.json", "region-06.json"}
+    assert json.loads(written["region-06.json"].read_text()) == link.region_definitions(
+        REGION, MACRO
+    )
+    assert all(p.stat().st_mode & 0o077 == 0 for p in written.values())
 
 
 # --- deploy/Dockerfile ---------------------------------------------------------------------
