@@ -1,0 +1,229 @@
+"""The deploy/ definitions agree with the code and with each other: the region link documents,
+the compose file for one region, and the Kubernetes manifests. No docker or kubectl runs here,
+so these parse and check what can be checked."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from shared.settings import DEFAULT_PORTS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SERVICES = tuple(DEFAULT_PORTS)
+
+
+def load_link() -> ModuleType:
+    """deploy/ is not a package: load the script from its path, as an operator runs it."""
+    spec = importlib.util.spec_from_file_location("deploy_link", DEPLOY / "regions" / "link.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+link = load_link()
+MACRO = "amqp://link:pw@macro.example.org:5672/macro%2Fregion"
+REGION = link.RegionLink("06", "amqp://kooperacja:pw@r06.example.org:5672/region06")
+
+
+def manifests(folder: Path) -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(folder.rglob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def of_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+# --- deploy/regions/link.py ----------------------------------------------------------------
+
+
+def test_vhost_is_read_from_the_uri_path_url_decoded() -> None:
+    assert link.vhost_of(MACRO) == "macro/region"
+    assert link.vhost_of("amqp://guest:guest@127.0.0.1:5672/") == "/"
+    assert link.vhost_of("amqp://127.0.0.1") == "/"
+
+
+def test_region_link_queue_is_a_quorum_queue_bound_to_every_event() -> None:
+    doc = link.region_definitions(REGION, MACRO)
+    [queue] = doc["queues"]
+    assert queue["vhost"] == "region06" and queue["durable"] is True
+    assert queue["arguments"] == {"x-queue-type": "quorum"}
+    [binding] = doc["bindings"]
+    assert binding["source"] == Settings().exchange
+    assert (binding["destination"], binding["routing_key"]) == (queue["name"], "#")
+
+
+def test_region_shovel_moves_the_link_queue_into_the_macro_exchange_keeping_routing_keys() -> None:
+    doc = link.region_definitions(REGION, MACRO)
+    [shovel] = doc["parameters"]
+    value = shovel["value"]
+    assert shovel["component"] == "shovel" and shovel["vhost"] == "region06"
+    assert value["src-uri"] == REGION.uri and value["dest-uri"] == MACRO
+    assert value["src-queue"] == doc["queues"][0]["name"]
+    assert value["dest-exchange"] == Settings().exchange
+    assert "dest-exchange-key" not in value
+    assert value["ack-mode"] == "on-confirm"
+
+
+def test_documents_name_one_file_per_broker_macro_first() -> None:
+    other = link.RegionLink("14", "amqp://k:pw@r14.example.org/region14")
+    docs = link.documents(MACRO, [REGION, other])
+    assert list(docs) == ["macro.json", "region-06.json", "region-14.json"]
+    assert docs["macro.json"]["exchanges"][0]["vhost"] == "macro/region"
+
+
+def test_link_script_refuses_a_region_without_a_code() -> None:
+    done = subprocess.run(
+        [sys.executable, str(DEPLOY / "regions" / "link.py"), "--macro", MACRO, "--region", "x"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "--region" in done.stderr and "CODE=amqp" in done.stderr
+
+
+def test_link_script_refuses_a_macro_that_is_not_an_amqp_uri() -> None:
+    script = str(DEPLOY / "regions" / "link.py")
+    done = subprocess.run(
+        [sys.executable, script, "--macro", "macro.example.org", "--region", f"06={REGION.uri}"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "--macro" in done.stderr
+
+
+def test_link_script_writes_one_private_file_per_broker(tmp_path: Path) -> None:
+    assert (
+        link.main(["--macro", MACRO, "--region", f"06={REGION.uri}", "--out", str(tmp_path)]) == 0
+    )
+    written = {p.name: p for p in tmp_path.iterdir()}
+    assert set(written) == {"macro.json", "region-06.json"}
+    assert json.loads(written["region-06.json"].read_text()) == link.region_definitions(
+        REGION, MACRO
+    )
+    assert all(p.stat().st_mode & 0o077 == 0 for p in written.values())
+
+
+# --- deploy/Dockerfile ---------------------------------------------------------------------
+
+
+def test_image_copies_what_exists_and_the_ignore_file_lets_it_through() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text().splitlines()
+    sources = [line.split()[1] for line in dockerfile if line.startswith("COPY ")]
+    assert sources == ["pyproject.toml", "shared", "services", "kooperacja"]
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    for source in sources:
+        assert (ROOT / source).exists()
+        assert f"!{source}" in ignore or f"!{source}/" in ignore
+
+
+# --- deploy/compose ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+
+
+def test_compose_runs_each_service_from_one_image_on_its_port(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in SERVICES:
+        service = services[name]
+        assert service["command"] == [f"services.{name}"]
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert service["ports"] == [f"{DEFAULT_PORTS[name]}:{DEFAULT_PORTS[name]}"]
+        assert f":{DEFAULT_PORTS[name]}/ready" in " ".join(service["healthcheck"]["test"])
+        env = service["environment"]
+        assert env["KOOP_HTTP_HOST"] == "0.0.0.0"
+        assert (
+            env["KOOP_AMQP_URL"].startswith("amqp://") and "@rabbitmq:5672/" in env["KOOP_AMQP_URL"]
+        )
+        assert set(service["depends_on"]) == {"rabbitmq", "postgres"}
+    context = services["intake"]["build"]["context"]
+    assert (DEPLOY / "compose" / context).resolve() == ROOT
+    assert (DEPLOY / "Dockerfile").is_file()
+
+
+def test_compose_broker_has_the_shovel_plugin(compose: dict[str, Any]) -> None:
+    mounts = compose["services"]["rabbitmq"]["volumes"]
+    assert "./rabbitmq/enabled_plugins:/etc/rabbitmq/enabled_plugins:ro" in mounts
+    plugins = (DEPLOY / "compose" / "rabbitmq" / "enabled_plugins").read_text()
+    assert "rabbitmq_shovel," in plugins and plugins.strip().endswith("].")
+
+
+# --- deploy/kubernetes ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def k8s() -> list[dict[str, Any]]:
+    return manifests(DEPLOY / "kubernetes")
+
+
+def test_every_manifest_has_kind_and_name(k8s: list[dict[str, Any]]) -> None:
+    assert k8s
+    for doc in k8s:
+        assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
+
+
+def test_kustomizations_list_files_that_exist() -> None:
+    for path in (DEPLOY / "kubernetes").rglob("kustomization.yaml"):
+        kustomization = yaml.safe_load(path.read_text())
+        for entry in kustomization.get("resources", []) + [
+            p["path"] for p in kustomization.get("patches", [])
+        ]:
+            assert (path.parent / entry).exists(), f"{path}: {entry} is missing"
+
+
+def test_rabbitmq_is_a_three_node_cluster_with_the_shovel_plugin(
+    k8s: list[dict[str, Any]],
+) -> None:
+    [cluster] = [d for d in of_kind(k8s, "RabbitmqCluster") if "replicas" in d["spec"]]
+    assert cluster["spec"]["replicas"] == 3
+    assert "rabbitmq_shovel" in cluster["spec"]["rabbitmq"]["additionalPlugins"]
+    [postgres] = of_kind(k8s, "Cluster")
+    assert postgres["apiVersion"] == "postgresql.cnpg.io/v1" and postgres["spec"]["instances"] >= 2
+
+
+def test_each_service_is_deployed_with_probes_on_its_port(k8s: list[dict[str, Any]]) -> None:
+    deployments = {d["metadata"]["name"]: d for d in of_kind(k8s, "Deployment")}
+    assert set(deployments) == set(SERVICES)
+    databases = {d["spec"]["name"] for d in of_kind(k8s, "Database")}
+    initdb = of_kind(k8s, "Cluster")[0]["spec"]["bootstrap"]["initdb"]["database"]
+    for name, deployment in deployments.items():
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == [f"services.{name}"]
+        assert container["ports"] == [{"name": "http", "containerPort": DEFAULT_PORTS[name]}]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+        # Each service's database exists before it starts (the app user may not create one).
+        assert f"kooperacja_{name}" in databases | {initdb}
+
+
+def test_region_link_resources_match_the_link_script(k8s: list[dict[str, Any]]) -> None:
+    [queue] = of_kind(k8s, "Queue")
+    [binding] = of_kind(k8s, "Binding")
+    [shovel] = of_kind(k8s, "Shovel")
+    assert queue["spec"]["name"] == link.link_queue() and queue["spec"]["type"] == "quorum"
+    assert binding["spec"]["destination"] == link.link_queue()
+    assert binding["spec"]["routingKey"] == "#"
+    assert binding["spec"]["source"] == Settings().exchange
+    assert shovel["spec"]["name"] == link.shovel_name()
+    assert shovel["spec"]["srcQueue"] == link.link_queue()
+    assert shovel["spec"]["destExchange"] == Settings().exchange
+    assert "destExchangeKey" not in shovel["spec"]
+    assert shovel["spec"]["ackMode"] == "on-confirm"
