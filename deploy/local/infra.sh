@@ -71,6 +71,9 @@ ensure_rabbitmq() {
   fi
   # rabbitmqctl answers only once the node has booted fully.
   for _ in $(seq 1 60); do rabbitmqctl -q await_startup >/dev/null 2>&1 && break; sleep 1; done
+  # Region links to a macro-region use RabbitMQ's shovel (deploy/regions/link.py).
+  rabbitmq-plugins list -e -m | grep -qx rabbitmq_shovel || rabbitmq-plugins -q enable rabbitmq_shovel \
+    || die "the region links need the shovel plugin: run as root: rabbitmq-plugins enable rabbitmq_shovel"
 }
 
 ensure_all() {
