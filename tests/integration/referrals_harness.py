@@ -284,15 +284,22 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+_running: list[ReferralsProcess] = []
+
+
 @pytest.fixture(scope="session", name="referrals_process")
 def referrals_process_fixture(settings: Settings) -> Iterator[ReferralsProcess]:
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True)
-    _rabbitmqctl("add_vhost", VHOST)
-    _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
-    process = ReferralsProcess(settings)
-    process.start()
-    yield process
-    process.stop()
+    # Each test module that imports this fixture gets a definition of its own; they share one
+    # process (one port, one vhost), started by the first and stopped at the end of the session.
+    if not _running:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True)
+        _rabbitmqctl("add_vhost", VHOST)
+        _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+        process = ReferralsProcess(settings)
+        process.start()
+        _running.append(process)
+    yield _running[0]
+    _running[0].stop()
 
 
 @pytest.fixture(scope="session", name="referrals")
