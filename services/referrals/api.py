@@ -260,16 +260,23 @@ async def list_referrals(
         if institution is not None and institution != principal.institution:
             raise Forbidden("other_institution", "you see only your institution's referrals")
         institution = principal.institution
+    territory = _territory(principal) if principal.role is Role.COORDINATOR else None
     async with ctx.pool.acquire() as conn:
-        found = await store.find_referrals(
+        return await store.find_referrals(
             conn,
             institution_id=institution,
             state=str(state) if state else None,
             case_id=case_id,
+            gmina_prefix=territory,
         )
-    if principal.role is Role.COORDINATOR:
-        found = [r for r in found if principal.covers_gmina(r["gmina"])]
-    return found
+
+
+def _territory(principal: Principal) -> str:
+    """The TERYT prefix of the gminas a coordinator covers (gmina, powiat or region code)."""
+    territory = principal.gmina or principal.powiat or principal.region
+    if territory is None:
+        raise Forbidden("out_of_scope", "your token names no gmina, powiat or region")
+    return territory
 
 
 @router.get("/referrals/overdue")
@@ -278,8 +285,7 @@ async def list_overdue(
 ) -> list[dict[str, Any]]:
     """Referrals of the coordinator's gmina(s) past a deadline and still not acted on."""
     async with ctx.pool.acquire() as conn:
-        found = await store.overdue_referrals(conn)
-    return [r for r in found if principal.covers_gmina(r["gmina"])]
+        return await store.overdue_referrals(conn, _territory(principal))
 
 
 def _visible(referral: dict[str, Any] | None, principal: Principal) -> bool:

@@ -42,7 +42,7 @@ async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Re
     first = await referrals.register(area, ["family_assistant"], capacity=50, partnership=True)
     await referrals.register(area, ["family_assistant"], capacity=50)
     outcomes = set()
-    for _ in range(6):
+    for i in range(8):
         case = await referrals.diagnose(area, "family_assistant")
         [referral] = await referrals.routed(case.case_id, 1)
         assert referral["institution_id"] == first
@@ -51,7 +51,11 @@ async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Re
             headers=referrals.staff(first),
             json={"reason": "no_capacity"},
         )
-        answer, _ = await asyncio.gather(decline, referrals.close_case(area, case.case_id))
+        closure = referrals.close_case(area, case.case_id)
+        # Alternate which request leaves first, so that both orders get their chance.
+        racers = (decline, closure) if i % 2 else (closure, decline)
+        results = await asyncio.gather(*racers)
+        answer = results[0] if i % 2 else results[1]
         assert answer.status_code in (200, 409), answer.text
 
         async def closed(case_id=case.case_id) -> bool:
@@ -74,4 +78,4 @@ async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Re
         cancelled = [r for r in rows if r["state"] == "cancelled"]
         for row in cancelled:
             await referrals.event("support.cancelled.v1", referral_id=row["referral_id"])
-    assert outcomes  # which order won each time is the scheduler's business
+    print("decline racing closure:", sorted(outcomes))
