@@ -14,6 +14,7 @@ from shared.consumer import Handlers
 from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
+    CaseReopened,
     DiagnosisCompleted,
     DiagnosisRevised,
     Event,
@@ -112,7 +113,8 @@ async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: En
     """The cooperation ended: open referrals are cancelled and waiting recommendations stop
     waiting; the places they held go to other families."""
     await store.lock_case(tx, event.case_id)
-    await store.close_case(tx, event.case_id)
+    if not await store.set_case_closed(tx, event.case_id, True, envelope.sequence):
+        return  # a reopening that came later in intake arrived first: the case stays open
     await store.lock_routing(tx)
     events: list[Event] = []
     freed: set[UUID] = set()
@@ -122,3 +124,10 @@ async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: En
             freed.add(row["institution_id"])
     events += await routing.assign_waiting_for(tx, freed)
     await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(CaseReopened)
+async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, envelope: Envelope) -> None:
+    """A reopened case takes referrals again, from its next completed or revised diagnosis."""
+    await store.lock_case(tx, event.case_id)
+    await store.set_case_closed(tx, event.case_id, False, envelope.sequence)

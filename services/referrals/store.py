@@ -187,14 +187,26 @@ async def sector_of(tx: asyncpg.Connection, institution_id: UUID) -> Sector:
 # --- cases and recommendations ---------------------------------------------------------------
 
 
-async def close_case(tx: asyncpg.Connection, case_id: UUID) -> None:
-    await tx.execute(
-        "INSERT INTO closed_cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", case_id
+async def set_case_closed(
+    tx: asyncpg.Connection, case_id: UUID, closed: bool, sequence: int | None
+) -> bool:
+    """Record a closure or reopening unless a later one (by intake's sequence) is already
+    recorded; returns whether it was recorded."""
+    status = await tx.execute(
+        """INSERT INTO case_status (case_id, closed, sequence) VALUES ($1, $2, $3)
+           ON CONFLICT (case_id) DO UPDATE
+               SET closed = excluded.closed, sequence = excluded.sequence, changed_at = now()
+               WHERE case_status.sequence IS NULL OR excluded.sequence IS NULL
+                  OR case_status.sequence < excluded.sequence""",
+        case_id,
+        closed,
+        sequence,
     )
+    return status == "INSERT 0 1"
 
 
 async def is_case_closed(tx: asyncpg.Connection, case_id: UUID) -> bool:
-    return bool(await tx.fetchval("SELECT 1 FROM closed_cases WHERE case_id = $1", case_id))
+    return bool(await tx.fetchval("SELECT closed FROM case_status WHERE case_id = $1", case_id))
 
 
 async def known_recommendations(tx: asyncpg.Connection, ids: list[UUID]) -> set[UUID]:

@@ -3,7 +3,7 @@ revision and closure, deactivation, another institution's referral, and bad inpu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import uuid4
 
 import pytest
@@ -11,6 +11,8 @@ import pytest
 from services.referrals.domain import EXPECTED_DURATION
 from shared.auth import Role
 from shared.codes import SupportType
+from shared.envelope import wrap
+from shared.events import CaseClosed, CaseReopened
 from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
     Area,
     Referrals,
@@ -283,6 +285,29 @@ async def test_diagnosis_arriving_after_the_case_closed_routes_nothing(
     second_marker = await referrals.diagnose(area, "equipment")
     await referrals.routed(second_marker.case_id, 1)
     assert await referrals.referrals_of(late) == []
+
+
+async def test_reopened_case_is_routed_again_and_a_stale_closure_is_ignored(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    await referrals.register(area, ["senior_club"])
+    case_id, place = uuid4(), area.place()
+    closed = CaseClosed(case_id=case_id, place=place, closed_on=date(2026, 6, 1), outcome="other")
+    reopened = CaseReopened(case_id=case_id, place=place, reopened_on=date(2026, 6, 2))
+    await referrals.publish(
+        closed, envelope=wrap(closed, region="06", service="intake", sequence=2)
+    )
+    await referrals.publish(
+        reopened, envelope=wrap(reopened, region="06", service="intake", sequence=3)
+    )
+    # the first closure again, redelivered out of order under a new id: older than the reopening
+    await referrals.publish(
+        closed, envelope=wrap(closed, region="06", service="intake", sequence=2)
+    )
+    await referrals.diagnose(area, "senior_club", case_id=case_id)
+    [row] = await referrals.routed(case_id, 1)
+    assert row["state"] == "assigned"
 
 
 async def test_deactivated_institution_has_its_open_referrals_rerouted(

@@ -61,7 +61,7 @@ async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Re
         async def closed(case_id=case.case_id) -> bool:
             return bool(
                 await referrals.db.fetchval(
-                    "SELECT 1 FROM closed_cases WHERE case_id = $1", case_id
+                    "SELECT closed FROM case_status WHERE case_id = $1", case_id
                 )
             )
 

@@ -23,11 +23,14 @@ CREATE INDEX referrals_due_completion ON referrals (complete_by)
 CREATE INDEX referrals_waiting ON referrals (support_type, priority, created_at)
     WHERE state = 'unassignable';
 
--- Cases closed in intake: nothing more is routed for them, even when a diagnosis event arrives
--- after the closure.
-CREATE TABLE closed_cases (
-    case_id    uuid PRIMARY KEY,
-    closed_at  timestamptz NOT NULL DEFAULT now()
+-- Cases closed (or reopened) in intake: nothing is routed for a closed case, even when a
+-- diagnosis event arrives after the closure. `sequence` is intake's per-case event counter, so
+-- that a closure arriving after a later reopening does not close the case again.
+CREATE TABLE case_status (
+    case_id     uuid PRIMARY KEY,
+    closed      boolean NOT NULL,
+    sequence    bigint,
+    changed_at  timestamptz NOT NULL DEFAULT now()
 );
 
 -- Recommendations dropped by a revision, remembered so that a late diagnosis.completed.v1
