@@ -40,3 +40,7 @@ CREATE TABLE dropped_recommendations (
     case_id            uuid NOT NULL,
     dropped_at         timestamptz NOT NULL DEFAULT now()
 );
+
+-- The load of each candidate institution, read on every routing decision.
+CREATE INDEX referrals_open_load ON referrals (institution_id, support_type)
+    WHERE state IN ('assigned', 'accepted');
