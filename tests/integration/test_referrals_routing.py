@@ -9,8 +9,10 @@ from shared.envelope import wrap
 from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
     Area,
     Referrals,
+    completed,
     referrals_fixture,
     referrals_process_fixture,
+    revised,
 )
 
 pytestmark = pytest.mark.integration
@@ -162,3 +164,37 @@ async def test_redelivered_diagnosis_routes_each_recommendation_once(
 
     assert len(await referrals.referrals_of(event.case_id)) == 1
     assert len(referrals.events("support.assigned.v1", case_id=event.case_id)) == 1
+
+
+async def test_revision_arriving_before_its_diagnosis_is_routed_and_not_doubled(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    await referrals.register(area, ["psychologist", "meals", "tutoring"])
+    first = completed(area, "psychologist", "meals")
+    psychologist, meals = first.recommendations
+    later = revised(first, keep=[psychologist], add=["tutoring"], removed=[meals.recommendation_id])
+    await referrals.publish(later)
+    await referrals.routed(first.case_id, 2)
+    await referrals.publish(first)  # the completion, delivered late
+    marker = await referrals.diagnose(area, "meals")
+    await referrals.routed(marker.case_id, 1)
+    rows = {r["support_type"]: r["state"] for r in await referrals.referrals_of(first.case_id)}
+    assert rows == {"psychologist": "assigned", "tutoring": "assigned"}
+
+
+async def test_deadline_watch_assigns_waiting_recommendations_when_room_appears_silently(
+    referrals: Referrals,
+) -> None:
+    """The watch is the backstop for room that appeared without a transition announcing it
+    (here: capacity changed in the database by an operator)."""
+    area = Area()
+    institution = await referrals.register(area, ["rehabilitation"], capacity=0)
+    case = await referrals.diagnose(area, "rehabilitation")
+    [waiting] = await referrals.routed(case.case_id, 1)
+    assert waiting["state"] == "unassignable"
+    await referrals.db.execute(
+        "UPDATE institutions SET capacity = 1 WHERE institution_id = $1", institution
+    )
+    [assigned] = await referrals.event("support.assigned.v1", case_id=case.case_id)
+    assert assigned["institution_id"] == str(institution)
