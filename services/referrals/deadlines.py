@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
 
 import asyncpg
 
@@ -29,16 +28,16 @@ log = logging.getLogger(__name__)
 async def report_overdue(ctx: ServiceContext) -> int:
     """One batch of missed deadlines: mark each and emit its event; returns how many."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        now = datetime.now(UTC)
         events: list[Event] = []
         for row in await store.claim_overdue(conn):
+            # The database's clock judged the row due; the same clock decides the stage.
             stage = domain.overdue_stage(
                 ReferralState(row["state"]),
                 accept_by=row["accept_by"],
                 complete_by=row["complete_by"],
-                now=now,
+                now=row["checked_at"],
             )
-            if stage is None:  # the database clock ran ahead of ours: next round
+            if stage is None:
                 continue
             await store.mark_overdue(conn, row["referral_id"], stage)
             events.append(

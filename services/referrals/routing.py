@@ -163,9 +163,9 @@ async def assign_waiting(
         )
         if chosen is None:
             continue
-        domain.next_state(ReferralState.UNASSIGNABLE, Action.ASSIGN)
+        state = domain.next_state(ReferralState.UNASSIGNABLE, Action.ASSIGN)
         due = _accept_by()
-        await store.assign(tx, current["referral_id"], chosen.institution_id, due)
+        await store.assign(tx, current["referral_id"], state, chosen.institution_id, due)
         events.append(
             SupportAssigned(
                 referral_id=current["referral_id"],

@@ -291,14 +291,19 @@ async def get_referral(
 
 
 async def assign(
-    tx: asyncpg.Connection, referral_id: UUID, institution_id: UUID, accept_by: datetime
+    tx: asyncpg.Connection,
+    referral_id: UUID,
+    state: ReferralState,
+    institution_id: UUID,
+    accept_by: datetime,
 ) -> None:
     """A waiting recommendation's referral goes to an institution that now has room."""
     await tx.execute(
-        """UPDATE referrals SET state = 'assigned', institution_id = $2, accept_by = $3,
+        """UPDATE referrals SET state = $2, institution_id = $3, accept_by = $4,
                   updated_at = now()
            WHERE referral_id = $1""",
         referral_id,
+        str(state),
         institution_id,
         accept_by,
     )
@@ -401,7 +406,7 @@ async def claim_overdue(tx: asyncpg.Connection, limit: int = 200) -> list[dict[s
     """Open referrals past a deadline not yet reported, locked; rows locked by a concurrent
     transition (or another instance's watch) are skipped and looked at next time."""
     rows = await tx.fetch(
-        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+        f"""SELECT {_REFERRAL_COLUMNS}, now() AS checked_at FROM referrals
             WHERE (state = 'assigned' AND acceptance_overdue_at IS NULL AND accept_by < now())
                OR (state = 'accepted' AND completion_overdue_at IS NULL AND complete_by < now())
             ORDER BY created_at LIMIT $1

@@ -98,6 +98,13 @@ class ReferralsProcess:
                 raise TimeoutError("referrals not ready after 60s")
             time.sleep(0.2)
 
+    def kill(self) -> None:
+        """A crash: no graceful shutdown."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
