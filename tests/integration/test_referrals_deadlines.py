@@ -4,11 +4,16 @@ referrals' own database rather than waiting a week."""
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
 import pytest
 
+from services.referrals.deadlines import report_overdue
 from shared.auth import Role
+from shared.outbox import Origin
+from shared.runtime import ServiceContext
+from shared.settings import Settings
 from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
     Area,
     Referrals,
@@ -94,3 +99,28 @@ async def test_deadline_passed_while_the_service_was_down_is_reported_once_after
     await _past_acceptance(referrals, marker["referral_id"])
     await referrals.event("support.overdue.v1", referral_id=marker["referral_id"])
     assert len(referrals.events("support.overdue.v1", referral_id=referral["referral_id"])) == 1
+
+
+async def test_several_watches_at_once_report_each_missed_deadline_once(
+    referrals: Referrals, settings: Settings
+) -> None:
+    """As with several instances of the service: the running one's watch and four more rounds
+    started here, all on the same database."""
+    area = Area()
+    await referrals.register(area, ["probation_officer"], capacity=100)
+    cases = [await referrals.diagnose(area, "probation_officer") for _ in range(30)]
+    late = [(await referrals.routed(c.case_id, 1))[0]["referral_id"] for c in cases]
+    ctx = ServiceContext("referrals", settings, referrals.db, Origin("06", "referrals"))
+    await referrals.db.execute(
+        "UPDATE referrals SET accept_by = now() - interval '1 hour' WHERE referral_id = ANY($1)",
+        late,
+    )
+    reported = await asyncio.gather(*(report_overdue(ctx) for _ in range(4)))
+    assert sum(reported) <= len(late)
+    for referral_id in late:
+        await referrals.event("support.overdue.v1", referral_id=referral_id)
+    marker = await _new_referral(referrals, area, "probation_officer")
+    await _past_acceptance(referrals, marker["referral_id"])
+    await referrals.event("support.overdue.v1", referral_id=marker["referral_id"])
+    for referral_id in late:
+        assert len(referrals.events("support.overdue.v1", referral_id=referral_id)) == 1
