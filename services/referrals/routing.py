@@ -59,7 +59,8 @@ def _accept_by() -> datetime:
 async def route(tx: asyncpg.Connection, rec: Pending, *, attempt: int = 1) -> list[Event]:
     """A new referral for the recommendation: assigned to the best institution not tried yet,
     or unassignable (waiting) when none has room."""
-    tried = await store.tried_institutions(tx, rec.recommendation_id)
+    # A first attempt is a recommendation never routed before: nobody has declined it yet.
+    tried = await store.tried_institutions(tx, rec.recommendation_id) if attempt > 1 else set()
     chosen = domain.choose_institution(
         await store.candidates(tx, rec.support_type, rec.place), excluded=tried
     )
