@@ -1,25 +1,38 @@
-"""Referrals' HTTP routes: the institution directory and institutions' referral inboxes."""
+"""Referrals' HTTP routes: the institution directory, institutions' referral inboxes and their
+answers (accept, decline, complete), and the coordinator's list of overdue referrals."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.referrals import store
+from services.referrals import domain, routing, store
+from services.referrals.domain import Action, ReferralState
 from shared import outbox
 from shared.auth import Principal, Role, requires
-from shared.codes import Sector, SupportType
-from shared.errors import Forbidden
-from shared.events import InstitutionRegistered, PartnershipChanged
+from shared.codes import DeclineReason, Sector, SupportOutcome, SupportType
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.events import (
+    Event,
+    InstitutionRegistered,
+    InstitutionUpdated,
+    PartnershipChanged,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportCompleted,
+)
 from shared.http import create_api
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 Ctx = Annotated[ServiceContext, Depends(context)]
+Capacity = Annotated[int, Field(ge=0, le=10_000)]
 
 
 class InstitutionIn(BaseModel):
@@ -29,43 +42,107 @@ class InstitutionIn(BaseModel):
     support_types: list[SupportType] = Field(min_length=1)
     gminas: list[str] = Field(min_length=1, description="TERYT gmina codes served")
     powiats: list[str] = Field(default_factory=list, description="TERYT powiat codes served")
-    capacity: int = Field(default=10, ge=0, le=10_000)
+    capacity: Capacity = Field(default=10, description="open referrals per support type")
+    capacity_by_type: dict[SupportType, Capacity] = Field(
+        default_factory=dict, description="capacity of particular support types"
+    )
     partnership_gminas: list[str] = Field(
         default_factory=list, description="gminas whose PZK the institution sits on"
     )
+
+
+class InstitutionChange(BaseModel):
+    """Fields to change; those left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=2, max_length=300)
+    sector: Sector | None = None
+    support_types: list[SupportType] | None = Field(default=None, min_length=1)
+    gminas: list[str] | None = Field(default=None, min_length=1)
+    powiats: list[str] | None = None
+    capacity: Capacity | None = None
+    capacity_by_type: dict[SupportType, Capacity] | None = None
+    partnership_gminas: list[str] | None = None
+
+
+class Decline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: DeclineReason
+
+
+class Completion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: SupportOutcome
+
+
+# --- directory ------------------------------------------------------------------------------
+
+
+def _check_directory_entry(
+    inst: dict[str, Any], principal: Principal, *, new_gminas: set[str]
+) -> None:
+    """Places must be TERYT codes; gminas added to an entry must be in the caller's scope."""
+    for key in ("gminas", "partnership_gminas"):
+        for i, code in enumerate(inst[key]):
+            terc().gmina(code, field=f"{key}[{i}]")
+            if code in new_gminas:
+                principal.require_gmina(code)
+    for i, code in enumerate(inst["powiats"]):
+        if not any(g.powiat == code for g in terc().in_region(code[:2])):
+            raise InvalidInput(
+                "unknown_teryt", f"{code!r} is not a powiat code", field=f"powiats[{i}]"
+            )
+    for support_type in inst["capacity_by_type"]:
+        if support_type not in inst["support_types"]:
+            raise InvalidInput(
+                "capacity_of_unoffered_support",
+                f"{support_type} is not among the support types offered",
+                field=f"capacity_by_type.{support_type}",
+            )
+
+
+def _directory_event(inst: dict[str, Any], cls: type[InstitutionRegistered]) -> Event:
+    return cls(
+        institution_id=inst["institution_id"],
+        name=inst["name"],
+        sector=inst["sector"],
+        support_types=inst["support_types"],
+        gminas=inst["gminas"],
+        active=inst["active"],
+    )
+
+
+async def _partnership_events(tx: asyncpg.Connection, gminas: set[str]) -> list[Event]:
+    return [
+        PartnershipChanged(gmina=g, institutions=await store.partnership_of(tx, g))
+        for g in sorted(gminas)
+    ]
 
 
 @router.post("/institutions", status_code=201)
 async def register_institution(
     body: InstitutionIn, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
 ) -> dict[str, Any]:
-    for i, code in enumerate(body.gminas):
-        terc().gmina(code, field=f"gminas[{i}]")
-        principal.require_gmina(code)
-    for i, code in enumerate(body.partnership_gminas):
-        terc().gmina(code, field=f"partnership_gminas[{i}]")
-        principal.require_gmina(code)
-    institution_id = uuid4()
-    inst = {**body.model_dump(mode="json"), "institution_id": institution_id}
+    inst: dict[str, Any] = {
+        **body.model_dump(mode="json"),
+        "institution_id": uuid4(),
+        "active": True,
+    }
+    _check_directory_entry(
+        inst, principal, new_gminas={*inst["gminas"], *inst["partnership_gminas"]}
+    )
     async with ctx.pool.acquire() as conn, conn.transaction():
+        await store.lock_routing(conn)
         await store.register_institution(conn, inst)
-        events: list[Any] = [
-            InstitutionRegistered(
-                institution_id=institution_id,
-                name=body.name,
-                sector=body.sector,
-                support_types=body.support_types,
-                gminas=body.gminas,
-            )
-        ]
-        for gmina in body.partnership_gminas:
-            events.append(
-                PartnershipChanged(
-                    gmina=gmina, institutions=await store.partnership_of(conn, gmina)
-                )
-            )
+        changed = await store.set_partnerships(
+            conn, inst["institution_id"], inst["partnership_gminas"]
+        )
+        events = [_directory_event(inst, InstitutionRegistered)]
+        events += await _partnership_events(conn, changed)
+        # A new institution is new room: waiting recommendations it can take are assigned.
+        events += await routing.assign_waiting_for(conn, {inst["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-    return {"institution_id": institution_id}
+    return {"institution_id": inst["institution_id"]}
 
 
 @router.get("/institutions")
@@ -76,25 +153,268 @@ async def list_institutions(
         return await store.list_institutions(conn)
 
 
+async def _institution_or_404(conn: asyncpg.Connection, institution_id: UUID) -> dict[str, Any]:
+    found = await store.get_institution(conn, institution_id, for_update=True)
+    if found is None:
+        raise NotFound("institution_not_found", f"no institution {institution_id}")
+    return found
+
+
+def _require_manager(inst: dict[str, Any], principal: Principal) -> None:
+    if not any(principal.covers_gmina(g) for g in inst["gminas"]):
+        raise Forbidden("out_of_scope", "the institution serves no gmina of your scope")
+
+
+@router.get("/institutions/{institution_id}")
+async def get_institution(
+    institution_id: UUID,
+    ctx: Ctx,
+    _: Principal = requires(Role.COORDINATOR, Role.INSTITUTION_STAFF, Role.OPERATOR),
+) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        found = await store.get_institution(conn, institution_id)
+    if found is None:
+        raise NotFound("institution_not_found", f"no institution {institution_id}")
+    return found
+
+
+@router.patch("/institutions/{institution_id}")
+async def update_institution(
+    institution_id: UUID,
+    body: InstitutionChange,
+    ctx: Ctx,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> dict[str, Any]:
+    change = body.model_dump(mode="json", exclude_unset=True)
+    for key, value in change.items():
+        if value is None:
+            raise InvalidInput("null_value", f"{key} cannot be null", field=key)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await store.lock_routing(conn)
+        before = await _institution_or_404(conn, institution_id)
+        _require_manager(before, principal)
+        after = {**before, **change}
+        added = {
+            *(set(after["gminas"]) - set(before["gminas"])),
+            *(set(after["partnership_gminas"]) - set(before["partnership_gminas"])),
+        }
+        _check_directory_entry(after, principal, new_gminas=added)
+        await store.update_institution(conn, after)
+        changed = await store.set_partnerships(conn, institution_id, after["partnership_gminas"])
+        events = [_directory_event(after, InstitutionUpdated)]
+        events += await _partnership_events(conn, changed)
+        # Raised capacity or a wider area may be room for waiting recommendations.
+        events += await routing.assign_waiting_for(conn, {institution_id})
+        await outbox.add(conn, ctx.origin, *events)
+        return await _institution_or_404(conn, institution_id)
+
+
+@router.post("/institutions/{institution_id}/deactivate")
+async def deactivate_institution(
+    institution_id: UUID, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
+) -> dict[str, Any]:
+    """The institution stops taking referrals; its open referrals go to the next institution."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        inst = await store.get_institution(conn, institution_id)
+        if inst is None:
+            raise NotFound("institution_not_found", f"no institution {institution_id}")
+        _require_manager(inst, principal)
+        if not inst["active"]:
+            raise Conflict("already_inactive", "the institution is already deactivated")
+        # Case locks first, then the routing lock: the order every other writer keeps.
+        cases = sorted(
+            {r["case_id"] for r in await store.open_referrals_of_institution(conn, institution_id)},
+            key=str,
+        )
+        for case_id in cases:
+            await store.lock_case(conn, case_id)
+        await store.lock_routing(conn)
+        inst = await _institution_or_404(conn, institution_id)
+        inst["active"] = False
+        await store.update_institution(conn, inst)
+        events: list[Event] = [_directory_event(inst, InstitutionUpdated)]
+        for row in await store.open_referrals_of_institution(conn, institution_id):
+            if row["case_id"] not in cases and not await store.try_lock_case(conn, row["case_id"]):
+                raise Conflict("busy", "a referral of this institution is changing; try again")
+            row = await store.get_referral(conn, row["referral_id"], for_update=True)
+            assert row is not None
+            events += await routing.cancel(conn, row, "institution_deactivated")
+            events += await routing.reroute(conn, row)
+        await outbox.add(conn, ctx.origin, *events)
+        return await _institution_or_404(conn, institution_id)
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
 @router.get("/referrals")
 async def list_referrals(
     ctx: Ctx,
     institution: UUID | None = None,
-    state: str | None = None,
+    state: ReferralState | None = None,
     case_id: UUID | None = None,
     principal: Principal = requires(Role.INSTITUTION_STAFF, Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
+    """An institution's inbox (staff see only their own), or a coordinator's view of a gmina."""
     if principal.role is Role.INSTITUTION_STAFF:
         if institution is not None and institution != principal.institution:
             raise Forbidden("other_institution", "you see only your institution's referrals")
         institution = principal.institution
+    territory = _territory(principal) if principal.role is Role.COORDINATOR else None
     async with ctx.pool.acquire() as conn:
-        found = await store.find_referrals(
-            conn, institution_id=institution, state=state, case_id=case_id
+        return await store.find_referrals(
+            conn,
+            institution_id=institution,
+            state=str(state) if state else None,
+            case_id=case_id,
+            gmina_prefix=territory,
         )
-    if principal.role is Role.COORDINATOR:
-        found = [r for r in found if principal.covers_gmina(r["gmina"])]
+
+
+def _territory(principal: Principal) -> str:
+    """The TERYT prefix of the gminas a coordinator covers (gmina, powiat or region code)."""
+    territory = principal.gmina or principal.powiat or principal.region
+    if territory is None:
+        raise Forbidden("out_of_scope", "your token names no gmina, powiat or region")
+    return territory
+
+
+@router.get("/referrals/overdue")
+async def list_overdue(
+    ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
+) -> list[dict[str, Any]]:
+    """Referrals of the coordinator's gmina(s) past a deadline and still not acted on."""
+    async with ctx.pool.acquire() as conn:
+        return await store.overdue_referrals(conn, _territory(principal))
+
+
+def _visible(referral: dict[str, Any] | None, principal: Principal) -> bool:
+    if referral is None:
+        return False
+    if principal.role is Role.INSTITUTION_STAFF:
+        return principal.institution is not None and (
+            referral["institution_id"] == principal.institution
+        )
+    return principal.covers_gmina(referral["gmina"])
+
+
+def _not_found(referral_id: UUID) -> NotFound:
+    # Another institution's referral answers like a missing one: its existence is not shared.
+    return NotFound("referral_not_found", f"no referral {referral_id} in your inbox")
+
+
+@router.get("/referrals/{referral_id}")
+async def get_referral(
+    referral_id: UUID,
+    ctx: Ctx,
+    principal: Principal = requires(Role.INSTITUTION_STAFF, Role.COORDINATOR),
+) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        found = await store.get_referral(conn, referral_id)
+    if found is None or not _visible(found, principal):
+        raise _not_found(referral_id)
     return found
+
+
+async def _lock_own_referral(
+    conn: asyncpg.Connection, referral_id: UUID, principal: Principal, *, frees_place: bool
+) -> dict[str, Any]:
+    """The staff member's referral, locked after its case (and the routing lock when the answer
+    frees or takes a place), so that the state it is checked in is the state it changes from."""
+    found = await store.get_referral(conn, referral_id)
+    if found is None or not _visible(found, principal):
+        raise _not_found(referral_id)
+    await store.lock_case(conn, found["case_id"])
+    if frees_place:
+        await store.lock_routing(conn)
+    locked = await store.get_referral(conn, referral_id, for_update=True)
+    assert locked is not None
+    return locked
+
+
+@router.post("/referrals/{referral_id}/accept")
+async def accept_referral(
+    referral_id: UUID, ctx: Ctx, principal: Principal = requires(Role.INSTITUTION_STAFF)
+) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        ref = await _lock_own_referral(conn, referral_id, principal, frees_place=False)
+        domain.next_state(ReferralState(ref["state"]), Action.ACCEPT)
+        now = datetime.now(UTC)
+        support_type = SupportType(ref["support_type"])
+        due = domain.complete_by(now, support_type)
+        await store.accept(conn, referral_id, now, due)
+        await outbox.add(
+            conn,
+            ctx.origin,
+            ReferralAccepted(
+                referral_id=referral_id,
+                case_id=ref["case_id"],
+                place=routing.place_of(ref),
+                support_type=support_type,
+                institution_id=ref["institution_id"],
+                sector=await store.sector_of(conn, ref["institution_id"]),
+                complete_by=due,
+            ),
+        )
+        return await store.get_referral(conn, referral_id) or {}
+
+
+@router.post("/referrals/{referral_id}/decline")
+async def decline_referral(
+    referral_id: UUID,
+    body: Decline,
+    ctx: Ctx,
+    principal: Principal = requires(Role.INSTITUTION_STAFF),
+) -> dict[str, Any]:
+    """Decline with a reason code; the recommendation goes to the next institution at once."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        ref = await _lock_own_referral(conn, referral_id, principal, frees_place=True)
+        state = domain.next_state(ReferralState(ref["state"]), Action.DECLINE)
+        await store.close(conn, referral_id, state, decline_reason=str(body.reason))
+        events: list[Event] = [
+            ReferralDeclined(
+                referral_id=referral_id,
+                case_id=ref["case_id"],
+                place=routing.place_of(ref),
+                support_type=ref["support_type"],
+                institution_id=ref["institution_id"],
+                sector=await store.sector_of(conn, ref["institution_id"]),
+                reason=body.reason,
+                attempt=ref["attempt"],
+            )
+        ]
+        events += await routing.reroute(conn, ref)
+        events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
+        await outbox.add(conn, ctx.origin, *events)
+        return await store.get_referral(conn, referral_id) or {}
+
+
+@router.post("/referrals/{referral_id}/complete")
+async def complete_referral(
+    referral_id: UUID,
+    body: Completion,
+    ctx: Ctx,
+    principal: Principal = requires(Role.INSTITUTION_STAFF),
+) -> dict[str, Any]:
+    """Record that the support was given and with what outcome; the place is freed."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        ref = await _lock_own_referral(conn, referral_id, principal, frees_place=True)
+        state = domain.next_state(ReferralState(ref["state"]), Action.COMPLETE)
+        await store.close(conn, referral_id, state, outcome=str(body.outcome))
+        events: list[Event] = [
+            SupportCompleted(
+                referral_id=referral_id,
+                case_id=ref["case_id"],
+                place=routing.place_of(ref),
+                support_type=ref["support_type"],
+                institution_id=ref["institution_id"],
+                sector=await store.sector_of(conn, ref["institution_id"]),
+                outcome=body.outcome,
+            )
+        ]
+        events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
+        await outbox.add(conn, ctx.origin, *events)
+        return await store.get_referral(conn, referral_id) or {}
 
 
 def build_api() -> FastAPI:

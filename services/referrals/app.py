@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from services.referrals.api import build_api
+from services.referrals.deadlines import watch_deadlines
 from services.referrals.handlers import handlers
 from shared.runtime import ServiceSpec
 
@@ -11,4 +12,5 @@ spec = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     build_api=build_api,
     handlers=handlers,
+    jobs=[watch_deadlines],
 )

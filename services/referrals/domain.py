@@ -1,15 +1,91 @@
-"""Routing rules: which institution should give a recommended support. No I/O."""
+"""The rules of a referral (skierowanie): where a recommended support goes, which transitions are
+legal, and when it is overdue. No I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from shared.codes import Sector, SupportType
+from shared.errors import Conflict
 
-# An institution answers a referral (accepts or declines) within this time.
+# An institution answers a referral (accepts or declines) within this time, unless configured.
 ACCEPTANCE_WINDOW = timedelta(days=7)
+
+# How long each support usually takes once accepted: the completion deadline. The model's
+# cooperation with a family lasted 10–13 months, so no single support is planned beyond a year.
+EXPECTED_DURATION: dict[SupportType, timedelta] = {
+    SupportType.PSYCHOLOGIST: timedelta(days=90),
+    SupportType.PSYCHIATRIST: timedelta(days=90),
+    SupportType.ADDICTION_THERAPY: timedelta(days=180),
+    SupportType.FAMILY_ASSISTANT: timedelta(days=270),
+    SupportType.SPEECH_THERAPIST: timedelta(days=180),
+    SupportType.REHABILITATION: timedelta(days=90),
+    SupportType.REHABILITATION_STAY: timedelta(days=30),
+    SupportType.HEALTH_CARE: timedelta(days=60),
+    SupportType.CARE_SERVICES: timedelta(days=180),
+    SupportType.MEALS: timedelta(days=90),
+    SupportType.FINANCIAL_BENEFIT: timedelta(days=30),
+    SupportType.VOCATIONAL_COUNSELLING: timedelta(days=60),
+    SupportType.TRAINING: timedelta(days=120),
+    SupportType.TUTORING: timedelta(days=150),
+    SupportType.PSYCHOLOGICAL_PEDAGOGICAL_COUNSELLING: timedelta(days=90),
+    SupportType.LEGAL_ADVICE: timedelta(days=30),
+    SupportType.PROBATION_OFFICER: timedelta(days=365),
+    SupportType.CRISIS_INTERVENTION: timedelta(days=14),
+    SupportType.SENIOR_CLUB: timedelta(days=180),
+    SupportType.DAY_SUPPORT_CENTRE: timedelta(days=180),
+    SupportType.PARENTING_WORKSHOPS: timedelta(days=60),
+    SupportType.EQUIPMENT: timedelta(days=30),
+    SupportType.HOUSING_HELP: timedelta(days=120),
+}
+
+
+class ReferralState(StrEnum):
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    UNASSIGNABLE = "unassignable"  # the recommendation waits for an institution with room
+
+
+class Action(StrEnum):
+    ASSIGN = "assign"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+
+
+# Open referrals hold a place of the institution's capacity.
+OPEN_STATES = frozenset({ReferralState.ASSIGNED, ReferralState.ACCEPTED})
+
+_TRANSITIONS: dict[tuple[ReferralState, Action], ReferralState] = {
+    (ReferralState.UNASSIGNABLE, Action.ASSIGN): ReferralState.ASSIGNED,
+    (ReferralState.ASSIGNED, Action.ACCEPT): ReferralState.ACCEPTED,
+    (ReferralState.ASSIGNED, Action.DECLINE): ReferralState.DECLINED,
+    (ReferralState.ACCEPTED, Action.COMPLETE): ReferralState.COMPLETED,
+    (ReferralState.ASSIGNED, Action.CANCEL): ReferralState.CANCELLED,
+    (ReferralState.ACCEPTED, Action.CANCEL): ReferralState.CANCELLED,
+    (ReferralState.UNASSIGNABLE, Action.CANCEL): ReferralState.CANCELLED,
+}
+
+
+class IllegalTransition(Conflict):
+    title = "Niedozwolona zmiana stanu skierowania"
+
+
+def next_state(state: ReferralState, action: Action) -> ReferralState:
+    """The state after `action`, or IllegalTransition (409) when the referral cannot take it."""
+    found = _TRANSITIONS.get((state, action))
+    if found is None:
+        raise IllegalTransition(
+            "illegal_transition", f"a referral in state {state} cannot be {action}ed"
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -31,7 +107,7 @@ class Candidate:
 def choose_institution(
     candidates: list[Candidate],
     *,
-    excluded: set[UUID] = frozenset(),  # type: ignore[assignment]
+    excluded: frozenset[UUID] | set[UUID] = frozenset(),
 ) -> Candidate | None:
     """Prefer the gmina over its powiat, then PZK members, then the least loaded; only those
     with room and not tried before for this recommendation."""
@@ -49,13 +125,25 @@ def choose_institution(
     )
 
 
-def accept_by(now: datetime) -> datetime:
-    return now + ACCEPTANCE_WINDOW
+def accept_by(now: datetime, window: timedelta = ACCEPTANCE_WINDOW) -> datetime:
+    return now + window
 
 
-@dataclass(frozen=True)
-class Route:
-    recommendation_id: UUID
-    support_type: SupportType
-    chosen: Candidate | None
-    attempt: int
+def complete_by(accepted_at: datetime, support_type: SupportType) -> datetime:
+    return accepted_at + EXPECTED_DURATION[support_type]
+
+
+def overdue_stage(
+    state: ReferralState,
+    *,
+    accept_by: datetime | None,
+    complete_by: datetime | None,
+    now: datetime,
+) -> str | None:
+    """Which deadline a referral has missed: `acceptance` while it waits for an answer,
+    `completion` once accepted; None when it is on time or no longer open."""
+    if state is ReferralState.ASSIGNED and accept_by is not None and accept_by < now:
+        return "acceptance"
+    if state is ReferralState.ACCEPTED and complete_by is not None and complete_by < now:
+        return "completion"
+    return None

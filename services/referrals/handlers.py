@@ -1,17 +1,26 @@
-"""Referrals' event handlers."""
+"""Referrals' event handlers: a completed or revised diagnosis becomes referrals, a closed case
+ends them. The consumer has opened the transaction and checked the inbox."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID
 
 import asyncpg
 
-from services.referrals import domain, store
+from services.referrals import routing, store
+from services.referrals.routing import Pending
 from shared import outbox
 from shared.consumer import Handlers
 from shared.envelope import Envelope
-from shared.events import DiagnosisCompleted, SupportAssigned, SupportUnassignable
+from shared.events import (
+    CaseClosed,
+    CaseReopened,
+    DiagnosisCompleted,
+    DiagnosisRevised,
+    Event,
+    Place,
+    Recommendation,
+)
 from shared.outbox import Origin
 
 handlers = Handlers()
@@ -21,61 +30,104 @@ def origin_of(envelope: Envelope) -> Origin:
     return Origin(envelope.region, "referrals")
 
 
+async def _route_new(
+    tx: asyncpg.Connection,
+    *,
+    diagnosis_id: UUID,
+    case_id: UUID,
+    place: Place,
+    recommendations: list[Recommendation],
+) -> list[Event]:
+    """Route the recommendations not seen before; a redelivered or late event routes nothing
+    twice and never revives a dropped recommendation."""
+    known = await store.known_recommendations(tx, [r.recommendation_id for r in recommendations])
+    events: list[Event] = []
+    for rec in sorted(recommendations, key=lambda r: r.priority):
+        if rec.recommendation_id in known:
+            continue
+        known.add(rec.recommendation_id)
+        events += await routing.route(
+            tx,
+            Pending(
+                recommendation_id=rec.recommendation_id,
+                diagnosis_id=diagnosis_id,
+                case_id=case_id,
+                place=place,
+                support_type=rec.support_type,
+                priority=rec.priority,
+            ),
+        )
+    return events
+
+
 @handlers.on(DiagnosisCompleted)
 async def on_diagnosis_completed(
     tx: asyncpg.Connection, event: DiagnosisCompleted, envelope: Envelope
 ) -> None:
     """Route each recommendation of the plan (IPW) to an institution that can give it."""
-    now = datetime.now(UTC)
-    for rec in sorted(event.recommendations, key=lambda r: r.priority):
-        chosen = domain.choose_institution(
-            await store.candidates(tx, rec.support_type, event.place)
-        )
-        referral_id = uuid4()
-        common = dict(
-            referral_id=referral_id,
-            recommendation_id=rec.recommendation_id,
-            diagnosis_id=event.diagnosis_id,
-            case_id=event.case_id,
-            place=event.place,
-            support_type=rec.support_type,
-            priority=rec.priority,
-            attempt=1,
-        )
-        if chosen is None:
-            await store.save_referral(
-                tx, **common, institution_id=None, state="unassignable", accept_by=None
-            )
-            await outbox.add(
-                tx,
-                origin_of(envelope),
-                SupportUnassignable(
-                    recommendation_id=rec.recommendation_id,
-                    case_id=event.case_id,
-                    place=event.place,
-                    support_type=rec.support_type,
-                    attempts=0,
-                ),
-                cause=envelope,
-            )
-            continue
-        due = domain.accept_by(now)
-        await store.save_referral(
-            tx, **common, institution_id=chosen.institution_id, state="assigned", accept_by=due
-        )
-        await outbox.add(
-            tx,
-            origin_of(envelope),
-            SupportAssigned(
-                referral_id=referral_id,
-                recommendation_id=rec.recommendation_id,
-                case_id=event.case_id,
-                place=event.place,
-                support_type=rec.support_type,
-                institution_id=chosen.institution_id,
-                sector=chosen.sector,
-                attempt=1,
-                accept_by=due,
-            ),
-            cause=envelope,
-        )
+    await store.lock_case(tx, event.case_id)
+    if await store.is_case_closed(tx, event.case_id):
+        return  # closed before its diagnosis arrived: nothing to plan any more
+    await store.lock_routing(tx)
+    events = await _route_new(
+        tx,
+        diagnosis_id=event.diagnosis_id,
+        case_id=event.case_id,
+        place=event.place,
+        recommendations=event.recommendations,
+    )
+    await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(DiagnosisRevised)
+async def on_diagnosis_revised(
+    tx: asyncpg.Connection, event: DiagnosisRevised, envelope: Envelope
+) -> None:
+    """Dropped recommendations cancel their referrals; new ones are routed."""
+    await store.lock_case(tx, event.case_id)
+    if await store.is_case_closed(tx, event.case_id):
+        return
+    await store.lock_routing(tx)
+    events: list[Event] = []
+    freed: set[UUID] = set()
+    for recommendation_id in event.removed:
+        await store.drop_recommendation(tx, recommendation_id, event.case_id)
+        for row in await store.live_referrals_of_recommendation(tx, recommendation_id):
+            events += await routing.cancel(tx, row, "recommendation_dropped")
+            if row["institution_id"] is not None:
+                freed.add(row["institution_id"])
+    kept = [r for r in event.recommendations if r.recommendation_id not in set(event.removed)]
+    events += await _route_new(
+        tx,
+        diagnosis_id=event.diagnosis_id,
+        case_id=event.case_id,
+        place=event.place,
+        recommendations=kept,
+    )
+    events += await routing.assign_waiting_for(tx, freed)
+    await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(CaseClosed)
+async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: Envelope) -> None:
+    """The cooperation ended: open referrals are cancelled and waiting recommendations stop
+    waiting; the places they held go to other families."""
+    await store.lock_case(tx, event.case_id)
+    if not await store.set_case_closed(tx, event.case_id, True, envelope.sequence):
+        return  # a reopening that came later in intake arrived first: the case stays open
+    await store.lock_routing(tx)
+    events: list[Event] = []
+    freed: set[UUID] = set()
+    for row in await store.live_referrals_of_case(tx, event.case_id):
+        events += await routing.cancel(tx, row, "case_closed")
+        if row["institution_id"] is not None:
+            freed.add(row["institution_id"])
+    events += await routing.assign_waiting_for(tx, freed)
+    await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(CaseReopened)
+async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, envelope: Envelope) -> None:
+    """A reopened case takes referrals again, from its next completed or revised diagnosis."""
+    await store.lock_case(tx, event.case_id)
+    await store.set_case_closed(tx, event.case_id, False, envelope.sequence)

@@ -1,25 +1,67 @@
-"""Referrals' SQL."""
+"""Referrals' SQL: the institution directory, partnerships (PZK), referrals and their locks."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from services.referrals.domain import Candidate
+from services.referrals.domain import Candidate, ReferralState
 from shared.codes import Sector, SupportType
 from shared.events import Place
 
-OPEN_STATES = ("assigned", "accepted")
+# Capacity is an invariant across rows (open referrals per institution and type), so every
+# transaction that takes or frees a place takes this lock after its case lock: routing decisions
+# are serialised, and lock order (case, then routing) rules out deadlocks.
+_ROUTING_LOCK = 0x6B6F6F72  # "koor"
+
+_INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i.gminas,
+    i.powiats, i.capacity, i.capacity_by_type, i.active, i.created_at, i.updated_at,
+    coalesce((SELECT array_agg(p.gmina ORDER BY p.gmina) FROM partnerships p
+              WHERE p.institution_id = i.institution_id), '{}') AS partnership_gminas"""
+
+_REFERRAL_COLUMNS = """referral_id, recommendation_id, diagnosis_id, case_id, gmina, powiat,
+    region, variant, support_type, priority, institution_id, state, attempt, accept_by,
+    complete_by, accepted_at, closed_at, decline_reason, outcome, cancel_reason,
+    acceptance_overdue_at, completion_overdue_at, created_at, updated_at"""
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
+    """Serialise everything that changes one case's referrals (a decline racing a closure)."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1::text))", str(case_id))
+
+
+async def try_lock_case(tx: asyncpg.Connection, case_id: UUID) -> bool:
+    """Take the case lock only if free: used while holding the routing lock, never to wait."""
+    return bool(
+        await tx.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1::text))", str(case_id))
+    )
+
+
+async def lock_routing(tx: asyncpg.Connection) -> None:
+    await tx.execute("SELECT pg_advisory_xact_lock($1)", _ROUTING_LOCK)
+
+
+# --- institutions ---------------------------------------------------------------------------
+
+
+def _institution(row: asyncpg.Record) -> dict[str, Any]:
+    found = dict(row)
+    found["capacity_by_type"] = json.loads(found["capacity_by_type"])
+    return found
 
 
 async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> None:
     await tx.execute(
         """INSERT INTO institutions (institution_id, name, sector, support_types, gminas,
-                                     powiats, capacity)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                     powiats, capacity, capacity_by_type)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)""",
         inst["institution_id"],
         inst["name"],
         inst["sector"],
@@ -27,21 +69,66 @@ async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> 
         inst["gminas"],
         inst["powiats"],
         inst["capacity"],
+        json.dumps(inst["capacity_by_type"]),
     )
-    await tx.executemany(
-        "INSERT INTO partnerships (gmina, institution_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(g, inst["institution_id"]) for g in inst["partnership_gminas"]],
+
+
+async def update_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> None:
+    await tx.execute(
+        """UPDATE institutions SET name = $2, sector = $3, support_types = $4, gminas = $5,
+                  powiats = $6, capacity = $7, capacity_by_type = $8::jsonb, active = $9,
+                  updated_at = now()
+           WHERE institution_id = $1""",
+        inst["institution_id"],
+        inst["name"],
+        inst["sector"],
+        inst["support_types"],
+        inst["gminas"],
+        inst["powiats"],
+        inst["capacity"],
+        json.dumps(inst["capacity_by_type"]),
+        inst["active"],
     )
+
+
+async def get_institution(
+    conn: asyncpg.Connection, institution_id: UUID, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    lock = " FOR UPDATE OF i" if for_update else ""
+    row = await conn.fetchrow(
+        f"SELECT {_INSTITUTION_COLUMNS} FROM institutions i WHERE i.institution_id = $1{lock}",
+        institution_id,
+    )
+    return _institution(row) if row else None
 
 
 async def list_institutions(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT i.*, coalesce(array_agg(p.gmina) FILTER (WHERE p.gmina IS NOT NULL), '{}')
-                  AS partnership_gminas
-           FROM institutions i LEFT JOIN partnerships p USING (institution_id)
-           GROUP BY i.institution_id ORDER BY i.name"""
+    rows = await conn.fetch(f"SELECT {_INSTITUTION_COLUMNS} FROM institutions i ORDER BY i.name")
+    return [_institution(r) for r in rows]
+
+
+async def set_partnerships(
+    tx: asyncpg.Connection, institution_id: UUID, gminas: list[str]
+) -> set[str]:
+    """Make the institution a PZK member of exactly these gminas; returns the gminas whose
+    membership changed."""
+    before = {
+        r["gmina"]
+        for r in await tx.fetch(
+            "SELECT gmina FROM partnerships WHERE institution_id = $1", institution_id
+        )
+    }
+    after = set(gminas)
+    await tx.execute(
+        "DELETE FROM partnerships WHERE institution_id = $1 AND gmina = ANY($2::text[])",
+        institution_id,
+        sorted(before - after),
     )
-    return [dict(r) for r in rows]
+    await tx.executemany(
+        "INSERT INTO partnerships (gmina, institution_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(g, institution_id) for g in sorted(after - before)],
+    )
+    return before ^ after
 
 
 async def partnership_of(tx: asyncpg.Connection, gmina: str) -> list[UUID]:
@@ -56,10 +143,11 @@ async def candidates(
 ) -> list[Candidate]:
     """Active institutions offering the support in the gmina or its powiat, with their load.
 
-    Rows are locked so that two routings at once cannot both take an institution's last place.
+    Callers hold the routing lock, so the load read here cannot change before they commit.
     """
     rows = await tx.fetch(
-        """SELECT i.institution_id, i.sector, i.capacity,
+        """SELECT i.institution_id, i.sector,
+                  coalesce((i.capacity_by_type ->> $1)::int, i.capacity) AS capacity,
                   $2 = ANY(i.gminas) AS serves_gmina,
                   EXISTS (SELECT 1 FROM partnerships p
                           WHERE p.gmina = $2 AND p.institution_id = i.institution_id)
@@ -70,8 +158,7 @@ async def candidates(
            FROM institutions i
            WHERE i.active AND $1 = ANY(i.support_types)
              AND ($2 = ANY(i.gminas) OR $3 = ANY(i.powiats))
-           ORDER BY i.institution_id
-           FOR UPDATE OF i""",
+           ORDER BY i.institution_id""",
         str(support_type),
         place.gmina,
         place.powiat,
@@ -89,6 +176,73 @@ async def candidates(
     ]
 
 
+async def sector_of(tx: asyncpg.Connection, institution_id: UUID) -> Sector:
+    return Sector(
+        await tx.fetchval(
+            "SELECT sector FROM institutions WHERE institution_id = $1", institution_id
+        )
+    )
+
+
+# --- cases and recommendations ---------------------------------------------------------------
+
+
+async def set_case_closed(
+    tx: asyncpg.Connection, case_id: UUID, closed: bool, sequence: int | None
+) -> bool:
+    """Record a closure or reopening unless a later one (by intake's sequence) is already
+    recorded; returns whether it was recorded."""
+    status = await tx.execute(
+        """INSERT INTO case_status (case_id, closed, sequence) VALUES ($1, $2, $3)
+           ON CONFLICT (case_id) DO UPDATE
+               SET closed = excluded.closed, sequence = excluded.sequence, changed_at = now()
+               WHERE case_status.sequence IS NULL OR excluded.sequence IS NULL
+                  OR case_status.sequence < excluded.sequence""",
+        case_id,
+        closed,
+        sequence,
+    )
+    return status == "INSERT 0 1"
+
+
+async def is_case_closed(tx: asyncpg.Connection, case_id: UUID) -> bool:
+    return bool(await tx.fetchval("SELECT closed FROM case_status WHERE case_id = $1", case_id))
+
+
+async def known_recommendations(tx: asyncpg.Connection, ids: list[UUID]) -> set[UUID]:
+    """Recommendations already routed (in any state) or dropped by a revision."""
+    rows = await tx.fetch(
+        """SELECT recommendation_id FROM referrals WHERE recommendation_id = ANY($1::uuid[])
+           UNION SELECT recommendation_id FROM dropped_recommendations
+                 WHERE recommendation_id = ANY($1::uuid[])""",
+        ids,
+    )
+    return {r["recommendation_id"] for r in rows}
+
+
+async def drop_recommendation(
+    tx: asyncpg.Connection, recommendation_id: UUID, case_id: UUID
+) -> None:
+    await tx.execute(
+        """INSERT INTO dropped_recommendations (recommendation_id, case_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING""",
+        recommendation_id,
+        case_id,
+    )
+
+
+async def tried_institutions(tx: asyncpg.Connection, recommendation_id: UUID) -> set[UUID]:
+    rows = await tx.fetch(
+        """SELECT DISTINCT institution_id FROM referrals
+           WHERE recommendation_id = $1 AND institution_id IS NOT NULL""",
+        recommendation_id,
+    )
+    return {r["institution_id"] for r in rows}
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
 async def save_referral(
     tx: asyncpg.Connection,
     *,
@@ -100,7 +254,7 @@ async def save_referral(
     support_type: SupportType,
     priority: int,
     institution_id: UUID | None,
-    state: str,
+    state: ReferralState,
     attempt: int,
     accept_by: datetime | None,
 ) -> None:
@@ -120,9 +274,153 @@ async def save_referral(
         str(support_type),
         priority,
         institution_id,
-        state,
+        str(state),
         attempt,
         accept_by,
+    )
+
+
+async def get_referral(
+    conn: asyncpg.Connection, referral_id: UUID, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(
+        f"SELECT {_REFERRAL_COLUMNS} FROM referrals WHERE referral_id = $1{lock}", referral_id
+    )
+    return dict(row) if row else None
+
+
+async def assign(
+    tx: asyncpg.Connection,
+    referral_id: UUID,
+    state: ReferralState,
+    institution_id: UUID,
+    accept_by: datetime,
+) -> None:
+    """A waiting recommendation's referral goes to an institution that now has room."""
+    await tx.execute(
+        """UPDATE referrals SET state = $2, institution_id = $3, accept_by = $4,
+                  updated_at = now()
+           WHERE referral_id = $1""",
+        referral_id,
+        str(state),
+        institution_id,
+        accept_by,
+    )
+
+
+async def accept(
+    tx: asyncpg.Connection, referral_id: UUID, accepted_at: datetime, complete_by: datetime
+) -> None:
+    await tx.execute(
+        """UPDATE referrals SET state = 'accepted', accepted_at = $2, complete_by = $3,
+                  updated_at = now()
+           WHERE referral_id = $1""",
+        referral_id,
+        accepted_at,
+        complete_by,
+    )
+
+
+async def close(
+    tx: asyncpg.Connection,
+    referral_id: UUID,
+    state: ReferralState,
+    *,
+    decline_reason: str | None = None,
+    outcome: str | None = None,
+    cancel_reason: str | None = None,
+) -> None:
+    """End a referral: declined, completed or cancelled, with the code saying why or how."""
+    await tx.execute(
+        """UPDATE referrals SET state = $2, decline_reason = $3, outcome = $4, cancel_reason = $5,
+                  closed_at = now(), updated_at = now()
+           WHERE referral_id = $1""",
+        referral_id,
+        str(state),
+        decline_reason,
+        outcome,
+        cancel_reason,
+    )
+
+
+async def live_referrals_of_case(tx: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
+    """Open and waiting referrals of a case, locked."""
+    rows = await tx.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+            WHERE case_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+            ORDER BY priority, created_at FOR UPDATE""",
+        case_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def live_referrals_of_recommendation(
+    tx: asyncpg.Connection, recommendation_id: UUID
+) -> list[dict[str, Any]]:
+    rows = await tx.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+            WHERE recommendation_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+            FOR UPDATE""",
+        recommendation_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def open_referrals_of_institution(
+    tx: asyncpg.Connection, institution_id: UUID
+) -> list[dict[str, Any]]:
+    rows = await tx.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+            WHERE institution_id = $1 AND state IN ('assigned', 'accepted')
+            ORDER BY priority, created_at""",
+        institution_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def waiting_for(
+    tx: asyncpg.Connection,
+    *,
+    support_types: list[str] | None,
+    gminas: list[str] | None,
+    powiats: list[str] | None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Waiting (unassignable) recommendations, most urgent and oldest first; None = any."""
+    rows = await tx.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+            WHERE state = 'unassignable'
+              AND ($1::text[] IS NULL OR support_type = ANY($1))
+              AND ($2::text[] IS NULL OR gmina = ANY($2) OR powiat = ANY($3))
+            ORDER BY priority, created_at LIMIT $4""",
+        support_types,
+        gminas,
+        powiats if powiats is not None else [],
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def claim_overdue(tx: asyncpg.Connection, limit: int = 200) -> list[dict[str, Any]]:
+    """Open referrals past a deadline not yet reported, locked; rows locked by a concurrent
+    transition (or another instance's watch) are skipped and looked at next time."""
+    rows = await tx.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS}, now() AS checked_at FROM referrals
+            WHERE (state = 'assigned' AND acceptance_overdue_at IS NULL AND accept_by < now())
+               OR (state = 'accepted' AND completion_overdue_at IS NULL AND complete_by < now())
+            ORDER BY created_at LIMIT $1
+            FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def mark_overdue(tx: asyncpg.Connection, referral_id: UUID, stage: str) -> None:
+    column = "acceptance_overdue_at" if stage == "acceptance" else "completion_overdue_at"
+    await tx.execute(
+        f"UPDATE referrals SET {column} = now(), updated_at = now() WHERE referral_id = $1",
+        referral_id,
     )
 
 
@@ -132,17 +430,35 @@ async def find_referrals(
     institution_id: UUID | None,
     state: str | None,
     case_id: UUID | None,
+    gmina_prefix: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Referrals matching the filters; `gmina_prefix` (a TERYT gmina, powiat or region code)
+    keeps a coordinator to their territory."""
     rows = await conn.fetch(
-        """SELECT referral_id, recommendation_id, case_id, gmina, support_type, priority,
-                  institution_id, state, attempt, accept_by, complete_by, created_at
-           FROM referrals
-           WHERE ($1::uuid IS NULL OR institution_id = $1)
-             AND ($2::text IS NULL OR state = $2)
-             AND ($3::uuid IS NULL OR case_id = $3)
-           ORDER BY created_at LIMIT 1000""",
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+            WHERE ($1::uuid IS NULL OR institution_id = $1)
+              AND ($2::text IS NULL OR state = $2)
+              AND ($3::uuid IS NULL OR case_id = $3)
+              AND ($4::text IS NULL OR gmina LIKE $4 || '%')
+            ORDER BY created_at LIMIT 1000""",
         institution_id,
         state,
         case_id,
+        gmina_prefix,
+    )
+    return [dict(r) for r in rows]
+
+
+async def overdue_referrals(conn: asyncpg.Connection, gmina_prefix: str) -> list[dict[str, Any]]:
+    """Open referrals whose deadline was reported missed and which are still not acted on."""
+    rows = await conn.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS},
+                   CASE WHEN state = 'assigned' THEN 'acceptance' ELSE 'completion' END AS stage
+            FROM referrals
+            WHERE gmina LIKE $1 || '%'
+              AND ((state = 'assigned' AND acceptance_overdue_at IS NOT NULL)
+                   OR (state = 'accepted' AND completion_overdue_at IS NOT NULL))
+            ORDER BY coalesce(completion_overdue_at, acceptance_overdue_at) LIMIT 1000""",
+        gmina_prefix,
     )
     return [dict(r) for r in rows]

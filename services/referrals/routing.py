@@ -1,0 +1,199 @@
+"""Routing inside a transaction: send a recommendation to the best institution with room, re-route
+after a decline, cancel, and hand freed places to waiting recommendations. Every function returns
+the events it caused; the caller adds them to the outbox in the same transaction.
+
+Callers hold the case lock of the referral they act on and then the routing lock (store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.referrals import domain, store
+from services.referrals.domain import Action, ReferralState
+from services.referrals.settings import referral_settings
+from shared.codes import ModelVariant, SupportType
+from shared.events import Event, Place, SupportAssigned, SupportCancelled, SupportUnassignable
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A recommendation of a plan (IPW) that needs an institution."""
+
+    recommendation_id: UUID
+    diagnosis_id: UUID
+    case_id: UUID
+    place: Place
+    support_type: SupportType
+    priority: int
+
+
+def place_of(row: dict[str, Any]) -> Place:
+    return Place(
+        gmina=row["gmina"].strip(),
+        powiat=row["powiat"].strip(),
+        region=row["region"].strip(),
+        variant=ModelVariant(row["variant"]),
+    )
+
+
+def pending_of(row: dict[str, Any]) -> Pending:
+    return Pending(
+        recommendation_id=row["recommendation_id"],
+        diagnosis_id=row["diagnosis_id"],
+        case_id=row["case_id"],
+        place=place_of(row),
+        support_type=SupportType(row["support_type"]),
+        priority=row["priority"],
+    )
+
+
+def _accept_by() -> datetime:
+    return domain.accept_by(datetime.now(UTC), referral_settings().acceptance_window)
+
+
+async def route(tx: asyncpg.Connection, rec: Pending, *, attempt: int = 1) -> list[Event]:
+    """A new referral for the recommendation: assigned to the best institution not tried yet,
+    or unassignable (waiting) when none has room."""
+    # A first attempt is a recommendation never routed before: nobody has declined it yet.
+    tried = await store.tried_institutions(tx, rec.recommendation_id) if attempt > 1 else set()
+    chosen = domain.choose_institution(
+        await store.candidates(tx, rec.support_type, rec.place), excluded=tried
+    )
+    referral_id = uuid4()
+    common: dict[str, Any] = dict(
+        referral_id=referral_id,
+        recommendation_id=rec.recommendation_id,
+        diagnosis_id=rec.diagnosis_id,
+        case_id=rec.case_id,
+        place=rec.place,
+        support_type=rec.support_type,
+        priority=rec.priority,
+        attempt=attempt,
+    )
+    if chosen is None:
+        await store.save_referral(
+            tx, **common, institution_id=None, state=ReferralState.UNASSIGNABLE, accept_by=None
+        )
+        return [
+            SupportUnassignable(
+                recommendation_id=rec.recommendation_id,
+                case_id=rec.case_id,
+                place=rec.place,
+                support_type=rec.support_type,
+                attempts=attempt - 1,
+            )
+        ]
+    due = _accept_by()
+    await store.save_referral(
+        tx,
+        **common,
+        institution_id=chosen.institution_id,
+        state=ReferralState.ASSIGNED,
+        accept_by=due,
+    )
+    return [
+        SupportAssigned(
+            referral_id=referral_id,
+            recommendation_id=rec.recommendation_id,
+            case_id=rec.case_id,
+            place=rec.place,
+            support_type=rec.support_type,
+            institution_id=chosen.institution_id,
+            sector=chosen.sector,
+            attempt=attempt,
+            accept_by=due,
+        )
+    ]
+
+
+async def reroute(tx: asyncpg.Connection, ended: dict[str, Any]) -> list[Event]:
+    """After a decline or a deactivation: the next attempt for the same recommendation."""
+    if await store.is_case_closed(tx, ended["case_id"]):
+        return []
+    return await route(tx, pending_of(ended), attempt=ended["attempt"] + 1)
+
+
+async def cancel(tx: asyncpg.Connection, row: dict[str, Any], reason: str) -> list[Event]:
+    """Cancel an open or waiting referral; only one that reached an institution is announced."""
+    state = domain.next_state(ReferralState(row["state"]), Action.CANCEL)
+    await store.close(tx, row["referral_id"], state, cancel_reason=reason)
+    if row["institution_id"] is None or row["state"] == ReferralState.UNASSIGNABLE:
+        return []
+    return [
+        SupportCancelled(
+            referral_id=row["referral_id"],
+            case_id=row["case_id"],
+            place=place_of(row),
+            support_type=SupportType(row["support_type"]),
+            institution_id=row["institution_id"],
+            reason=reason,
+        )
+    ]
+
+
+async def assign_waiting(
+    tx: asyncpg.Connection,
+    *,
+    support_types: list[str] | None = None,
+    gminas: list[str] | None = None,
+    powiats: list[str] | None = None,
+) -> list[Event]:
+    """Give places that are free now to waiting recommendations, most urgent first.
+
+    A case whose lock another transaction holds is skipped rather than waited for (waiting here,
+    under the routing lock, could deadlock); the deadline watch picks it up on its next round.
+    """
+    events: list[Event] = []
+    for row in await store.waiting_for(
+        tx, support_types=support_types, gminas=gminas, powiats=powiats
+    ):
+        if not await store.try_lock_case(tx, row["case_id"]):
+            continue
+        current = await store.get_referral(tx, row["referral_id"], for_update=True)
+        if current is None or current["state"] != ReferralState.UNASSIGNABLE:
+            continue
+        rec = pending_of(current)
+        tried = await store.tried_institutions(tx, rec.recommendation_id)
+        chosen = domain.choose_institution(
+            await store.candidates(tx, rec.support_type, rec.place), excluded=tried
+        )
+        if chosen is None:
+            continue
+        state = domain.next_state(ReferralState.UNASSIGNABLE, Action.ASSIGN)
+        due = _accept_by()
+        await store.assign(tx, current["referral_id"], state, chosen.institution_id, due)
+        events.append(
+            SupportAssigned(
+                referral_id=current["referral_id"],
+                recommendation_id=rec.recommendation_id,
+                case_id=rec.case_id,
+                place=rec.place,
+                support_type=rec.support_type,
+                institution_id=chosen.institution_id,
+                sector=chosen.sector,
+                attempt=current["attempt"],
+                accept_by=due,
+            )
+        )
+    return events
+
+
+async def assign_waiting_for(tx: asyncpg.Connection, institution_ids: set[UUID]) -> list[Event]:
+    """Places freed at these institutions go to the waiting recommendations they could take."""
+    events: list[Event] = []
+    for institution_id in sorted(institution_ids, key=str):
+        inst = await store.get_institution(tx, institution_id)
+        if inst is None or not inst["active"]:
+            continue
+        events += await assign_waiting(
+            tx,
+            support_types=list(inst["support_types"]),
+            gminas=list(inst["gminas"]),
+            powiats=list(inst["powiats"]),
+        )
+    return events
