@@ -1,7 +1,8 @@
 """Bearer-token authentication and role/scope authorisation shared by every HTTP API.
 
 Tokens are JWTs (HS256 with a shared secret, or RS256 with a public key) carrying `role` and the
-scope the role acts in: `gmina`, `powiat`, `region` (TERYT codes) and `institution` (UUID).
+scope the role acts in: `gmina`, `powiat`, `region` (TERYT codes; a macro-region's analyst has
+several, comma-separated, or "*") and `institution` (UUID).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class Principal:
         if self.powiat is not None:
             return gmina.startswith(self.powiat)
         if self.region is not None:
-            return gmina.startswith(self.region)
+            # A macro-region (several partner regions) is a comma-separated list, "*" all.
+            regions = [r.strip() for r in self.region.split(",")]
+            return "*" in regions or gmina[:2] in regions
         return False
 
     def require_gmina(self, gmina: str) -> None:

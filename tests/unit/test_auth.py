@@ -70,3 +70,10 @@ def test_scope_covers_gmina_by_territory() -> None:
     assert Principal("a", Role.ANALYST, region="06").covers_gmina("0601032")
     assert not Principal("a", Role.CASEWORKER, gmina="0601032").covers_gmina("0601042")
     assert not Principal("a", Role.OPERATOR).covers_gmina("0601032")
+
+
+def test_macro_region_scope_covers_its_regions_only() -> None:
+    macro = Principal("m", Role.ANALYST, region="06,14")
+    assert macro.covers_gmina("0601032") and macro.covers_gmina("1465011")
+    assert not macro.covers_gmina("1801011")
+    assert Principal("m", Role.ANALYST, region="*").covers_gmina("2601011")
