@@ -1,4 +1,4 @@
-"""Diagnosis's HTTP routes: find a diagnosis, add assessments, complete it."""
+"""Diagnosis's HTTP routes: find a diagnosis, add assessments, complete it, revise it."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.diagnosis import store
-from services.diagnosis.domain import Assessment
+from services.diagnosis import domain, store
+from services.diagnosis.domain import Assessment, Diagnosis
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import NeedArea, SupportType
 from shared.errors import NotFound
+from shared.events import Recommendation
 from shared.http import create_api
 from shared.runtime import ServiceContext, context
 
@@ -26,15 +28,25 @@ TEAM = (Role.TEAM_MEMBER, Role.COORDINATOR)
 class RecommendationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     support_type: SupportType
-    priority: int = Field(default=2, ge=1, le=3)
+    priority: int = Field(default=2, ge=1, le=3, description="1 = most urgent")
 
 
 class AssessmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     need_area: NeedArea
     severity: int = Field(ge=1, le=3)
-    notes: str = Field(default="", max_length=5000)
+    notes: str = Field(default="", max_length=5000, description="stays in this service")
     recommendations: list[RecommendationIn] = Field(default_factory=list, max_length=20)
+
+
+class AddedRecommendationIn(RecommendationIn):
+    need_area: NeedArea
+
+
+class RevisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    add: list[AddedRecommendationIn] = Field(default_factory=list, max_length=20)
+    remove: list[UUID] = Field(default_factory=list, max_length=50)
 
 
 @router.get("/diagnoses")
@@ -44,16 +56,45 @@ async def list_diagnoses(
     status: str | None = None,
     principal: Principal = requires(*TEAM),
 ) -> list[dict[str, Any]]:
+    """Diagnoses in your scope: your gmina's, or those of the PZKs your institution sits on."""
     async with ctx.pool.acquire() as conn:
         found = await store.find(conn, case_id=case_id, gminas=None, status=status)
-    return [d for d in found if principal.covers_gmina(d["gmina"])]
+        teams = (
+            set(await store.gminas_of_institution(conn, principal.institution))
+            if principal.institution
+            else set()
+        )
+    return [d for d in found if principal.covers_gmina(d["gmina"]) or d["gmina"] in teams]
 
 
-async def _load_in_scope(conn: Any, diagnosis_id: UUID, principal: Principal, *, lock: bool):
+async def _load_in_scope(
+    conn: asyncpg.Connection, diagnosis_id: UUID, principal: Principal, *, lock: bool
+) -> tuple[Diagnosis, domain.Partnership | None]:
     diagnosis = await store.load(conn, diagnosis_id, lock=lock)
-    if diagnosis is None or not principal.covers_gmina(diagnosis.place.gmina):
+    partnership = await store.partnership_of(conn, diagnosis.place.gmina) if diagnosis else None
+    if diagnosis is None or not domain.sees(principal, diagnosis.place.gmina, partnership):
         raise NotFound("diagnosis_not_found", f"no diagnosis {diagnosis_id} in your scope")
-    return diagnosis
+    return diagnosis, partnership
+
+
+@router.get("/diagnoses/{diagnosis_id}")
+async def read_diagnosis(
+    diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(*TEAM)
+) -> dict[str, Any]:
+    """One diagnosis with its assessments (notes included) and current recommendations."""
+    async with ctx.pool.acquire() as conn:
+        diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=False)
+        assessments = await store.assessment_rows(conn, diagnosis_id)
+    return {
+        "diagnosis_id": diagnosis.diagnosis_id,
+        "case_id": diagnosis.case_id,
+        "gmina": diagnosis.place.gmina,
+        "status": diagnosis.status,
+        "revision": diagnosis.revision,
+        "needs": [n.model_dump(mode="json") for n in diagnosis.needs()],
+        "recommendations": [r.model_dump(mode="json") for r in diagnosis.recommendations()],
+        "assessments": assessments,
+    }
 
 
 @router.post("/diagnoses/{diagnosis_id}/assessments", status_code=201)
@@ -61,7 +102,8 @@ async def add_assessment(
     diagnosis_id: UUID, body: AssessmentIn, ctx: Ctx, principal: Principal = requires(*TEAM)
 ) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        diagnosis = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        diagnosis, partnership = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        domain.may_assess(principal, diagnosis.place.gmina, partnership)
         diagnosis.ensure_open()
         assessment = Assessment(
             assessment_id=uuid4(),
@@ -82,13 +124,46 @@ async def complete(
     diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
 ) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        diagnosis = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        principal.require_gmina(diagnosis.place.gmina)
         event = diagnosis.complete(date.today())
         await store.mark_completed(conn, diagnosis_id)
         await outbox.add(conn, ctx.origin, event)
     return {
         "diagnosis_id": diagnosis_id,
         "status": "completed",
+        "recommendations": len(event.recommendations),
+    }
+
+
+@router.post("/diagnoses/{diagnosis_id}/revisions")
+async def revise(
+    diagnosis_id: UUID,
+    body: RevisionIn,
+    ctx: Ctx,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> dict[str, Any]:
+    """A review of a completed diagnosis by the coordinator → diagnosis.revised.v1."""
+    added = [
+        Recommendation(
+            recommendation_id=uuid4(),
+            support_type=r.support_type,
+            need_area=r.need_area,
+            priority=r.priority,
+        )
+        for r in body.add
+    ]
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        principal.require_gmina(diagnosis.place.gmina)
+        event = diagnosis.revise(added, body.remove, date.today())
+        await store.save_revision(conn, diagnosis, added, body.remove)
+        await outbox.add(conn, ctx.origin, event)
+    return {
+        "diagnosis_id": diagnosis_id,
+        "revision": event.revision,
+        "added": [r.recommendation_id for r in added],
+        "removed": event.removed,
         "recommendations": len(event.recommendations),
     }
 
