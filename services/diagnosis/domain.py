@@ -147,14 +147,14 @@ class Diagnosis:
                     f"no need {r.need_area} was found in this diagnosis",
                     field=f"add[{i}].need_area",
                 )
-        self.added.extend(add)
-        self.dropped |= set(remove)
-        if not self.recommendations():
+        if not [r for r in (*self.recommendations(), *add) if r.recommendation_id not in remove]:
             raise InvalidInput(
                 "no_recommendations",
                 "a revised diagnosis keeps at least one recommendation",
                 field="remove",
             )
+        self.added.extend(add)
+        self.dropped |= set(remove)
         self.revision += 1
         return DiagnosisRevised(
             diagnosis_id=self.diagnosis_id,
