@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -53,7 +53,7 @@ class RevisionIn(BaseModel):
 async def list_diagnoses(
     ctx: Ctx,
     case_id: UUID | None = None,
-    status: str | None = None,
+    status: Literal["open", "completed", "cancelled"] | None = None,
     principal: Principal = requires(*TEAM),
 ) -> list[dict[str, Any]]:
     """Diagnoses in your scope: your gmina's, or those of the PZKs your institution sits on."""

@@ -383,3 +383,10 @@ async def test_case_without_consent_gets_no_diagnosis(team: Team) -> None:
         "GET", "/diagnoses", team.coordinator, params={"case_id": str(without.case_id)}
     )
     assert response.json() == []
+
+
+async def test_listing_by_an_unknown_status_is_refused_naming_it(team: Team) -> None:
+    response = await team.service.call(
+        "GET", "/diagnoses", team.coordinator, params={"status": "forgotten"}
+    )
+    assert_problem(response, 422, "status", "validation_failed")

@@ -3,6 +3,7 @@ access grants learnt from events, and the audit of every read of personal data."
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -547,3 +548,28 @@ async def test_audit_log_refuses_updates_and_deletes(
         await intake_db.fetchval("SELECT count(*) FROM audit_log WHERE case_id = $1", UUID(case_id))
         == 1
     )
+
+
+async def test_concurrent_requests_open_one_case_for_one_key_and_one_per_person(
+    intake: Service,
+) -> None:
+    gmina = GMINAS.fresh()
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    body = household(gmina)
+    key = {"Idempotency-Key": str(uuid4())}
+    answers = await asyncio.gather(
+        *(intake.call("POST", "/cases", caseworker, json=body, headers=key) for _ in range(5))
+    )
+    assert {r.status_code for r in answers} == {201}
+    assert len({r.json()["case_id"] for r in answers}) == 1
+
+    # The same person in five households at once, without a key: one opens, four are refused.
+    pesel = new_pesel()
+    answers = await asyncio.gather(
+        *(
+            intake.call("POST", "/cases", caseworker, json=household(gmina, pesel=pesel))
+            for _ in range(5)
+        )
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409, 409]
+    assert len(await cases_in(intake, gmina)) == 2
