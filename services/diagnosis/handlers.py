@@ -26,16 +26,19 @@ handlers = Handlers()
 async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope) -> None:
     # Without consent to share data within the PZK, the team cannot diagnose the case.
     if event.consent_to_share:
+        await store.lock_case(tx, event.case_id)
         await store.open_diagnosis(tx, event.case_id, event.place)
 
 
 @handlers.on(CaseClosed)
 async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Envelope) -> None:
+    await store.lock_case(tx, event.case_id)
     await store.cancel_for_case(tx, event.case_id, env.sequence)
 
 
 @handlers.on(CaseReopened)
 async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, env: Envelope) -> None:
+    await store.lock_case(tx, event.case_id)
     await store.reopen_for_case(tx, event.case_id, env.sequence)
 
 

@@ -15,6 +15,12 @@ from shared.events import InstitutionRegistered, PartnershipChanged, Place, Reco
 # --- the case's open/closed state, from intake's events -------------------------------------
 
 
+async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
+    """Serialise the handlers of one case: the consumer runs deliveries concurrently, and an
+    opening racing a close would otherwise miss it (each blind to the other's uncommitted row)."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"case:{case_id}")
+
+
 async def open_diagnosis(tx: asyncpg.Connection, case_id: UUID, place: Place) -> UUID | None:
     """Open the case's diagnosis unless it has one or the case is already closed."""
     if await tx.fetchval("SELECT closed FROM closed_cases WHERE case_id = $1", case_id):
