@@ -18,7 +18,7 @@ from services.intake.domain import CaseState, CaseStatus, Step
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import create_api
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
@@ -298,15 +298,14 @@ async def read_persons(
     purpose = _purpose(x_access_reason, reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         found = await store.case_gmina_and_consent(conn, case_id)
-        if principal.role is Role.INSTITUTION_STAFF:
-            await _require_grant(conn, principal, case_id, found)
-        elif found is None:
-            raise NotFound("case_not_found", f"no case {case_id}")
-        else:
-            principal.require_gmina(found[0])
-        assert found is not None
+        granted = (
+            await store.granted_sectors(conn, case_id, principal.institution)
+            if principal.role is Role.INSTITUTION_STAFF and principal.institution
+            else []
+        )
+        gmina = domain.may_read_persons(principal, case_id, found, granted)
         members = await store.members_of(conn, case_id)
-        await store.audit(conn, principal, case_id, found[0], "minimal_personal_data", purpose)
+        await store.audit(conn, principal, case_id, gmina, "minimal_personal_data", purpose)
     today = date.today()
     return {
         "case_id": case_id,
@@ -322,24 +321,6 @@ async def read_persons(
             for m in members
         ],
     }
-
-
-async def _require_grant(
-    conn: asyncpg.Connection,
-    principal: Principal,
-    case_id: UUID,
-    found: tuple[str, domain.Consent | None] | None,
-) -> None:
-    # The same answer whether the case exists or not: staff learn nothing without a grant.
-    denied = Forbidden(
-        "no_access_grant", f"your institution has no accepted referral for case {case_id}"
-    )
-    if found is None or principal.institution is None:
-        raise denied
-    _, consent = found
-    sectors = await store.granted_sectors(conn, case_id, principal.institution)
-    if consent is None or not any(consent.covers(s) for s in sectors):
-        raise denied
 
 
 async def _transition(

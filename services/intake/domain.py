@@ -11,8 +11,9 @@ from uuid import UUID, uuid4
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pl import pesel as pesel_checker
 
+from shared.auth import Principal, Role
 from shared.codes import AgeBand, CaseOutcome, NotifiedBy, Reason, Sector
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import CaseClosed, CaseOpened, CaseReopened, Place
 from shared.teryt import Gmina
 
@@ -205,6 +206,35 @@ def decide_consent(
             field="consent_to_share",
         )
     return Consent(given_on=today) if consent_to_share else None
+
+
+# --- who may read personal data --------------------------------------------------------------
+
+
+def may_read_persons(
+    principal: Principal,
+    case_id: UUID,
+    case: tuple[str, Consent | None] | None,
+    granted: list[Sector],
+) -> str:
+    """The gmina of the case whose minimal personal data the principal may read, or an error.
+
+    The gmina's own staff may; institution staff only under a live grant (an accepted referral)
+    in a sector the family's consent covers. Staff get the same 403 whether the case exists or
+    not, so that they learn nothing without a grant.
+    """
+    if principal.role is Role.INSTITUTION_STAFF:
+        if case is None or case[1] is None or not any(case[1].covers(s) for s in granted):
+            raise Forbidden(
+                "no_access_grant", f"your institution has no accepted referral for case {case_id}"
+            )
+        return case[0]
+    if principal.role not in (Role.CASEWORKER, Role.COORDINATOR):
+        raise Forbidden("role_not_allowed", f"role {principal.role} may not read personal data")
+    if case is None:
+        raise NotFound("case_not_found", f"no case {case_id}")
+    principal.require_gmina(case[0])
+    return case[0]
 
 
 # --- opening ----------------------------------------------------------------------------------

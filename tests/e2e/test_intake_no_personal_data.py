@@ -4,7 +4,7 @@ subscriber: the whole story is on the exchange, and no person is in it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import aio_pika
 import pytest
@@ -170,7 +170,7 @@ async def test_no_event_carries_a_name_pesel_birth_date_contact_or_free_text(
     await publish_as_referrals(
         api.settings,
         ReferralAccepted(
-            referral_id=UUID(int=int(UUID(case_id)) ^ 1),
+            referral_id=uuid4(),
             case_id=UUID(case_id),
             place=PLACE,
             support_type="tutoring",

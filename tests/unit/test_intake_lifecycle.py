@@ -157,3 +157,34 @@ def test_events_of_a_case_carry_codes_bands_and_counts_only() -> None:
         ):
             assert personal not in text
     assert case.opened_event().age_bands == {"30-44": 1, "6-17": 1}
+
+
+def test_minimal_personal_data_is_for_the_gminas_staff_and_granted_institutions() -> None:
+    from shared.auth import Principal, Role
+    from shared.errors import Forbidden, NotFound
+
+    case_id, clinic = uuid4(), uuid4()
+    with_consent = ("0601042", Consent(TODAY, ("health",)))
+    staff = Principal("s", Role.INSTITUTION_STAFF, institution=clinic)
+    assert domain.may_read_persons(staff, case_id, with_consent, ["health"]) == "0601042"
+    for case, granted in (
+        (with_consent, []),
+        (with_consent, ["police"]),
+        (("0601042", None), ["health"]),
+        (None, ["health"]),
+    ):
+        with pytest.raises(Forbidden):
+            domain.may_read_persons(staff, case_id, case, granted)
+    caseworker = Principal("c", Role.CASEWORKER, gmina="0601042")
+    assert domain.may_read_persons(caseworker, case_id, ("0601042", None), []) == "0601042"
+    with pytest.raises(Forbidden):
+        domain.may_read_persons(caseworker, case_id, ("0601052", None), [])
+    with pytest.raises(NotFound):
+        domain.may_read_persons(caseworker, case_id, None, [])
+    with pytest.raises(Forbidden):
+        domain.may_read_persons(
+            Principal("t", Role.TEAM_MEMBER, gmina="0601042", institution=clinic),
+            case_id,
+            with_consent,
+            ["health"],
+        )
