@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -379,3 +379,11 @@ async def remember_answer(
         status,
         json.dumps(body),
     )
+
+
+async def forget_answers(conn: asyncpg.Connection, older_than: timedelta) -> int:
+    """Drop answers kept longer than `older_than` (by the database clock); returns how many."""
+    status = await conn.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", older_than
+    )
+    return int(status.split()[-1])

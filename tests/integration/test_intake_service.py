@@ -15,7 +15,9 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from kooperacja.demo_data import pesel_for
+from services.intake import store
 from services.intake.app import spec as intake_spec
+from services.intake.retention import KEEP_ANSWERS
 from shared.auth import Role
 from shared.db import create_pool
 from shared.events import (
@@ -573,3 +575,23 @@ async def test_concurrent_requests_open_one_case_for_one_key_and_one_per_person(
     )
     assert sorted(r.status_code for r in answers) == [201, 409, 409, 409, 409]
     assert len(await cases_in(intake, gmina)) == 2
+
+
+async def test_answers_to_idempotent_requests_are_forgotten_after_a_week(
+    intake: Service, intake_db: asyncpg.Pool
+) -> None:
+    old, fresh = f"old-{uuid4()}", f"fresh-{uuid4()}"
+    async with intake_db.acquire() as conn:
+        for key, age in ((old, timedelta(days=8)), (fresh, timedelta(days=6))):
+            await conn.execute(
+                """INSERT INTO idempotency_keys (principal, key, request_hash, status, body,
+                                                 created_at)
+                   VALUES ('caseworker:it', $1, 'h', 201, '{}', now() - $2::interval)""",
+                key,
+                age,
+            )
+        assert await store.forget_answers(conn, KEEP_ANSWERS) >= 1
+        kept = await conn.fetch(
+            "SELECT key FROM idempotency_keys WHERE key = ANY($1::text[])", [old, fresh]
+        )
+    assert [r["key"] for r in kept] == [fresh]
