@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.diagnosis import domain, store
@@ -18,6 +19,7 @@ from shared.codes import NeedArea, SupportType
 from shared.errors import NotFound
 from shared.events import Recommendation
 from shared.http import create_api
+from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.runtime import ServiceContext, context
 
 router = APIRouter(prefix="/api/v1", tags=["diagnoses"])
@@ -99,9 +101,16 @@ async def read_diagnosis(
 
 @router.post("/diagnoses/{diagnosis_id}/assessments", status_code=201)
 async def add_assessment(
-    diagnosis_id: UUID, body: AssessmentIn, ctx: Ctx, principal: Principal = requires(*TEAM)
-) -> dict[str, Any]:
+    diagnosis_id: UUID,
+    body: AssessmentIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(*TEAM),
+) -> JSONResponse:
+    request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/assessments", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         diagnosis, partnership = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
         domain.may_assess(principal, diagnosis.place.gmina, partnership)
         diagnosis.ensure_open()
@@ -113,27 +122,35 @@ async def add_assessment(
             recommendations=[(uuid4(), r.support_type, r.priority) for r in body.recommendations],
         )
         await store.add_assessment(conn, diagnosis_id, assessment, principal.subject, body.notes)
-    return {
-        "assessment_id": assessment.assessment_id,
-        "recommendations": [rid for rid, _, _ in assessment.recommendations],
-    }
+        result = {
+            "assessment_id": assessment.assessment_id,
+            "recommendations": [rid for rid, _, _ in assessment.recommendations],
+        }
+        return await answer(conn, principal, idempotency_key, request_hash, 201, result)
 
 
 @router.post("/diagnoses/{diagnosis_id}/complete")
 async def complete(
-    diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
-) -> dict[str, Any]:
+    diagnosis_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> JSONResponse:
+    request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/complete", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
         event = diagnosis.complete(date.today())
         await store.mark_completed(conn, diagnosis_id)
         await outbox.add(conn, ctx.origin, event)
-    return {
-        "diagnosis_id": diagnosis_id,
-        "status": "completed",
-        "recommendations": len(event.recommendations),
-    }
+        result = {
+            "diagnosis_id": diagnosis_id,
+            "status": "completed",
+            "recommendations": len(event.recommendations),
+        }
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
 @router.post("/diagnoses/{diagnosis_id}/revisions")
@@ -141,8 +158,9 @@ async def revise(
     diagnosis_id: UUID,
     body: RevisionIn,
     ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.COORDINATOR),
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A review of a completed diagnosis by the coordinator → diagnosis.revised.v1."""
     added = [
         Recommendation(
@@ -153,19 +171,23 @@ async def revise(
         )
         for r in body.add
     ]
+    request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/revisions", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
         event = diagnosis.revise(added, body.remove, date.today())
         await store.save_revision(conn, diagnosis, added, body.remove)
         await outbox.add(conn, ctx.origin, event)
-    return {
-        "diagnosis_id": diagnosis_id,
-        "revision": event.revision,
-        "added": [r.recommendation_id for r in added],
-        "removed": event.removed,
-        "recommendations": len(event.recommendations),
-    }
+        result = {
+            "diagnosis_id": diagnosis_id,
+            "revision": event.revision,
+            "added": [r.recommendation_id for r in added],
+            "removed": event.removed,
+            "recommendations": len(event.recommendations),
+        }
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
 def build_api() -> FastAPI:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,20 +18,12 @@ from shared.auth import Principal, Role, requires
 from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import create_api
+from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 Ctx = Annotated[ServiceContext, Depends(context)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="A retried request with the same key answers what the first one did.",
-    ),
-]
 ReasonHeader = Annotated[
     str | None,
     Header(alias="X-Access-Reason", max_length=500, description="Why you read personal data."),
@@ -101,51 +91,6 @@ class CloseIn(BaseModel):
 class StatusOut(BaseModel):
     case_id: UUID
     status: CaseStatus
-
-
-# --- idempotency ------------------------------------------------------------------------------
-
-
-def fingerprint(route: str, body: BaseModel | None) -> str:
-    payload = route + "\n" + (body.model_dump_json() if body is not None else "")
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _caller(principal: Principal) -> str:
-    return f"{principal.role}:{principal.subject}"
-
-
-async def replay(
-    tx: asyncpg.Connection, principal: Principal, key: str | None, request_hash: str
-) -> JSONResponse | None:
-    """The first answer to a retried request, or None when this request is new."""
-    if key is None:
-        return None
-    found = await store.remembered_answer(tx, _caller(principal), key)
-    if found is None:
-        return None
-    first_hash, status, body = found
-    if first_hash != request_hash:
-        raise InvalidInput(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-            field="Idempotency-Key",
-        )
-    return JSONResponse(body, status_code=status)
-
-
-async def answer(
-    tx: asyncpg.Connection,
-    principal: Principal,
-    key: str | None,
-    request_hash: str,
-    status: int,
-    result: BaseModel,
-) -> JSONResponse:
-    body = jsonable_encoder(result)
-    if key is not None:
-        await store.remember_answer(tx, _caller(principal), key, request_hash, status, body)
-    return JSONResponse(body, status_code=status)
 
 
 # --- routes -----------------------------------------------------------------------------------

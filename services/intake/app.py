@@ -4,7 +4,7 @@ from pathlib import Path
 
 from services.intake.api import build_api
 from services.intake.handlers import handlers
-from services.intake.retention import forget_old_answers
+from shared.idempotency import forget_old_answers
 from shared.runtime import ServiceSpec
 
 spec = ServiceSpec(

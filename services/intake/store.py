@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -348,42 +347,3 @@ async def audit_entries(
         limit,
     )
     return [dict(r) for r in rows]
-
-
-# --- idempotency ------------------------------------------------------------------------------
-
-
-async def remembered_answer(
-    tx: asyncpg.Connection, principal: str, key: str
-) -> tuple[str, int, Any] | None:
-    """The first answer to this key, after waiting out a concurrent request with the same key."""
-    await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"idem:{principal}:{key}")
-    row = await tx.fetchrow(
-        """SELECT request_hash, status, body FROM idempotency_keys
-           WHERE principal = $1 AND key = $2""",
-        principal,
-        key,
-    )
-    return (row["request_hash"], row["status"], json.loads(row["body"])) if row else None
-
-
-async def remember_answer(
-    tx: asyncpg.Connection, principal: str, key: str, request_hash: str, status: int, body: Any
-) -> None:
-    await tx.execute(
-        """INSERT INTO idempotency_keys (principal, key, request_hash, status, body)
-           VALUES ($1, $2, $3, $4, $5)""",
-        principal,
-        key,
-        request_hash,
-        status,
-        json.dumps(body),
-    )
-
-
-async def forget_answers(conn: asyncpg.Connection, older_than: timedelta) -> int:
-    """Drop answers kept longer than `older_than` (by the database clock); returns how many."""
-    status = await conn.execute(
-        "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", older_than
-    )
-    return int(status.split()[-1])

@@ -398,3 +398,36 @@ async def test_listing_by_an_unknown_status_is_refused_naming_it(team: Team) -> 
         "GET", "/diagnoses", team.coordinator, params={"status": "forgotten"}
     )
     assert_problem(response, 422, "status", "validation_failed")
+
+
+async def test_retried_assessment_and_revision_with_a_key_have_one_effect(
+    team: Team, tap: EventTap
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    member = {**team.member(team.members[0]), "Idempotency-Key": "assessment-1"}
+    body = {"need_area": "housing", "severity": 2, "recommendations": [{"support_type": "meals"}]}
+    first, again = [
+        await team.service.call("POST", f"/diagnoses/{did}/assessments", member, json=body)
+        for _ in range(2)
+    ]
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    body["severity"] = 3
+    changed = await team.service.call("POST", f"/diagnoses/{did}/assessments", member, json=body)
+    assert_problem(changed, 422, "Idempotency-Key", "idempotency_key_reused")
+    assert len((await team.read(did))["assessments"]) == 1
+
+    await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    coordinator = {**team.coordinator, "Idempotency-Key": "review-1"}
+    revision = {"add": [{"support_type": "housing_help", "need_area": "housing"}]}
+    answers = [
+        await team.service.call("POST", f"/diagnoses/{did}/revisions", coordinator, json=revision)
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json()
+    stored = await team.read(did)
+    assert stored["revision"] == 2 and len(stored["recommendations"]) == 2
+    await tap.wait_for(case.case_id, "diagnosis.revised.v1")
+    assert len(tap.about(case.case_id, "diagnosis.revised.v1")) == 1

@@ -15,9 +15,7 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from kooperacja.demo_data import pesel_for
-from services.intake import store
 from services.intake.app import spec as intake_spec
-from services.intake.retention import KEEP_ANSWERS
 from shared.auth import Role
 from shared.db import create_pool
 from shared.events import (
@@ -29,6 +27,7 @@ from shared.events import (
     SupportCancelled,
     SupportCompleted,
 )
+from shared.idempotency import KEEP_ANSWERS, forget_answers
 from shared.settings import Settings
 from shared.teryt import terc
 from tests.integration.conftest import eventually
@@ -590,7 +589,7 @@ async def test_answers_to_idempotent_requests_are_forgotten_after_a_week(
                 key,
                 age,
             )
-        assert await store.forget_answers(conn, KEEP_ANSWERS) >= 1
+        assert await forget_answers(conn, KEEP_ANSWERS) >= 1
         kept = await conn.fetch(
             "SELECT key FROM idempotency_keys WHERE key = ANY($1::text[])", [old, fresh]
         )
