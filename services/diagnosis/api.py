@@ -58,15 +58,21 @@ async def list_diagnoses(
     status: Literal["open", "completed", "cancelled"] | None = None,
     principal: Principal = requires(*TEAM),
 ) -> list[dict[str, Any]]:
-    """Diagnoses in your scope: your gmina's, or those of the PZKs your institution sits on."""
+    """Diagnoses in your scope: your gmina's (powiat's, region's), or those of the PZKs your
+    institution sits on."""
     async with ctx.pool.acquire() as conn:
-        found = await store.find(conn, case_id=case_id, gminas=None, status=status)
         teams = (
-            set(await store.gminas_of_institution(conn, principal.institution))
+            await store.gminas_of_institution(conn, principal.institution)
             if principal.institution
-            else set()
+            else []
         )
-    return [d for d in found if principal.covers_gmina(d["gmina"]) or d["gmina"] in teams]
+        return await store.find(
+            conn,
+            case_id=case_id,
+            scope_prefix=principal.gmina or principal.powiat or principal.region,
+            team_gminas=teams,
+            status=status,
+        )
 
 
 async def _load_in_scope(

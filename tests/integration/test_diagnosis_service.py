@@ -431,3 +431,21 @@ async def test_retried_assessment_and_revision_with_a_key_have_one_effect(
     assert stored["revision"] == 2 and len(stored["recommendations"]) == 2
     await tap.wait_for(case.case_id, "diagnosis.revised.v1")
     assert len(tap.about(case.case_id, "diagnosis.revised.v1")) == 1
+
+
+async def test_lists_show_the_diagnoses_of_my_teams_and_my_territory_only(team: Team) -> None:
+    case, diagnosis = await team.open_case()
+    query = {"case_id": str(case.case_id)}
+
+    async def listed(who: dict[str, str]) -> list[str]:
+        r = await team.service.call("GET", "/diagnoses", who, params=query)
+        assert r.status_code == 200, r.text
+        return [d["diagnosis_id"] for d in r.json()]
+
+    mine = [diagnosis["diagnosis_id"]]
+    g = terc().gmina(team.gmina)
+    assert await listed(team.member(team.members[0])) == mine
+    assert await listed(team.service.as_(Role.COORDINATOR, powiat=g.powiat)) == mine
+    assert await listed(team.service.as_(Role.COORDINATOR, region=g.region)) == mine
+    assert await listed(team.member(uuid4())) == []
+    assert await listed(team.service.as_(Role.COORDINATOR, region="06")) == []
