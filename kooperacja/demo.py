@@ -60,8 +60,11 @@ def load_region(client: Client) -> list[str]:
 
 def push_case(client: Client, rng: random.Random, gmina: str) -> dict[str, Any]:
     caseworker = client.token(Role.CASEWORKER, gmina=gmina)
-    team = client.token(Role.TEAM_MEMBER, gmina=gmina)
     coordinator = client.token(Role.COORDINATOR, gmina=gmina)
+    # Only members of the gmina's partner team (PZK) may assess: speak for one of them.
+    institutions = client.call("GET", "referrals", "/institutions", coordinator)
+    member = next(i["institution_id"] for i in institutions if gmina in i["partnership_gminas"])
+    team = client.token(Role.TEAM_MEMBER, gmina=gmina, institution=member)
     case = client.call(
         "POST",
         "intake",
@@ -107,7 +110,8 @@ def run_demo(settings: Settings, cases: int = 8, seed: int = 2018) -> dict[str, 
     analyst = client.token(Role.ANALYST, region=settings.region)
     coordinator = client.token(Role.COORDINATOR, powiat=demo_data.POWIAT)
     before = client.call("GET", "reporting", "/reports/summary", analyst)["total"]
-    rng = random.Random(seed)
+    # Intake refuses a second open case for the same PESEL: a rerun brings new households.
+    rng = random.Random(f"{seed}-{before['cases_opened']}")
     pushed = [push_case(client, rng, rng.choice(list(demo_data.GMINAS))) for _ in range(cases)]
     expected = sum(p["recommendations"] for p in pushed)
     case_ids = {p["case_id"] for p in pushed}

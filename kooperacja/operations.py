@@ -11,7 +11,8 @@ from aio_pika.abc import AbstractIncomingMessage
 from kooperacja.processes import SERVICES
 from shared.topology import EVENT_LOG_STREAM, dead_letter_queue_name, queue_name
 
-CONSUMING = tuple(s for s in SERVICES if s != "intake")
+# Intake consumes too (access grants, diagnosis completed), so every service has queues.
+CONSUMING = SERVICES
 
 
 async def queue_stats(amqp_url: str) -> list[dict[str, Any]]:

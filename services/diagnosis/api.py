@@ -1,21 +1,25 @@
-"""Diagnosis's HTTP routes: find a diagnosis, add assessments, complete it."""
+"""Diagnosis's HTTP routes: find a diagnosis, add assessments, complete it, revise it."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.diagnosis import store
-from services.diagnosis.domain import Assessment
+from services.diagnosis import domain, store
+from services.diagnosis.domain import Assessment, Diagnosis
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import NeedArea, SupportType
 from shared.errors import NotFound
+from shared.events import Recommendation
 from shared.http import create_api
+from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.runtime import ServiceContext, context
 
 router = APIRouter(prefix="/api/v1", tags=["diagnoses"])
@@ -26,42 +30,95 @@ TEAM = (Role.TEAM_MEMBER, Role.COORDINATOR)
 class RecommendationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     support_type: SupportType
-    priority: int = Field(default=2, ge=1, le=3)
+    priority: int = Field(default=2, ge=1, le=3, description="1 = most urgent")
 
 
 class AssessmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     need_area: NeedArea
     severity: int = Field(ge=1, le=3)
-    notes: str = Field(default="", max_length=5000)
+    notes: str = Field(default="", max_length=5000, description="stays in this service")
     recommendations: list[RecommendationIn] = Field(default_factory=list, max_length=20)
+
+
+class AddedRecommendationIn(RecommendationIn):
+    need_area: NeedArea
+
+
+class RevisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    add: list[AddedRecommendationIn] = Field(default_factory=list, max_length=20)
+    remove: list[UUID] = Field(default_factory=list, max_length=50)
 
 
 @router.get("/diagnoses")
 async def list_diagnoses(
     ctx: Ctx,
     case_id: UUID | None = None,
-    status: str | None = None,
+    status: Literal["open", "completed", "cancelled"] | None = None,
     principal: Principal = requires(*TEAM),
 ) -> list[dict[str, Any]]:
+    """Diagnoses in your scope: your gmina's (powiat's, region's), or those of the PZKs your
+    institution sits on."""
     async with ctx.pool.acquire() as conn:
-        found = await store.find(conn, case_id=case_id, gminas=None, status=status)
-    return [d for d in found if principal.covers_gmina(d["gmina"])]
+        teams = (
+            await store.gminas_of_institution(conn, principal.institution)
+            if principal.institution
+            else []
+        )
+        return await store.find(
+            conn,
+            case_id=case_id,
+            scope_prefix=principal.gmina or principal.powiat or principal.region,
+            team_gminas=teams,
+            status=status,
+        )
 
 
-async def _load_in_scope(conn: Any, diagnosis_id: UUID, principal: Principal, *, lock: bool):
+async def _load_in_scope(
+    conn: asyncpg.Connection, diagnosis_id: UUID, principal: Principal, *, lock: bool
+) -> tuple[Diagnosis, domain.Partnership | None]:
     diagnosis = await store.load(conn, diagnosis_id, lock=lock)
-    if diagnosis is None or not principal.covers_gmina(diagnosis.place.gmina):
+    partnership = await store.partnership_of(conn, diagnosis.place.gmina) if diagnosis else None
+    if diagnosis is None or not domain.sees(principal, diagnosis.place.gmina, partnership):
         raise NotFound("diagnosis_not_found", f"no diagnosis {diagnosis_id} in your scope")
-    return diagnosis
+    return diagnosis, partnership
+
+
+@router.get("/diagnoses/{diagnosis_id}")
+async def read_diagnosis(
+    diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(*TEAM)
+) -> dict[str, Any]:
+    """One diagnosis with its assessments (notes included) and current recommendations."""
+    async with ctx.pool.acquire() as conn:
+        diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=False)
+        assessments = await store.assessment_rows(conn, diagnosis_id)
+    return {
+        "diagnosis_id": diagnosis.diagnosis_id,
+        "case_id": diagnosis.case_id,
+        "gmina": diagnosis.place.gmina,
+        "status": diagnosis.status,
+        "revision": diagnosis.revision,
+        "needs": [n.model_dump(mode="json") for n in diagnosis.needs()],
+        "recommendations": [r.model_dump(mode="json") for r in diagnosis.recommendations()],
+        "assessments": assessments,
+    }
 
 
 @router.post("/diagnoses/{diagnosis_id}/assessments", status_code=201)
 async def add_assessment(
-    diagnosis_id: UUID, body: AssessmentIn, ctx: Ctx, principal: Principal = requires(*TEAM)
-) -> dict[str, Any]:
+    diagnosis_id: UUID,
+    body: AssessmentIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(*TEAM),
+) -> JSONResponse:
+    request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/assessments", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        diagnosis = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
+        diagnosis, partnership = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        domain.may_assess(principal, diagnosis.place.gmina, partnership)
         diagnosis.ensure_open()
         assessment = Assessment(
             assessment_id=uuid4(),
@@ -71,26 +128,72 @@ async def add_assessment(
             recommendations=[(uuid4(), r.support_type, r.priority) for r in body.recommendations],
         )
         await store.add_assessment(conn, diagnosis_id, assessment, principal.subject, body.notes)
-    return {
-        "assessment_id": assessment.assessment_id,
-        "recommendations": [rid for rid, _, _ in assessment.recommendations],
-    }
+        result = {
+            "assessment_id": assessment.assessment_id,
+            "recommendations": [rid for rid, _, _ in assessment.recommendations],
+        }
+        return await answer(conn, principal, idempotency_key, request_hash, 201, result)
 
 
 @router.post("/diagnoses/{diagnosis_id}/complete")
 async def complete(
-    diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
-) -> dict[str, Any]:
+    diagnosis_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> JSONResponse:
+    request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/complete", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        diagnosis = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
+        diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        principal.require_gmina(diagnosis.place.gmina)
         event = diagnosis.complete(date.today())
         await store.mark_completed(conn, diagnosis_id)
         await outbox.add(conn, ctx.origin, event)
-    return {
-        "diagnosis_id": diagnosis_id,
-        "status": "completed",
-        "recommendations": len(event.recommendations),
-    }
+        result = {
+            "diagnosis_id": diagnosis_id,
+            "status": "completed",
+            "recommendations": len(event.recommendations),
+        }
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
+
+
+@router.post("/diagnoses/{diagnosis_id}/revisions")
+async def revise(
+    diagnosis_id: UUID,
+    body: RevisionIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> JSONResponse:
+    """A review of a completed diagnosis by the coordinator → diagnosis.revised.v1."""
+    added = [
+        Recommendation(
+            recommendation_id=uuid4(),
+            support_type=r.support_type,
+            need_area=r.need_area,
+            priority=r.priority,
+        )
+        for r in body.add
+    ]
+    request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/revisions", body)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
+        diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
+        principal.require_gmina(diagnosis.place.gmina)
+        event = diagnosis.revise(added, body.remove, date.today())
+        await store.save_revision(conn, diagnosis, added, body.remove)
+        await outbox.add(conn, ctx.origin, event)
+        result = {
+            "diagnosis_id": diagnosis_id,
+            "revision": event.revision,
+            "added": [r.recommendation_id for r in added],
+            "removed": event.removed,
+            "recommendations": len(event.recommendations),
+        }
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
 def build_api() -> FastAPI:

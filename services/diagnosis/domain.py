@@ -1,4 +1,4 @@
-"""Diagnosis rules: what makes a diagnosis complete and what it recommends. No I/O."""
+"""Diagnosis rules: who may assess, what makes a diagnosis complete, how it is revised. No I/O."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
+from shared.auth import Principal, Role
 from shared.codes import NeedArea, SupportType
-from shared.errors import Conflict, InvalidInput
-from shared.events import DiagnosisCompleted, Need, Place, Recommendation
+from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.events import DiagnosisCompleted, DiagnosisRevised, Need, Place, Recommendation
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,41 @@ class Assessment:
     recommendations: list[tuple[UUID, SupportType, int]]  # (id, support type, priority)
 
 
+@dataclass(frozen=True)
+class Partnership:
+    """A gmina's partner team (PZK): the institutions that signed its agreement."""
+
+    gmina: str
+    institutions: frozenset[UUID]
+    inactive: frozenset[UUID] = frozenset()
+
+    def admits(self, institution: UUID | None) -> bool:
+        return (
+            institution is not None
+            and institution in self.institutions
+            and institution not in self.inactive
+        )
+
+
+def may_assess(principal: Principal, gmina: str, partnership: Partnership | None) -> None:
+    """Only members of the gmina's PZK, and that gmina's coordinator, add assessments."""
+    if principal.role is Role.COORDINATOR:
+        principal.require_gmina(gmina)
+        return
+    if partnership is None or not partnership.admits(principal.institution):
+        raise Forbidden(
+            "not_in_partnership",
+            f"your institution is not a member of the partner team (PZK) of gmina {gmina}",
+        )
+
+
+def sees(principal: Principal, gmina: str, partnership: Partnership | None) -> bool:
+    """Whether a diagnosis of this gmina is within the principal's view."""
+    if principal.covers_gmina(gmina):
+        return True
+    return partnership is not None and partnership.admits(principal.institution)
+
+
 @dataclass
 class Diagnosis:
     diagnosis_id: UUID
@@ -29,10 +65,13 @@ class Diagnosis:
     place: Place
     status: str  # open | completed | cancelled
     assessments: list[Assessment] = field(default_factory=list)
+    revision: int = 1
+    added: list[Recommendation] = field(default_factory=list)  # by later revisions
+    dropped: set[UUID] = field(default_factory=set)
 
     def ensure_open(self) -> None:
         if self.status != "open":
-            raise Conflict("diagnosis_not_open", f"the diagnosis is {self.status}")
+            raise Conflict("diagnosis_not_open", f"the diagnosis is {self.status}", field="status")
 
     def needs(self) -> list[Need]:
         """The most severe assessment of each area stands for that area."""
@@ -42,13 +81,18 @@ class Diagnosis:
         return [Need(area=area, severity=sev) for area, sev in sorted(worst.items())]
 
     def recommendations(self) -> list[Recommendation]:
-        return [
+        """The current set: the assessments' recommendations and later additions, less drops."""
+        assessed = [
             Recommendation(
                 recommendation_id=rid, support_type=st, need_area=a.need_area, priority=prio
             )
             for a in self.assessments
             for rid, st, prio in a.recommendations
         ]
+        return [r for r in (*assessed, *self.added) if r.recommendation_id not in self.dropped]
+
+    def institutions(self) -> list[UUID]:
+        return sorted({a.institution_id for a in self.assessments if a.institution_id}, key=str)
 
     def complete(self, today: date) -> DiagnosisCompleted:
         self.ensure_open()
@@ -64,9 +108,6 @@ class Diagnosis:
                 field="assessments",
             )
         self.status = "completed"
-        institutions = sorted(
-            {a.institution_id for a in self.assessments if a.institution_id}, key=str
-        )
         return DiagnosisCompleted(
             diagnosis_id=self.diagnosis_id,
             case_id=self.case_id,
@@ -74,5 +115,54 @@ class Diagnosis:
             completed_on=today,
             needs=needs,
             recommendations=recommendations,
-            institutions=institutions,
+            institutions=self.institutions(),
+        )
+
+    def revise(
+        self, add: list[Recommendation], remove: list[UUID], today: date
+    ) -> DiagnosisRevised:
+        """A review of a completed diagnosis: add recommendations for needs already found,
+        drop ones no longer needed; the event carries the full set after the change."""
+        if self.status != "completed":
+            raise Conflict(
+                "diagnosis_not_completed",
+                f"only a completed diagnosis can be revised; this one is {self.status}",
+                field="status",
+            )
+        if not add and not remove:
+            raise InvalidInput("empty_revision", "add or remove something", field="add")
+        current = {r.recommendation_id for r in self.recommendations()}
+        for i, rid in enumerate(remove):
+            if rid not in current:
+                raise InvalidInput(
+                    "unknown_recommendation",
+                    f"{rid} is not a current recommendation of this diagnosis",
+                    field=f"remove[{i}]",
+                )
+        assessed = {n.area for n in self.needs()}
+        for i, r in enumerate(add):
+            if r.need_area not in assessed:
+                raise InvalidInput(
+                    "need_not_assessed",
+                    f"no need {r.need_area} was found in this diagnosis",
+                    field=f"add[{i}].need_area",
+                )
+        if not [r for r in (*self.recommendations(), *add) if r.recommendation_id not in remove]:
+            raise InvalidInput(
+                "no_recommendations",
+                "a revised diagnosis keeps at least one recommendation",
+                field="remove",
+            )
+        self.added.extend(add)
+        self.dropped |= set(remove)
+        self.revision += 1
+        return DiagnosisRevised(
+            diagnosis_id=self.diagnosis_id,
+            case_id=self.case_id,
+            place=self.place,
+            revised_on=today,
+            revision=self.revision,
+            needs=self.needs(),
+            recommendations=self.recommendations(),
+            removed=list(remove),
         )

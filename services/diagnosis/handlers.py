@@ -1,4 +1,7 @@
-"""Diagnosis's event handlers; each runs inside the consumer's transaction after the inbox check."""
+"""Diagnosis's event handlers; each runs inside the consumer's transaction after the inbox check.
+
+Events may arrive out of order: a close before its open, an older team list after a newer one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,14 @@ import asyncpg
 from services.diagnosis import store
 from shared.consumer import Handlers
 from shared.envelope import Envelope
-from shared.events import CaseClosed, CaseOpened
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    InstitutionRegistered,
+    InstitutionUpdated,
+    PartnershipChanged,
+)
 
 handlers = Handlers()
 
@@ -16,9 +26,38 @@ handlers = Handlers()
 async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope) -> None:
     # Without consent to share data within the PZK, the team cannot diagnose the case.
     if event.consent_to_share:
+        await store.lock_case(tx, event.case_id)
         await store.open_diagnosis(tx, event.case_id, event.place)
 
 
 @handlers.on(CaseClosed)
-async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, _: Envelope) -> None:
-    await store.cancel_for_case(tx, event.case_id)
+async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Envelope) -> None:
+    await store.lock_case(tx, event.case_id)
+    await store.cancel_for_case(tx, event.case_id, env.sequence)
+
+
+@handlers.on(CaseReopened)
+async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, env: Envelope) -> None:
+    await store.lock_case(tx, event.case_id)
+    await store.reopen_for_case(tx, event.case_id, env.sequence)
+
+
+@handlers.on(PartnershipChanged)
+async def on_partnership_changed(
+    tx: asyncpg.Connection, event: PartnershipChanged, env: Envelope
+) -> None:
+    await store.save_partnership(tx, event, env.time)
+
+
+@handlers.on(InstitutionRegistered)
+async def on_institution_registered(
+    tx: asyncpg.Connection, event: InstitutionRegistered, env: Envelope
+) -> None:
+    await store.save_institution(tx, event, env.time)
+
+
+@handlers.on(InstitutionUpdated)
+async def on_institution_updated(
+    tx: asyncpg.Connection, event: InstitutionUpdated, env: Envelope
+) -> None:
+    await store.save_institution(tx, event, env.time)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.diagnosis.domain import Assessment, Diagnosis
+from services.diagnosis.domain import Assessment, Diagnosis, Partnership
 from shared.codes import NeedArea, SupportType
-from shared.events import Place
+from shared.events import InstitutionRegistered, PartnershipChanged, Place, Recommendation
+
+# --- the case's open/closed state, from intake's events -------------------------------------
+
+
+async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
+    """Serialise the handlers of one case: the consumer runs deliveries concurrently, and an
+    opening racing a close would otherwise miss it (each blind to the other's uncommitted row)."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"case:{case_id}")
 
 
 async def open_diagnosis(tx: asyncpg.Connection, case_id: UUID, place: Place) -> UUID | None:
     """Open the case's diagnosis unless it has one or the case is already closed."""
-    if await tx.fetchval("SELECT true FROM closed_cases WHERE case_id = $1", case_id):
+    if await tx.fetchval("SELECT closed FROM closed_cases WHERE case_id = $1", case_id):
         return None
     return await tx.fetchval(
         """INSERT INTO diagnoses (diagnosis_id, case_id, gmina, powiat, region, variant)
@@ -29,14 +38,100 @@ async def open_diagnosis(tx: asyncpg.Connection, case_id: UUID, place: Place) ->
     )
 
 
-async def cancel_for_case(tx: asyncpg.Connection, case_id: UUID) -> None:
-    await tx.execute(
-        "INSERT INTO closed_cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", case_id
-    )
-    await tx.execute(
-        "UPDATE diagnoses SET status = 'cancelled' WHERE case_id = $1 AND status = 'open'",
+async def _settle_case(
+    tx: asyncpg.Connection, case_id: UUID, closed: bool, sequence: int | None
+) -> bool:
+    """Record the case as closed or reopened unless a later event already said otherwise."""
+    status = await tx.execute(
+        """INSERT INTO closed_cases (case_id, closed, sequence) VALUES ($1, $2, $3)
+           ON CONFLICT (case_id) DO UPDATE SET closed = $2, sequence = $3
+           WHERE closed_cases.sequence <= $3""",
         case_id,
+        closed,
+        sequence if sequence is not None else 0,
     )
+    return status == "INSERT 0 1"
+
+
+async def cancel_for_case(tx: asyncpg.Connection, case_id: UUID, sequence: int | None) -> None:
+    if await _settle_case(tx, case_id, True, sequence):
+        await tx.execute(
+            "UPDATE diagnoses SET status = 'cancelled' WHERE case_id = $1 AND status = 'open'",
+            case_id,
+        )
+
+
+async def reopen_for_case(tx: asyncpg.Connection, case_id: UUID, sequence: int | None) -> None:
+    """A reopened case's cancelled diagnosis is open again; a completed one stays completed."""
+    if await _settle_case(tx, case_id, False, sequence):
+        await tx.execute(
+            "UPDATE diagnoses SET status = 'open' WHERE case_id = $1 AND status = 'cancelled'",
+            case_id,
+        )
+
+
+# --- the partner teams and their institutions, from referrals' events -----------------------
+
+
+async def save_partnership(tx: asyncpg.Connection, event: PartnershipChanged, at: datetime) -> None:
+    """Each event carries the full list; an older one arriving late changes nothing."""
+    await tx.execute(
+        """INSERT INTO partnerships (gmina, institutions, coordinator_institution, as_of)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (gmina) DO UPDATE
+               SET institutions = $2, coordinator_institution = $3, as_of = $4
+               WHERE partnerships.as_of <= $4""",
+        event.gmina,
+        event.institutions,
+        event.coordinator_institution,
+        at,
+    )
+
+
+async def save_institution(
+    tx: asyncpg.Connection, event: InstitutionRegistered, at: datetime
+) -> None:
+    await tx.execute(
+        """INSERT INTO institutions (institution_id, name, sector, active, as_of)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (institution_id) DO UPDATE
+               SET name = $2, sector = $3, active = $4, as_of = $5
+               WHERE institutions.as_of <= $5""",
+        event.institution_id,
+        event.name,
+        str(event.sector),
+        event.active,
+        at,
+    )
+
+
+async def partnership_of(conn: asyncpg.Connection, gmina: str) -> Partnership | None:
+    row = await conn.fetchrow("SELECT institutions FROM partnerships WHERE gmina = $1", gmina)
+    if row is None:
+        return None
+    inactive = await conn.fetch(
+        "SELECT institution_id FROM institutions WHERE NOT active AND institution_id = ANY($1)",
+        row["institutions"],
+    )
+    return Partnership(
+        gmina=gmina,
+        institutions=frozenset(row["institutions"]),
+        inactive=frozenset(r["institution_id"] for r in inactive),
+    )
+
+
+async def gminas_of_institution(conn: asyncpg.Connection, institution: UUID) -> list[str]:
+    rows = await conn.fetch(
+        """SELECT p.gmina FROM partnerships p
+           WHERE $1 = ANY(p.institutions)
+             AND NOT EXISTS (SELECT 1 FROM institutions i
+                             WHERE i.institution_id = $1 AND NOT i.active)""",
+        institution,
+    )
+    return [r["gmina"] for r in rows]
+
+
+# --- diagnoses ------------------------------------------------------------------------------
 
 
 async def load(
@@ -67,10 +162,31 @@ async def load(
                 ],
             )
         )
+    changes = await conn.fetch(
+        "SELECT * FROM revision_changes WHERE diagnosis_id = $1 ORDER BY revision", diagnosis_id
+    )
     place = Place(
         gmina=row["gmina"], powiat=row["powiat"], region=row["region"], variant=row["variant"]
     )
-    return Diagnosis(row["diagnosis_id"], row["case_id"], place, row["status"], assessments)
+    return Diagnosis(
+        row["diagnosis_id"],
+        row["case_id"],
+        place,
+        row["status"],
+        assessments,
+        revision=row["revision"],
+        added=[
+            Recommendation(
+                recommendation_id=c["recommendation_id"],
+                support_type=c["support_type"],
+                need_area=c["need_area"],
+                priority=c["priority"],
+            )
+            for c in changes
+            if c["change"] == "added"
+        ],
+        dropped={c["recommendation_id"] for c in changes if c["change"] == "dropped"},
+    )
 
 
 async def add_assessment(
@@ -102,15 +218,72 @@ async def mark_completed(tx: asyncpg.Connection, diagnosis_id: UUID) -> None:
     )
 
 
-async def find(
-    conn: asyncpg.Connection, *, case_id: UUID | None, gminas: list[str] | None, status: str | None
-) -> list[dict[str, Any]]:
+async def save_revision(
+    tx: asyncpg.Connection,
+    diagnosis: Diagnosis,
+    added: list[Recommendation],
+    removed: list[UUID],
+) -> None:
+    await tx.executemany(
+        """INSERT INTO revision_changes (recommendation_id, diagnosis_id, revision, change,
+                                         support_type, need_area, priority)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [
+            (
+                r.recommendation_id,
+                diagnosis.diagnosis_id,
+                diagnosis.revision,
+                "added",
+                str(r.support_type),
+                str(r.need_area),
+                r.priority,
+            )
+            for r in added
+        ]
+        + [
+            (rid, diagnosis.diagnosis_id, diagnosis.revision, "dropped", None, None, None)
+            for rid in removed
+        ],
+    )
+    await tx.execute(
+        "UPDATE diagnoses SET revision = $2, revised_at = now() WHERE diagnosis_id = $1",
+        diagnosis.diagnosis_id,
+        diagnosis.revision,
+    )
+
+
+async def assessment_rows(conn: asyncpg.Connection, diagnosis_id: UUID) -> list[dict[str, Any]]:
+    """The assessments as the team reads them, notes included (they never leave this service)."""
     rows = await conn.fetch(
-        """SELECT diagnosis_id, case_id, gmina, status, opened_at, completed_at FROM diagnoses
+        """SELECT a.assessment_id, a.institution_id, i.name AS institution_name, a.author,
+                  a.need_area, a.severity, a.notes, a.created_at
+           FROM assessments a LEFT JOIN institutions i USING (institution_id)
+           WHERE a.diagnosis_id = $1 ORDER BY a.created_at""",
+        diagnosis_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def find(
+    conn: asyncpg.Connection,
+    *,
+    case_id: UUID | None,
+    scope_prefix: str | None,
+    team_gminas: list[str],
+    status: str | None,
+) -> list[dict[str, Any]]:
+    """Diagnoses in a territorial scope (a TERYT prefix: gmina, powiat or region) or of the
+    given gminas (the PZKs an institution sits on), newest first."""
+    rows = await conn.fetch(
+        """SELECT diagnosis_id, case_id, gmina, status, revision, opened_at, completed_at
+           FROM diagnoses
            WHERE ($1::uuid IS NULL OR case_id = $1)
-             AND ($2::text IS NULL OR status = $2)
+             AND (starts_with(gmina, $2) OR gmina = ANY($3::text[]))
+             AND ($4::text IS NULL OR status = $4)
            ORDER BY opened_at DESC LIMIT 500""",
         case_id,
+        scope_prefix,
+        team_gminas,
         status,
     )
     return [dict(r) for r in rows]

@@ -1,25 +1,44 @@
-"""Intake's HTTP routes: open a case, read it back."""
+"""Intake's HTTP routes: open, find, read (audited), close and reopen cases."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake import domain, store
+from services.intake.domain import CaseState, CaseStatus, Step
 from shared import outbox
 from shared.auth import Principal, Role, requires
-from shared.codes import NotifiedBy, Reason
-from shared.errors import NotFound
+from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import create_api
+from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 Ctx = Annotated[ServiceContext, Depends(context)]
+ReasonHeader = Annotated[
+    str | None,
+    Header(alias="X-Access-Reason", max_length=500, description="Why you read personal data."),
+]
+ReasonQuery = Annotated[
+    str | None,
+    Query(alias="reason", max_length=500, description="Why you read personal data."),
+]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    address: str | None = Field(default=None, max_length=300)
 
 
 class MemberIn(BaseModel):
@@ -30,60 +49,328 @@ class MemberIn(BaseModel):
     sex: Literal["F", "M"]
     relation: str = Field(default="head", max_length=50)
     pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
+    contact: ContactIn | None = None
+
+
+class ConsentIn(BaseModel):
+    """Zgoda na udostępnienie danych w PZK: when given and with which sectors."""
+
+    model_config = ConfigDict(extra="forbid")
+    given_on: date
+    scope: list[Sector] = Field(
+        default_factory=list, description="sectors the family agreed to; empty means all"
+    )
 
 
 class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     gmina: str = Field(pattern=r"^\d{7}$", description="TERYT gmina code")
     members: list[MemberIn] = Field(min_length=1, max_length=30)
-    reasons: list[Reason] = Field(min_length=1)
+    reasons: list[Reason] = Field(min_length=1, description="art. 7 codes")
     notified_by: NotifiedBy
-    consent_to_share: bool
+    consent_to_share: bool | None = None
+    consent: ConsentIn | None = None
+    interview_summary: str = Field(
+        default="", max_length=20_000, description="wywiad środowiskowy; stays in intake"
+    )
 
 
 class CaseOut(BaseModel):
     case_id: UUID
     gmina: str
-    status: str
+    status: CaseStatus
     opened_on: date
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: CaseOutcome
+    closed_on: date | None = None
+
+
+class StatusOut(BaseModel):
+    case_id: UUID
+    status: CaseStatus
+
+
+# --- routes -----------------------------------------------------------------------------------
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
 async def open_case(
     body: CaseIn,
     ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.CASEWORKER),
-) -> CaseOut:
+) -> JSONResponse:
     gmina = terc().gmina(body.gmina, field="gmina")
     principal.require_gmina(gmina.code)
+    today = date.today()
     case = domain.open_case(
         gmina=gmina,
-        members=[domain.new_member(**m.model_dump()) for m in body.members],
+        members=[
+            domain.new_member(
+                **m.model_dump(exclude={"contact"}),
+                contact=domain.Contact(**(m.contact.model_dump() if m.contact else {})),
+            )
+            for m in body.members
+        ],
         reasons=body.reasons,
         notified_by=body.notified_by,
-        consent_to_share=body.consent_to_share,
-        today=date.today(),
+        consent=domain.decide_consent(
+            body.consent_to_share,
+            body.consent.given_on if body.consent else None,
+            body.consent.scope if body.consent else [],
+            today,
+        ),
+        today=today,
+        interview_summary=body.interview_summary,
     )
+    request_hash = fingerprint("POST /cases", body)
+    pesels = [m.pesel for m in case.members if m.pesel]
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
+        await store.lock_pesels(conn, gmina.code, pesels)
+        await _refuse_duplicate(
+            conn,
+            gmina.code,
+            pesels,
+            field_of={m.pesel: i for i, m in enumerate(case.members) if m.pesel},
+        )
         await store.save_case(conn, case, opened_by=principal.subject)
         await outbox.add(conn, ctx.origin, case.opened_event())
-    return CaseOut(
-        case_id=case.case_id, gmina=gmina.code, status="opened", opened_on=case.opened_on
+        out = CaseOut(
+            case_id=case.case_id, gmina=gmina.code, status=case.status, opened_on=case.opened_on
+        )
+        return await answer(conn, principal, idempotency_key, request_hash, 201, out)
+
+
+async def _refuse_duplicate(
+    conn: asyncpg.Connection,
+    gmina: str,
+    pesels: list[str],
+    *,
+    field_of: dict[str, int] | None = None,
+    other_than: UUID | None = None,
+) -> None:
+    found = await store.open_case_with_pesel(conn, gmina, pesels, other_than=other_than)
+    if found is None:
+        return
+    existing, pesel = found
+    field = f"members[{field_of[pesel]}].pesel" if field_of and pesel in field_of else "members"
+    raise Conflict(
+        "duplicate_case",
+        f"this person already has an open case {existing} in gmina {gmina}",
+        field=field,
     )
+
+
+@router.get("/cases")
+async def list_cases(
+    ctx: Ctx,
+    gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
+    status: CaseStatus | None = None,
+    reason: Reason | None = None,
+    opened_from: date | None = None,
+    opened_to: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> list[dict[str, Any]]:
+    """Cases of a gmina, newest first; codes only, so no audit is needed."""
+    code = gmina or principal.gmina
+    if code is None:
+        raise InvalidInput("gmina_required", "name the gmina to list", field="gmina")
+    terc().gmina(code, field="gmina")
+    principal.require_gmina(code)
+    if opened_from and opened_to and opened_from > opened_to:
+        raise InvalidInput("empty_period", "opened_from is after opened_to", field="opened_from")
+    async with ctx.pool.acquire() as conn:
+        return await store.search(
+            conn,
+            gmina=code,
+            status=str(status) if status else None,
+            reason=str(reason) if reason else None,
+            opened_from=opened_from,
+            opened_to=opened_to,
+            limit=limit,
+            offset=offset,
+        )
+
+
+def _purpose(header: str | None, query: str | None) -> str:
+    purpose = (query or header or "").strip()
+    if not purpose:
+        raise InvalidInput(
+            "access_reason_required",
+            "say why you read personal data (X-Access-Reason header or reason parameter)",
+            field="X-Access-Reason",
+        )
+    return purpose
 
 
 @router.get("/cases/{case_id}")
 async def read_case(
     case_id: UUID,
     ctx: Ctx,
+    x_access_reason: ReasonHeader = None,
+    reason: ReasonQuery = None,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
-) -> dict[str, object]:
-    async with ctx.pool.acquire() as conn:
+) -> dict[str, Any]:
+    """The whole case with its people and history; the read is written to the audit log."""
+    purpose = _purpose(x_access_reason, reason)
+    async with ctx.pool.acquire() as conn, conn.transaction():
         case = await store.get_case(conn, case_id)
-    if case is None:
-        raise NotFound("case_not_found", f"no case {case_id}")
-    principal.require_gmina(case["gmina"])
+        if case is None:
+            raise NotFound("case_not_found", f"no case {case_id}")
+        principal.require_gmina(case["gmina"])
+        await store.audit(conn, principal, case_id, case["gmina"], "case_record", purpose)
     return case
+
+
+@router.get("/cases/{case_id}/persons")
+async def read_persons(
+    case_id: UUID,
+    ctx: Ctx,
+    x_access_reason: ReasonHeader = None,
+    reason: ReasonQuery = None,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR, Role.INSTITUTION_STAFF),
+) -> dict[str, Any]:
+    """Minimal personal data (names, age, contact) for those who work with the family: the
+    gmina's staff, and an institution that accepted a referral for the case within the
+    family's consent. Audited."""
+    purpose = _purpose(x_access_reason, reason)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = await store.case_gmina_and_consent(conn, case_id)
+        granted = (
+            await store.granted_sectors(conn, case_id, principal.institution)
+            if principal.role is Role.INSTITUTION_STAFF and principal.institution
+            else []
+        )
+        gmina = domain.may_read_persons(principal, case_id, found, granted)
+        members = await store.members_of(conn, case_id)
+        await store.audit(conn, principal, case_id, gmina, "minimal_personal_data", purpose)
+    today = date.today()
+    return {
+        "case_id": case_id,
+        "persons": [
+            {
+                "first_name": m["first_name"],
+                "last_name": m["last_name"],
+                "age": domain.age_on(m["birth_date"], today),
+                "relation": m["relation"],
+                "phone": m["phone"],
+                "email": m["email"],
+            }
+            for m in members
+        ],
+    }
+
+
+async def _transition(
+    ctx: ServiceContext,
+    case_id: UUID,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    act: Any,
+) -> JSONResponse:
+    """Load the case locked, replay a retried request or apply `act(conn, state)`."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, key, request_hash):
+            return first
+        state = await store.load_state(conn, case_id, lock=True)
+        if state is None:
+            raise NotFound("case_not_found", f"no case {case_id}")
+        principal.require_gmina(state.gmina.code)
+        status = await act(conn, state)
+        out = StatusOut(case_id=case_id, status=status)
+        return await answer(conn, principal, key, request_hash, 200, out)
+
+
+@router.post("/cases/{case_id}/close", response_model=StatusOut)
+async def close_case(
+    case_id: UUID,
+    body: CloseIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> JSONResponse:
+    today = date.today()
+
+    async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
+        closed_on = body.closed_on or today
+        after, event = state.close(body.outcome, closed_on, today)
+        await store.move(
+            conn,
+            state,
+            Step.CLOSE,
+            after,
+            principal.subject,
+            outcome=str(body.outcome),
+            closed_on=closed_on,
+        )
+        await outbox.add(conn, ctx.origin, event)
+        return after
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/close", body)
+    return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
+
+
+@router.post("/cases/{case_id}/reopen", response_model=StatusOut)
+async def reopen_case(
+    case_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> JSONResponse:
+    async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
+        after, event = state.reopen(date.today())
+        pesels = await store.case_pesels(conn, case_id)
+        await store.lock_pesels(conn, state.gmina.code, pesels)
+        await _refuse_duplicate(conn, state.gmina.code, pesels, other_than=case_id)
+        await store.move(conn, state, Step.REOPEN, after, principal.subject)
+        await outbox.add(conn, ctx.origin, event)
+        return after
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/reopen", None)
+    return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
+
+
+@router.post("/cases/{case_id}/send-to-diagnosis", response_model=StatusOut)
+async def send_to_diagnosis(
+    case_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> JSONResponse:
+    """Record that a (reopened) case is before the PZK again; refused without consent."""
+
+    async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
+        after = state.send_to_diagnosis()
+        await store.move(conn, state, Step.SEND_TO_DIAGNOSIS, after, principal.subject)
+        return after
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/send-to-diagnosis", None)
+    return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
+
+
+@router.get("/audit", tags=["audit"])
+async def read_audit_log(
+    ctx: Ctx,
+    gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
+    case_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> list[dict[str, Any]]:
+    """Who read which case's personal data, when and why; newest first."""
+    code = gmina or principal.gmina
+    if code is None:
+        raise InvalidInput("gmina_required", "name the gmina", field="gmina")
+    principal.require_gmina(code)
+    async with ctx.pool.acquire() as conn:
+        return await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
 
 
 def build_api() -> FastAPI:

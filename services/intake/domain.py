@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from uuid import UUID, uuid4
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pl import pesel as pesel_checker
 
-from shared.codes import AgeBand, NotifiedBy, Reason
-from shared.errors import InvalidInput
-from shared.events import CaseOpened, Place
+from shared.auth import Principal, Role
+from shared.codes import AgeBand, CaseOutcome, NotifiedBy, Reason, Sector
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.events import CaseClosed, CaseOpened, CaseReopened, Place
 from shared.teryt import Gmina
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a member; personal data, it never leaves intake in an event."""
+
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,21 @@ class Member:
     sex: str  # "F" or "M"
     relation: str
     pesel: str | None = None
+    contact: Contact = field(default_factory=Contact)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Consent to share the family's data within the partner team (PZK).
+
+    `scope` lists the sectors the family agreed to share with; empty means every sector of the PZK.
+    """
+
+    given_on: date
+    scope: tuple[Sector, ...] = ()
+
+    def covers(self, sector: Sector) -> bool:
+        return not self.scope or sector in self.scope
 
 
 def check_pesel(pesel: str, birth_date: date, sex: str, *, field: str) -> None:
@@ -54,6 +80,166 @@ def place_of(gmina: Gmina) -> Place:
     return Place(gmina=gmina.code, powiat=gmina.powiat, region=gmina.region, variant=gmina.variant)
 
 
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+class CaseStatus(StrEnum):
+    OPENED = "opened"
+    IN_DIAGNOSIS = "in_diagnosis"
+    IN_SUPPORT = "in_support"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class Step(StrEnum):
+    """What can happen to a case; the history records these words."""
+
+    OPEN = "open"
+    SEND_TO_DIAGNOSIS = "send_to_diagnosis"
+    START_SUPPORT = "start_support"  # the team's diagnosis was completed: the plan starts
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+_STILL_OPEN = (
+    CaseStatus.OPENED,
+    CaseStatus.IN_DIAGNOSIS,
+    CaseStatus.IN_SUPPORT,
+    CaseStatus.REOPENED,
+)
+TRANSITIONS: dict[tuple[CaseStatus, Step], CaseStatus] = {
+    (CaseStatus.OPENED, Step.SEND_TO_DIAGNOSIS): CaseStatus.IN_DIAGNOSIS,
+    (CaseStatus.REOPENED, Step.SEND_TO_DIAGNOSIS): CaseStatus.IN_DIAGNOSIS,
+    (CaseStatus.OPENED, Step.START_SUPPORT): CaseStatus.IN_SUPPORT,
+    (CaseStatus.IN_DIAGNOSIS, Step.START_SUPPORT): CaseStatus.IN_SUPPORT,
+    (CaseStatus.REOPENED, Step.START_SUPPORT): CaseStatus.IN_SUPPORT,
+    **{(s, Step.CLOSE): CaseStatus.CLOSED for s in _STILL_OPEN},
+    (CaseStatus.CLOSED, Step.REOPEN): CaseStatus.REOPENED,
+}
+
+_STATUS_PL = {
+    CaseStatus.OPENED: "otwarta",
+    CaseStatus.IN_DIAGNOSIS: "w diagnozie",
+    CaseStatus.IN_SUPPORT: "we wsparciu",
+    CaseStatus.CLOSED: "zamknięta",
+    CaseStatus.REOPENED: "wznowiona",
+}
+
+
+def is_open(status: CaseStatus) -> bool:
+    return status is not CaseStatus.CLOSED
+
+
+def next_status(status: CaseStatus, step: Step, *, consent: Consent | None = None) -> CaseStatus:
+    """The status after `step`, or Conflict when the step is out of order for this case."""
+    target = TRANSITIONS.get((status, step))
+    if target is None:
+        raise Conflict(
+            "invalid_transition",
+            f"the case is {status} ({_STATUS_PL[status]}): {step} is not possible now",
+            field="status",
+        )
+    if step is Step.SEND_TO_DIAGNOSIS and consent is None:
+        raise Conflict(
+            "no_consent",
+            "without consent to share data within the PZK the case cannot go to diagnosis",
+            field="consent",
+        )
+    return target
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """A stored case as the lifecycle sees it: no person, only what the rules need."""
+
+    case_id: UUID
+    gmina: Gmina
+    status: CaseStatus
+    consent: Consent | None
+    opened_on: date
+
+    def close(
+        self, outcome: CaseOutcome, closed_on: date, today: date
+    ) -> tuple[CaseStatus, CaseClosed]:
+        status = next_status(self.status, Step.CLOSE)
+        if not self.opened_on <= closed_on <= today:
+            raise InvalidInput(
+                "closed_on_out_of_range",
+                f"a case opened on {self.opened_on} closes between then and today",
+                field="closed_on",
+            )
+        return status, CaseClosed(
+            case_id=self.case_id, place=place_of(self.gmina), closed_on=closed_on, outcome=outcome
+        )
+
+    def reopen(self, reopened_on: date) -> tuple[CaseStatus, CaseReopened]:
+        status = next_status(self.status, Step.REOPEN)
+        return status, CaseReopened(
+            case_id=self.case_id, place=place_of(self.gmina), reopened_on=reopened_on
+        )
+
+    def send_to_diagnosis(self) -> CaseStatus:
+        return next_status(self.status, Step.SEND_TO_DIAGNOSIS, consent=self.consent)
+
+    def start_support(self) -> CaseStatus | None:
+        """On a completed diagnosis; None when the case has no use for it (closed, or already
+        in support after a revision) — an event is a fact, not a request to refuse."""
+        return TRANSITIONS.get((self.status, Step.START_SUPPORT))
+
+
+def decide_consent(
+    consent_to_share: bool | None, given_on: date | None, scope: list[Sector], today: date
+) -> Consent | None:
+    """The skeleton's plain flag and the richer consent object must agree; one is required."""
+    if given_on is not None:
+        if consent_to_share is False:
+            raise InvalidInput(
+                "consent_contradiction",
+                "consent details given but consent_to_share is false",
+                field="consent_to_share",
+            )
+        return Consent(given_on=given_on, scope=tuple(dict.fromkeys(scope)))
+    if consent_to_share is None:
+        raise InvalidInput(
+            "consent_required",
+            "say whether the family consents to sharing data within the PZK",
+            field="consent_to_share",
+        )
+    return Consent(given_on=today) if consent_to_share else None
+
+
+# --- who may read personal data --------------------------------------------------------------
+
+
+def may_read_persons(
+    principal: Principal,
+    case_id: UUID,
+    case: tuple[str, Consent | None] | None,
+    granted: list[Sector],
+) -> str:
+    """The gmina of the case whose minimal personal data the principal may read, or an error.
+
+    The gmina's own staff may; institution staff only under a live grant (an accepted referral)
+    in a sector the family's consent covers. Staff get the same 403 whether the case exists or
+    not, so that they learn nothing without a grant.
+    """
+    if principal.role is Role.INSTITUTION_STAFF:
+        if case is None or case[1] is None or not any(case[1].covers(s) for s in granted):
+            raise Forbidden(
+                "no_access_grant", f"your institution has no accepted referral for case {case_id}"
+            )
+        return case[0]
+    if principal.role not in (Role.CASEWORKER, Role.COORDINATOR):
+        raise Forbidden("role_not_allowed", f"role {principal.role} may not read personal data")
+    if case is None:
+        raise NotFound("case_not_found", f"no case {case_id}")
+    principal.require_gmina(case[0])
+    return case[0]
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class NewCase:
     case_id: UUID
@@ -61,8 +247,19 @@ class NewCase:
     members: list[Member]
     reasons: list[Reason]
     notified_by: NotifiedBy
-    consent_to_share: bool
+    consent: Consent | None
     opened_on: date
+    interview_summary: str = ""
+
+    @property
+    def consent_to_share(self) -> bool:
+        return self.consent is not None
+
+    @property
+    def status(self) -> CaseStatus:
+        """With consent the case goes to the PZK's diagnosis at once (diagnosis opens it on
+        case.opened.v1); without, it stays with the centre."""
+        return CaseStatus.IN_DIAGNOSIS if self.consent else CaseStatus.OPENED
 
     def opened_event(self) -> CaseOpened:
         """What the rest of the system learns: codes, bands and counts, never a person."""
@@ -84,8 +281,9 @@ def open_case(
     members: list[Member],
     reasons: list[Reason],
     notified_by: NotifiedBy,
-    consent_to_share: bool,
+    consent: Consent | None,
     today: date,
+    interview_summary: str = "",
 ) -> NewCase:
     if not members:
         raise InvalidInput("no_members", "a household has at least one member", field="members")
@@ -105,14 +303,19 @@ def open_case(
         )
     if not reasons:
         raise InvalidInput("no_reasons", "at least one reason for assistance", field="reasons")
+    if consent is not None and consent.given_on > today:
+        raise InvalidInput(
+            "consent_in_future", "consent cannot be dated in the future", field="consent.given_on"
+        )
     return NewCase(
         case_id=uuid4(),
         gmina=gmina,
         members=members,
         reasons=reasons,
         notified_by=notified_by,
-        consent_to_share=consent_to_share,
+        consent=consent,
         opened_on=today,
+        interview_summary=interview_summary,
     )
 
 

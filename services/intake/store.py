@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from services.intake.domain import NewCase
+from services.intake.domain import CaseState, CaseStatus, Consent, NewCase, Step
+from shared.auth import Principal
+from shared.codes import Sector
+from shared.teryt import terc
 
 
 async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> None:
+    consent = case.consent
     await tx.execute(
-        """INSERT INTO cases (case_id, gmina, reasons, notified_by, consent_to_share,
+        """INSERT INTO cases (case_id, gmina, status, reasons, notified_by, consent_to_share,
+                              consent_given_on, consent_scope, interview_summary,
                               opened_on, opened_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         case.case_id,
         case.gmina.code,
+        str(case.status),
         [str(r) for r in case.reasons],
         str(case.notified_by),
         case.consent_to_share,
+        consent.given_on if consent else None,
+        [str(s) for s in consent.scope] if consent else [],
+        case.interview_summary,
         case.opened_on,
         opened_by,
     )
     await tx.executemany(
         """INSERT INTO members (person_id, case_id, position, first_name, last_name, birth_date,
-                                sex, relation, pesel)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                                sex, relation, pesel, phone, email, address)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
         [
             (
                 m.person_id,
@@ -38,17 +48,302 @@ async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> No
                 m.sex,
                 m.relation,
                 m.pesel,
+                m.contact.phone,
+                m.contact.email,
+                m.contact.address,
             )
             for i, m in enumerate(case.members)
         ],
     )
+    await record_step(tx, case.case_id, Step.OPEN, None, CaseStatus.OPENED, opened_by)
+    if case.status is not CaseStatus.OPENED:
+        await record_step(
+            tx, case.case_id, Step.SEND_TO_DIAGNOSIS, CaseStatus.OPENED, case.status, opened_by
+        )
+
+
+async def record_step(
+    tx: asyncpg.Connection,
+    case_id: UUID,
+    step: Step,
+    before: CaseStatus | None,
+    after: CaseStatus,
+    actor: str,
+    outcome: str | None = None,
+) -> None:
+    await tx.execute(
+        """INSERT INTO case_history (case_id, step, from_status, to_status, actor, outcome)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        case_id,
+        str(step),
+        str(before) if before else None,
+        str(after),
+        actor,
+        outcome,
+    )
+
+
+async def lock_pesels(tx: asyncpg.Connection, gmina: str, pesels: list[str]) -> None:
+    """Serialise openings for the same person in a gmina, so the duplicate check cannot race."""
+    for pesel in sorted(pesels):
+        await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"pesel:{gmina}:{pesel}")
+
+
+async def open_case_with_pesel(
+    conn: asyncpg.Connection, gmina: str, pesels: list[str], *, other_than: UUID | None = None
+) -> tuple[UUID, str] | None:
+    """An open case in this gmina that already has one of these PESELs: (case id, PESEL)."""
+    if not pesels:
+        return None
+    row = await conn.fetchrow(
+        """SELECT c.case_id, m.pesel FROM cases c JOIN members m USING (case_id)
+           WHERE c.gmina = $1 AND c.status <> 'closed' AND m.pesel = ANY($2::text[])
+             AND ($3::uuid IS NULL OR c.case_id <> $3)
+           ORDER BY c.opened_on LIMIT 1""",
+        gmina,
+        pesels,
+        other_than,
+    )
+    return (row["case_id"], row["pesel"].strip()) if row else None
+
+
+async def case_pesels(conn: asyncpg.Connection, case_id: UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT pesel FROM members WHERE case_id = $1 AND pesel IS NOT NULL", case_id
+    )
+    return [r["pesel"].strip() for r in rows]
+
+
+def _consent(row: asyncpg.Record) -> Consent | None:
+    if not row["consent_to_share"]:
+        return None
+    return Consent(
+        given_on=row["consent_given_on"] or row["opened_on"],
+        scope=tuple(Sector(s) for s in row["consent_scope"]),
+    )
+
+
+async def load_state(
+    conn: asyncpg.Connection, case_id: UUID, *, lock: bool = False
+) -> CaseState | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM cases WHERE case_id = $1" + (" FOR UPDATE" if lock else ""), case_id
+    )
+    if row is None:
+        return None
+    return CaseState(
+        case_id=row["case_id"],
+        gmina=terc().gmina(row["gmina"]),
+        status=CaseStatus(row["status"]),
+        consent=_consent(row),
+        opened_on=row["opened_on"],
+    )
+
+
+async def move(
+    tx: asyncpg.Connection,
+    state: CaseState,
+    step: Step,
+    after: CaseStatus,
+    actor: str,
+    *,
+    outcome: str | None = None,
+    closed_on: date | None = None,
+) -> None:
+    await tx.execute(
+        """UPDATE cases SET status = $2, updated_at = now(),
+                  outcome = CASE WHEN $2 = 'closed' THEN $3 ELSE NULL END,
+                  closed_on = CASE WHEN $2 = 'closed' THEN $4::date ELSE NULL END
+           WHERE case_id = $1""",
+        state.case_id,
+        str(after),
+        outcome,
+        closed_on,
+    )
+    await record_step(tx, state.case_id, step, state.status, after, actor, outcome)
+
+
+def _summary(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "case_id": row["case_id"],
+        "gmina": row["gmina"],
+        "status": row["status"],
+        "reasons": list(row["reasons"]),
+        "notified_by": row["notified_by"],
+        "consent_to_share": row["consent_to_share"],
+        "opened_on": row["opened_on"],
+        "closed_on": row["closed_on"],
+        "outcome": row["outcome"],
+        "household_size": row["household_size"],
+    }
+
+
+async def search(
+    conn: asyncpg.Connection,
+    *,
+    gmina: str,
+    status: str | None,
+    reason: str | None,
+    opened_from: date | None,
+    opened_to: date | None,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT c.*, (SELECT count(*) FROM members m WHERE m.case_id = c.case_id)
+                       AS household_size
+           FROM cases c
+           WHERE c.gmina = $1
+             AND ($2::text IS NULL OR c.status = $2)
+             AND ($3::text IS NULL OR $3 = ANY(c.reasons))
+             AND ($4::date IS NULL OR c.opened_on >= $4)
+             AND ($5::date IS NULL OR c.opened_on <= $5)
+           ORDER BY c.opened_on DESC, c.created_at DESC
+           LIMIT $6 OFFSET $7""",
+        gmina,
+        status,
+        reason,
+        opened_from,
+        opened_to,
+        limit,
+        offset,
+    )
+    return [_summary(r) for r in rows]
 
 
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+    """The whole case with its people and history: personal data, read only with an audit."""
+    row = await conn.fetchrow(
+        """SELECT c.*, (SELECT count(*) FROM members m WHERE m.case_id = c.case_id)
+                       AS household_size
+           FROM cases c WHERE case_id = $1""",
+        case_id,
+    )
     if row is None:
         return None
     members = await conn.fetch(
         "SELECT * FROM members WHERE case_id = $1 ORDER BY position", case_id
     )
-    return {**dict(row), "members": [dict(m) for m in members]}
+    history = await conn.fetch(
+        """SELECT at, step, from_status, to_status, actor, outcome FROM case_history
+           WHERE case_id = $1 ORDER BY entry_id""",
+        case_id,
+    )
+    return {
+        **_summary(row),
+        "interview_summary": row["interview_summary"],
+        "consent": {"given_on": row["consent_given_on"], "scope": list(row["consent_scope"])}
+        if row["consent_to_share"]
+        else None,
+        "opened_by": row["opened_by"],
+        "members": [
+            {
+                "person_id": m["person_id"],
+                "first_name": m["first_name"],
+                "last_name": m["last_name"],
+                "birth_date": m["birth_date"],
+                "sex": m["sex"],
+                "relation": m["relation"],
+                "pesel": m["pesel"].strip() if m["pesel"] else None,
+                "contact": {"phone": m["phone"], "email": m["email"], "address": m["address"]},
+            }
+            for m in members
+        ],
+        "history": [dict(h) for h in history],
+    }
+
+
+async def members_of(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT first_name, last_name, birth_date, relation, phone, email FROM members
+           WHERE case_id = $1 ORDER BY position""",
+        case_id,
+    )
+
+
+async def case_gmina_and_consent(
+    conn: asyncpg.Connection, case_id: UUID
+) -> tuple[str, Consent | None] | None:
+    row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+    return (row["gmina"], _consent(row)) if row else None
+
+
+# --- access grants and the audit log ----------------------------------------------------------
+
+
+async def grant(
+    tx: asyncpg.Connection, referral_id: UUID, case_id: UUID, institution_id: UUID, sector: str
+) -> None:
+    await tx.execute(
+        """INSERT INTO access_grants (referral_id, case_id, institution_id, sector, granted_at)
+           VALUES ($1, $2, $3, $4, now())
+           ON CONFLICT (referral_id) DO UPDATE SET granted_at = coalesce(
+               access_grants.granted_at, EXCLUDED.granted_at), sector = EXCLUDED.sector""",
+        referral_id,
+        case_id,
+        institution_id,
+        sector,
+    )
+
+
+async def revoke(
+    tx: asyncpg.Connection, referral_id: UUID, case_id: UUID, institution_id: UUID
+) -> None:
+    await tx.execute(
+        """INSERT INTO access_grants (referral_id, case_id, institution_id, revoked_at)
+           VALUES ($1, $2, $3, now())
+           ON CONFLICT (referral_id) DO UPDATE
+               SET revoked_at = coalesce(access_grants.revoked_at, now())""",
+        referral_id,
+        case_id,
+        institution_id,
+    )
+
+
+async def granted_sectors(
+    conn: asyncpg.Connection, case_id: UUID, institution_id: UUID
+) -> list[Sector]:
+    """Sectors under which the institution holds a live grant for the case (empty: none)."""
+    rows = await conn.fetch(
+        """SELECT sector FROM access_grants
+           WHERE case_id = $1 AND institution_id = $2
+             AND granted_at IS NOT NULL AND revoked_at IS NULL""",
+        case_id,
+        institution_id,
+    )
+    return [Sector(r["sector"]) for r in rows]
+
+
+async def audit(
+    tx: asyncpg.Connection,
+    principal: Principal,
+    case_id: UUID,
+    gmina: str,
+    access: str,
+    purpose: str,
+) -> None:
+    await tx.execute(
+        """INSERT INTO audit_log (subject, role, institution, case_id, gmina, access, purpose)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        principal.subject,
+        str(principal.role),
+        principal.institution,
+        case_id,
+        gmina,
+        access,
+        purpose,
+    )
+
+
+async def audit_entries(
+    conn: asyncpg.Connection, *, gmina: str, case_id: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT entry_id, at, subject, role, institution, case_id, access, purpose
+           FROM audit_log WHERE gmina = $1 AND ($2::uuid IS NULL OR case_id = $2)
+           ORDER BY entry_id DESC LIMIT $3""",
+        gmina,
+        case_id,
+        limit,
+    )
+    return [dict(r) for r in rows]

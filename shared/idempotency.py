@@ -1,0 +1,131 @@
+"""Idempotent POSTs: a retried request with the same `Idempotency-Key` answers what the first
+answered (same status, same body) and has no second effect; the same key with another request
+is refused. A service using it keeps, in its own database, the table
+
+    CREATE TABLE idempotency_keys (
+        principal text NOT NULL, key text NOT NULL, request_hash text NOT NULL,
+        status int NOT NULL, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (principal, key));
+
+and writes the answer in the transaction of the request's effect, so both commit or neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Header
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from shared.auth import Principal
+from shared.errors import InvalidInput
+from shared.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+
+# A client retries within minutes; a week covers a long outage and a careful operator.
+KEEP_ANSWERS = timedelta(days=7)
+FORGET_EVERY_SECONDS = 3600.0
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="A retried request with the same key answers what the first one did.",
+    ),
+]
+
+
+def fingerprint(route: str, body: BaseModel | None) -> str:
+    """What makes two requests the same request: the route and the parsed body."""
+    payload = route + "\n" + (body.model_dump_json() if body is not None else "")
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _caller(principal: Principal) -> str:
+    # Keys are the caller's own: two people choosing the same key never meet.
+    return f"{principal.role}:{principal.subject}"
+
+
+async def replay(
+    tx: asyncpg.Connection, principal: Principal, key: str | None, request_hash: str
+) -> JSONResponse | None:
+    """The first answer to a retried request, or None when this request is new.
+
+    Waits out a concurrent request with the same key (an advisory lock held to its commit).
+    """
+    if key is None:
+        return None
+    caller = _caller(principal)
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{caller}:{key}")
+    row = await tx.fetchrow(
+        """SELECT request_hash, status, body FROM idempotency_keys
+           WHERE principal = $1 AND key = $2""",
+        caller,
+        key,
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != request_hash:
+        raise InvalidInput(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+            field="Idempotency-Key",
+        )
+    return JSONResponse(json.loads(row["body"]), status_code=row["status"])
+
+
+async def answer(
+    tx: asyncpg.Connection,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    status: int,
+    result: Any,
+) -> JSONResponse:
+    """The answer to a new request, kept under its key when it has one."""
+    body = jsonable_encoder(result)
+    if key is not None:
+        await tx.execute(
+            """INSERT INTO idempotency_keys (principal, key, request_hash, status, body)
+               VALUES ($1, $2, $3, $4, $5)""",
+            _caller(principal),
+            key,
+            request_hash,
+            status,
+            json.dumps(body),
+        )
+    return JSONResponse(body, status_code=status)
+
+
+async def forget_answers(conn: asyncpg.Connection, older_than: timedelta) -> int:
+    """Drop answers kept longer than `older_than` (by the database clock); returns how many."""
+    status = await conn.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - $1::interval", older_than
+    )
+    return int(status.split()[-1])
+
+
+async def forget_old_answers(ctx: ServiceContext, stopping: asyncio.Event) -> None:
+    """Background job (ServiceSpec.jobs): forget answers older than KEEP_ANSWERS, hourly."""
+    while not stopping.is_set():
+        try:
+            async with ctx.pool.acquire() as conn:
+                forgotten = await forget_answers(conn, KEEP_ANSWERS)
+            if forgotten:
+                log.info("%s forgot %d answers to idempotent requests", ctx.name, forgotten)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("forgetting old idempotency answers failed, will retry: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=FORGET_EVERY_SECONDS)

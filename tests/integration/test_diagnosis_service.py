@@ -1,0 +1,451 @@
+"""Diagnosis on the real database and broker: the PZK's membership learnt from events, assessments,
+completion, revision, and cases closed or reopened in any order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from services.diagnosis.app import spec as diagnosis_spec
+from shared.auth import Role
+from shared.db import create_pool
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    InstitutionUpdated,
+    PartnershipChanged,
+    Place,
+)
+from shared.settings import Settings
+from shared.teryt import terc
+from tests.integration.conftest import eventually
+from tests.integration.service_under_test import (
+    EventTap,
+    Gminas,
+    Service,
+    publish,
+    running,
+    tapped,
+)
+
+pytestmark = pytest.mark.integration
+GMINAS = Gminas("20")
+NOTE = "Ojciec przyznał się do picia, dzieci boją się wracać do domu"
+
+
+@pytest.fixture(scope="module")
+async def diagnosis(settings: Settings) -> AsyncIterator[Service]:
+    async with running(diagnosis_spec, "diagnosisit", 11, settings) as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+async def tap(amqp: AbstractRobustConnection, settings: Settings) -> AsyncIterator[EventTap]:
+    async with tapped(amqp, settings) as events:
+        yield events
+
+
+@pytest.fixture(scope="module")
+async def diagnosis_db(settings: Settings, diagnosis: Service) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings.database_url("diagnosisit"))
+    yield pool
+    await pool.close()
+
+
+def place_of(gmina: str) -> Place:
+    g = terc().gmina(gmina)
+    return Place(gmina=g.code, powiat=g.powiat, region=g.region, variant=g.variant)
+
+
+def case_opened(gmina: str, *, consent: bool = True) -> CaseOpened:
+    return CaseOpened(
+        case_id=uuid4(),
+        place=place_of(gmina),
+        opened_on=date.today(),
+        household_size=3,
+        age_bands={"30-44": 2, "6-17": 1},
+        reasons=["9", "12"],
+        notified_by="police",
+        consent_to_share=consent,
+    )
+
+
+async def handled(pool: asyncpg.Pool, *event_ids: UUID) -> bool:
+    count = await pool.fetchval(
+        "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", list(event_ids)
+    )
+    return count == len(event_ids)
+
+
+class Team:
+    """A gmina with its PZK, as referrals announces it, and a way to reach its diagnoses."""
+
+    def __init__(self, service: Service, amqp: Any, settings: Settings, pool: asyncpg.Pool):
+        self.service, self.amqp, self.settings, self.pool = service, amqp, settings, pool
+        self.gmina = GMINAS.fresh()
+        self.members = [uuid4(), uuid4()]
+        self.coordinator = service.as_(Role.COORDINATOR, gmina=self.gmina)
+
+    def member(self, institution: UUID) -> dict[str, str]:
+        # Team members' tokens carry their institution; membership comes from the PZK.
+        return self.service.as_(Role.TEAM_MEMBER, institution=institution)
+
+    async def announce(self, institutions: list[UUID], at: datetime | None = None) -> UUID:
+        event = PartnershipChanged(gmina=self.gmina, institutions=institutions)
+        envelope = await publish(self.amqp, self.settings, event, time=at)
+        await eventually(lambda: handled(self.pool, envelope.id), what="the partnership")
+        return envelope.id
+
+    async def open_case(self, **fields: Any) -> tuple[CaseOpened, dict[str, Any]]:
+        event = case_opened(self.gmina, **fields)
+        await publish(self.amqp, self.settings, event, service="intake", sequence=1)
+        return event, await self.diagnosis_of(event.case_id)
+
+    async def diagnosis_of(self, case_id: UUID) -> dict[str, Any]:
+        async def found() -> list[dict[str, Any]]:
+            r = await self.service.call(
+                "GET", "/diagnoses", self.coordinator, params={"case_id": str(case_id)}
+            )
+            return r.json()
+
+        [diagnosis] = await eventually(found, what=f"the diagnosis of {case_id}")
+        return diagnosis
+
+    async def assess(self, diagnosis_id: Any, who: dict[str, str], **body: Any) -> Any:
+        body.setdefault("need_area", "addiction")
+        body.setdefault("severity", 3)
+        return await self.service.call(
+            "POST", f"/diagnoses/{diagnosis_id}/assessments", who, json=body
+        )
+
+    async def read(self, diagnosis_id: Any) -> dict[str, Any]:
+        r = await self.service.call("GET", f"/diagnoses/{diagnosis_id}", self.coordinator)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture
+async def team(
+    diagnosis: Service,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    diagnosis_db: asyncpg.Pool,
+) -> Team:
+    team = Team(diagnosis, amqp, settings, diagnosis_db)
+    await team.announce(team.members)
+    return team
+
+
+def assert_problem(response: Any, status: int, field: str | None, code: str | None = None):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    if field is not None:
+        assert problem["field"] == field, problem
+    if code is not None:
+        assert problem["code"] == code, problem
+
+
+async def test_only_members_of_the_gminas_partner_team_add_assessments(team: Team) -> None:
+    _, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    member, outsider = team.members[0], uuid4()
+
+    assert (await team.assess(did, team.member(member), notes=NOTE)).status_code == 201
+    assert_problem(await team.assess(did, team.member(outsider)), 404, None, "diagnosis_not_found")
+    in_gmina_outsider = team.service.as_(Role.TEAM_MEMBER, gmina=team.gmina, institution=outsider)
+    assert_problem(await team.assess(did, in_gmina_outsider), 403, None, "not_in_partnership")
+    no_institution = team.service.as_(Role.TEAM_MEMBER, gmina=team.gmina)
+    assert_problem(await team.assess(did, no_institution), 403, None, "not_in_partnership")
+    assert (await team.assess(did, team.coordinator, need_area="housing")).status_code == 201
+    elsewhere = team.service.as_(Role.COORDINATOR, gmina=GMINAS.fresh())
+    assert (await team.assess(did, elsewhere)).status_code == 404
+
+    # An institution that leaves the team, or is deactivated, may no longer assess.
+    await team.announce([team.members[1]])
+    assert_problem(await team.assess(did, team.member(member)), 404, None)
+    envelope = await publish(
+        team.amqp,
+        team.settings,
+        InstitutionUpdated(
+            institution_id=team.members[1],
+            name="Poradnia Psychologiczno-Pedagogiczna",
+            sector="education",
+            support_types=["psychological_pedagogical_counselling"],
+            gminas=[team.gmina],
+            active=False,
+        ),
+    )
+    await eventually(lambda: handled(team.pool, envelope.id), what="the update")
+    assert_problem(await team.assess(did, team.member(team.members[1])), 404, None)
+
+    stored = await team.read(did)
+    assert [a["need_area"] for a in stored["assessments"]] == ["addiction", "housing"]
+    assert stored["assessments"][0]["notes"] == NOTE
+
+
+async def test_an_older_team_list_arriving_late_does_not_undo_a_newer_one(team: Team) -> None:
+    _, diagnosis = await team.open_case()
+    newcomer = uuid4()
+    now = datetime.now(UTC)
+    await team.announce([*team.members, newcomer], at=now + timedelta(minutes=1))
+    await team.announce([team.members[0]], at=now - timedelta(minutes=1))
+    response = await team.assess(diagnosis["diagnosis_id"], team.member(newcomer))
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"need_area": "boredom"}, "need_area"),
+        ({"severity": 4}, "severity"),
+        (
+            {"recommendations": [{"support_type": "horse_riding"}]},
+            "recommendations[0].support_type",
+        ),
+        (
+            {"recommendations": [{"support_type": "meals", "priority": 0}]},
+            "recommendations[0].priority",
+        ),
+        ({"notes": "x" * 5001}, "notes"),
+    ],
+)
+async def test_bad_assessment_is_refused_naming_the_field_and_changes_nothing(
+    team: Team, body: dict[str, Any], field: str
+) -> None:
+    _, diagnosis = await team.open_case()
+    response = await team.assess(diagnosis["diagnosis_id"], team.member(team.members[0]), **body)
+    assert_problem(response, 422, field, "validation_failed")
+    assert (await team.read(diagnosis["diagnosis_id"]))["assessments"] == []
+
+
+async def test_completion_needs_a_need_and_a_recommendation_and_publishes_no_notes(
+    team: Team, tap: EventTap
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    complete = f"/diagnoses/{did}/complete"
+
+    response = await team.service.call("POST", complete, team.coordinator)
+    assert_problem(response, 422, "assessments", "no_needs")
+    await team.assess(did, team.member(team.members[0]), notes=NOTE)
+    response = await team.service.call("POST", complete, team.coordinator)
+    assert_problem(response, 422, "assessments", "no_recommendations")
+    assert (await team.read(did))["status"] == "open"
+    team_member = team.member(team.members[1])
+    assert (await team.service.call("POST", complete, team_member)).status_code == 403
+
+    response = await team.assess(
+        did,
+        team.member(team.members[1]),
+        need_area="parenting",
+        severity=2,
+        notes="Matka nie radzi sobie z synem",
+        recommendations=[
+            {"support_type": "family_assistant", "priority": 1},
+            {"support_type": "parenting_workshops", "priority": 3},
+        ],
+    )
+    assert response.status_code == 201
+    response = await team.service.call("POST", complete, team.coordinator)
+    assert response.status_code == 200, response.text
+    response = await team.service.call("POST", complete, team.coordinator)
+    assert_problem(response, 409, "status", "diagnosis_not_open")
+
+    [event] = await tap.wait_for(case.case_id, "diagnosis.completed.v1")
+    assert event.data["needs"] == [
+        {"area": "addiction", "severity": 3},
+        {"area": "parenting", "severity": 2},
+    ]
+    assert {(r["support_type"], r["priority"]) for r in event.data["recommendations"]} == {
+        ("family_assistant", 1),
+        ("parenting_workshops", 3),
+    }
+    assert set(event.data["institutions"]) == {str(i) for i in team.members}
+    raw = event.to_bytes().decode()
+    assert "picia" not in raw and "Matka" not in raw
+
+
+async def test_coordinator_revises_a_completed_diagnosis_with_the_full_set_and_removed_ids(
+    team: Team, tap: EventTap
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    revise = f"/diagnoses/{did}/revisions"
+    response = await team.assess(
+        did,
+        team.member(team.members[0]),
+        recommendations=[{"support_type": "addiction_therapy"}, {"support_type": "psychologist"}],
+    )
+    therapy, psychologist = response.json()["recommendations"]
+    response = await team.service.call(
+        "POST", revise, team.coordinator, json={"remove": [psychologist]}
+    )
+    assert_problem(response, 409, "status", "diagnosis_not_completed")
+    await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+
+    bad = [
+        ({}, "add", "empty_revision"),
+        ({"remove": [str(uuid4())]}, "remove[0]", "unknown_recommendation"),
+        (
+            {"add": [{"support_type": "meals", "need_area": "finances"}]},
+            "add[0].need_area",
+            "need_not_assessed",
+        ),
+        ({"remove": [therapy, psychologist]}, "remove", "no_recommendations"),
+    ]
+    for body, field, code in bad:
+        response = await team.service.call("POST", revise, team.coordinator, json=body)
+        assert_problem(response, 422, field, code)
+    assert (await team.read(did))["revision"] == 1
+
+    response = await team.service.call(
+        "POST",
+        revise,
+        team.coordinator,
+        json={
+            "remove": [psychologist],
+            "add": [{"support_type": "psychiatrist", "need_area": "addiction", "priority": 1}],
+        },
+    )
+    assert response.status_code == 200, response.text
+    [added] = response.json()["added"]
+
+    [event] = await tap.wait_for(case.case_id, "diagnosis.revised.v1")
+    assert event.data["revision"] == 2
+    assert event.data["removed"] == [psychologist]
+    assert {r["recommendation_id"] for r in event.data["recommendations"]} == {therapy, added}
+    # A second review removes what the first added.
+    response = await team.service.call("POST", revise, team.coordinator, json={"remove": [added]})
+    assert response.json()["revision"] == 3
+    [_, third] = await tap.wait_for(case.case_id, "diagnosis.revised.v1", count=2)
+    assert [r["recommendation_id"] for r in third.data["recommendations"]] == [therapy]
+
+
+async def test_closing_cancels_an_open_diagnosis_and_reopening_restores_it(team: Team) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    closed = CaseClosed(
+        case_id=case.case_id, place=case.place, closed_on=date.today(), outcome="moved_away"
+    )
+    envelope = await publish(team.amqp, team.settings, closed, service="intake", sequence=2)
+    await eventually(lambda: handled(team.pool, envelope.id), what="the close")
+    assert (await team.read(did))["status"] == "cancelled"
+    response = await team.assess(did, team.member(team.members[0]))
+    assert_problem(response, 409, "status", "diagnosis_not_open")
+    response = await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    assert_problem(response, 409, "status", "diagnosis_not_open")
+
+    reopened = CaseReopened(case_id=case.case_id, place=case.place, reopened_on=date.today())
+    envelope = await publish(team.amqp, team.settings, reopened, service="intake", sequence=3)
+    await eventually(lambda: handled(team.pool, envelope.id), what="the reopen")
+    assert (await team.read(did))["status"] == "open"
+
+
+async def test_case_closed_before_its_opening_arrives_gets_no_open_diagnosis(team: Team) -> None:
+    # Many cases at once: the consumer handles deliveries concurrently, so this also catches
+    # an opening racing its close.
+    cases = [case_opened(team.gmina) for _ in range(20)]
+    ids = []
+    for case in cases:
+        closed = CaseClosed(
+            case_id=case.case_id, place=case.place, closed_on=date.today(), outcome="died"
+        )
+        ids.append(
+            (await publish(team.amqp, team.settings, closed, service="intake", sequence=2)).id
+        )
+        ids.append((await publish(team.amqp, team.settings, case, service="intake", sequence=1)).id)
+    await eventually(lambda: handled(team.pool, *ids), what="all the events")
+    for case in cases:
+        response = await team.service.call(
+            "GET", "/diagnoses", team.coordinator, params={"case_id": str(case.case_id)}
+        )
+        # Arrived late, the opening opens nothing; handled first, it is cancelled by the close.
+        assert [d["status"] for d in response.json()] in ([], ["cancelled"]), case.case_id
+
+
+async def test_close_and_reopen_out_of_order_settle_on_the_later(team: Team) -> None:
+    case, diagnosis = await team.open_case()
+    reopened = CaseReopened(case_id=case.case_id, place=case.place, reopened_on=date.today())
+    closed = CaseClosed(
+        case_id=case.case_id, place=case.place, closed_on=date.today(), outcome="other"
+    )
+    first = await publish(team.amqp, team.settings, reopened, service="intake", sequence=3)
+    then = await publish(team.amqp, team.settings, closed, service="intake", sequence=2)
+    await eventually(lambda: handled(team.pool, first.id, then.id), what="both events")
+    assert (await team.read(diagnosis["diagnosis_id"]))["status"] == "open"
+
+
+async def test_case_without_consent_gets_no_diagnosis(team: Team) -> None:
+    without = case_opened(team.gmina, consent=False)
+    envelope = await publish(team.amqp, team.settings, without, service="intake", sequence=1)
+    await eventually(lambda: handled(team.pool, envelope.id), what="the opening")
+    response = await team.service.call(
+        "GET", "/diagnoses", team.coordinator, params={"case_id": str(without.case_id)}
+    )
+    assert response.json() == []
+
+
+async def test_listing_by_an_unknown_status_is_refused_naming_it(team: Team) -> None:
+    response = await team.service.call(
+        "GET", "/diagnoses", team.coordinator, params={"status": "forgotten"}
+    )
+    assert_problem(response, 422, "status", "validation_failed")
+
+
+async def test_retried_assessment_and_revision_with_a_key_have_one_effect(
+    team: Team, tap: EventTap
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    member = {**team.member(team.members[0]), "Idempotency-Key": "assessment-1"}
+    body = {"need_area": "housing", "severity": 2, "recommendations": [{"support_type": "meals"}]}
+    first, again = [
+        await team.service.call("POST", f"/diagnoses/{did}/assessments", member, json=body)
+        for _ in range(2)
+    ]
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    body["severity"] = 3
+    changed = await team.service.call("POST", f"/diagnoses/{did}/assessments", member, json=body)
+    assert_problem(changed, 422, "Idempotency-Key", "idempotency_key_reused")
+    assert len((await team.read(did))["assessments"]) == 1
+
+    await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    coordinator = {**team.coordinator, "Idempotency-Key": "review-1"}
+    revision = {"add": [{"support_type": "housing_help", "need_area": "housing"}]}
+    answers = [
+        await team.service.call("POST", f"/diagnoses/{did}/revisions", coordinator, json=revision)
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json()
+    stored = await team.read(did)
+    assert stored["revision"] == 2 and len(stored["recommendations"]) == 2
+    await tap.wait_for(case.case_id, "diagnosis.revised.v1")
+    assert len(tap.about(case.case_id, "diagnosis.revised.v1")) == 1
+
+
+async def test_lists_show_the_diagnoses_of_my_teams_and_my_territory_only(team: Team) -> None:
+    case, diagnosis = await team.open_case()
+    query = {"case_id": str(case.case_id)}
+
+    async def listed(who: dict[str, str]) -> list[str]:
+        r = await team.service.call("GET", "/diagnoses", who, params=query)
+        assert r.status_code == 200, r.text
+        return [d["diagnosis_id"] for d in r.json()]
+
+    mine = [diagnosis["diagnosis_id"]]
+    g = terc().gmina(team.gmina)
+    assert await listed(team.member(team.members[0])) == mine
+    assert await listed(team.service.as_(Role.COORDINATOR, powiat=g.powiat)) == mine
+    assert await listed(team.service.as_(Role.COORDINATOR, region=g.region)) == mine
+    assert await listed(team.member(uuid4())) == []
+    assert await listed(team.service.as_(Role.COORDINATOR, region="06")) == []

@@ -1,0 +1,190 @@
+"""Intake's pure rules: the case's state machine, consent, PESEL checks, what events carry."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+
+from kooperacja.demo_data import pesel_for
+from services.intake import domain
+from services.intake.domain import CaseState, CaseStatus, Consent
+from shared.errors import Conflict, InvalidInput
+from shared.teryt import terc
+
+TODAY = date(2026, 3, 10)
+GMINA = terc().gmina("0601042")
+STATUSES = list(CaseStatus)
+
+
+def state(status: CaseStatus, consent: Consent | None = Consent(TODAY)) -> CaseState:
+    return CaseState(uuid4(), GMINA, status, consent, opened_on=TODAY - timedelta(days=30))
+
+
+def member(pesel: str | None = None, born: date = date(1990, 2, 3), sex: str = "M"):
+    return domain.new_member(
+        first_name="Jan", last_name="Nowak", birth_date=born, sex=sex, relation="head", pesel=pesel
+    )
+
+
+def opened(**fields):
+    fields.setdefault("members", [member()])
+    return domain.open_case(
+        gmina=GMINA,
+        reasons=fields.pop("reasons", ["1"]),
+        notified_by="self",
+        consent=fields.pop("consent", None),
+        today=TODAY,
+        **fields,
+    )
+
+
+@pytest.mark.parametrize("status", [s for s in STATUSES if s is not CaseStatus.CLOSED])
+def test_every_case_not_closed_can_be_closed(status: CaseStatus) -> None:
+    after, event = state(status).close("completed_partly", TODAY, TODAY)
+    assert after is CaseStatus.CLOSED
+    assert event.outcome == "completed_partly" and event.closed_on == TODAY
+
+
+def test_a_closed_case_can_only_be_reopened() -> None:
+    closed = state(CaseStatus.CLOSED)
+    with pytest.raises(Conflict) as refused:
+        closed.close("other", TODAY, TODAY)
+    assert refused.value.code == "invalid_transition" and refused.value.field == "status"
+    with pytest.raises(Conflict):
+        closed.send_to_diagnosis()
+    assert closed.start_support() is None
+    after, event = closed.reopen(TODAY)
+    assert after is CaseStatus.REOPENED and event.reopened_on == TODAY
+
+
+@pytest.mark.parametrize("status", [s for s in STATUSES if s is not CaseStatus.CLOSED])
+def test_only_a_closed_case_can_be_reopened(status: CaseStatus) -> None:
+    with pytest.raises(Conflict, match="reopen"):
+        state(status).reopen(TODAY)
+
+
+def test_without_consent_a_case_cannot_go_to_diagnosis() -> None:
+    with pytest.raises(Conflict) as refused:
+        state(CaseStatus.OPENED, consent=None).send_to_diagnosis()
+    assert refused.value.code == "no_consent" and refused.value.field == "consent"
+    assert state(CaseStatus.REOPENED).send_to_diagnosis() is CaseStatus.IN_DIAGNOSIS
+    with pytest.raises(Conflict):
+        state(CaseStatus.IN_SUPPORT).send_to_diagnosis()
+
+
+def test_completed_diagnosis_starts_support_once() -> None:
+    for status in (CaseStatus.OPENED, CaseStatus.IN_DIAGNOSIS, CaseStatus.REOPENED):
+        assert state(status).start_support() is CaseStatus.IN_SUPPORT
+    assert state(CaseStatus.IN_SUPPORT).start_support() is None
+
+
+def test_closing_date_lies_between_opening_and_today() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        state(CaseStatus.OPENED).close("other", TODAY + timedelta(days=1), TODAY)
+    assert refused.value.field == "closed_on"
+    with pytest.raises(InvalidInput):
+        state(CaseStatus.OPENED).close("other", TODAY - timedelta(days=31), TODAY)
+
+
+def test_a_case_with_consent_opens_in_diagnosis_and_one_without_stays_opened() -> None:
+    assert opened(consent=Consent(TODAY)).status is CaseStatus.IN_DIAGNOSIS
+    assert opened().status is CaseStatus.OPENED
+    assert opened().opened_event().consent_to_share is False
+
+
+def test_consent_flag_and_details_must_agree() -> None:
+    assert domain.decide_consent(True, None, [], TODAY) == Consent(TODAY)
+    assert domain.decide_consent(False, None, [], TODAY) is None
+    given = domain.decide_consent(None, date(2026, 1, 2), ["health", "health"], TODAY)
+    assert given == Consent(date(2026, 1, 2), ("health",))
+    assert given.covers("health") and not given.covers("police")
+    assert Consent(TODAY).covers("police")
+    for flag, given_on, field in (
+        (False, TODAY, "consent_to_share"),
+        (None, None, "consent_to_share"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            domain.decide_consent(flag, given_on, [], TODAY)
+        assert refused.value.field == field
+    with pytest.raises(InvalidInput) as refused:
+        opened(consent=Consent(TODAY + timedelta(days=1)))
+    assert refused.value.field == "consent.given_on"
+
+
+@pytest.mark.parametrize(
+    ("pesel", "code"),
+    [
+        ("90020312346", "invalid_pesel"),
+        (pesel_for(date(1990, 2, 4), "M", 3), "pesel_birth_date_mismatch"),
+        (pesel_for(date(1990, 2, 3), "F", 3), "pesel_sex_mismatch"),
+    ],
+)
+def test_a_pesel_must_be_valid_and_agree_with_birth_date_and_sex(pesel: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        opened(members=[member(), member(pesel)])
+    assert refused.value.code == code and refused.value.field == "members[1].pesel"
+
+
+def test_events_of_a_case_carry_codes_bands_and_counts_only() -> None:
+    pesel = pesel_for(date(1990, 2, 3), "M", 3)
+    head = domain.new_member(
+        first_name="Zdzisław",
+        last_name="Kowalczyk",
+        birth_date=date(1990, 2, 3),
+        sex="M",
+        relation="head",
+        pesel=pesel,
+        contact=domain.Contact(phone="+48 500 100 200", address="ul. Leśna 1"),
+    )
+    case = opened(members=[head, member(born=date(2020, 1, 1))], interview_summary="Dług 5000 zł")
+    texts = [
+        case.opened_event().model_dump_json(),
+        state(CaseStatus.OPENED).close("died", TODAY, TODAY)[1].model_dump_json(),
+        state(CaseStatus.CLOSED).reopen(TODAY)[1].model_dump_json(),
+    ]
+    for text in texts:
+        for personal in (
+            "Zdzisław",
+            "Kowalczyk",
+            "Nowak",
+            pesel,
+            "1990-02-03",
+            "500 100",
+            "Leśna",
+            "Dług",
+        ):
+            assert personal not in text
+    assert case.opened_event().age_bands == {"30-44": 1, "6-17": 1}
+
+
+def test_minimal_personal_data_is_for_the_gminas_staff_and_granted_institutions() -> None:
+    from shared.auth import Principal, Role
+    from shared.errors import Forbidden, NotFound
+
+    case_id, clinic = uuid4(), uuid4()
+    with_consent = ("0601042", Consent(TODAY, ("health",)))
+    staff = Principal("s", Role.INSTITUTION_STAFF, institution=clinic)
+    assert domain.may_read_persons(staff, case_id, with_consent, ["health"]) == "0601042"
+    for case, granted in (
+        (with_consent, []),
+        (with_consent, ["police"]),
+        (("0601042", None), ["health"]),
+        (None, ["health"]),
+    ):
+        with pytest.raises(Forbidden):
+            domain.may_read_persons(staff, case_id, case, granted)
+    caseworker = Principal("c", Role.CASEWORKER, gmina="0601042")
+    assert domain.may_read_persons(caseworker, case_id, ("0601042", None), []) == "0601042"
+    with pytest.raises(Forbidden):
+        domain.may_read_persons(caseworker, case_id, ("0601052", None), [])
+    with pytest.raises(NotFound):
+        domain.may_read_persons(caseworker, case_id, None, [])
+    with pytest.raises(Forbidden):
+        domain.may_read_persons(
+            Principal("t", Role.TEAM_MEMBER, gmina="0601042", institution=clinic),
+            case_id,
+            with_consent,
+            ["health"],
+        )
