@@ -74,6 +74,7 @@ class EventLogReader:
             inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             await queue.consume(inbox.put, no_ack=False, arguments={"x-stream-offset": "first"})
             batch: list[AbstractIncomingMessage] = []
+            unacked = 0
             while True:
                 try:
                     message = await asyncio.wait_for(inbox.get(), timeout=self.idle_timeout)
@@ -81,17 +82,19 @@ class EventLogReader:
                     raise RuntimeError(
                         f"the event log went quiet before its end marker {marker}"
                     ) from exc
+                # Acks on a stream remove nothing, they only return credit: one for many.
+                unacked += 1
+                if unacked >= max(1, self.prefetch // 2):
+                    await message.ack(multiple=True)
+                    unacked = 0
                 headers = message.headers or {}
                 if _text(headers.get(MARKER_HEADER)) == str(marker):
-                    await message.ack(multiple=True)
                     if batch:
                         yield batch
                     return
                 batch.append(message)
                 if len(batch) >= batch_size:
                     yield batch
-                    # acks on a stream only return credit; one for the batch is enough
-                    await batch[-1].ack(multiple=True)
                     batch = []
         finally:
             await connection.close()

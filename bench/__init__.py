@@ -1,0 +1,1 @@
+"""Benchmarks with their own commands; never part of the test suite."""
