@@ -39,14 +39,17 @@ from shared.events import (
 
 
 class Merge(Enum):
-    KEEP = "keep"  # the first known value stays (places, types: the same in every event)
+    # Places, types, sectors: the same in every event of a thing. Should two events disagree,
+    # the least value stays, so that the row never depends on the order of arrival.
+    KEEP = "keep"
     MIN = "min"  # the earliest date wins (opened, first assigned, ...)
     MAX = "max"  # the latest date wins (closed, reopened, last seen)
 
 
 @dataclass(frozen=True)
 class Follows:
-    """The value goes with the latest `leader`: a case's outcome is that of its latest closing."""
+    """The value goes with the latest `leader`: a case's outcome is that of its latest closing
+    (on a tie, the greater value, again so that the order of arrival does not matter)."""
 
     leader: str
 
@@ -286,16 +289,18 @@ def _merge_value(rule: Rule, column: str, old: Mapping[str, Any], new: Mapping[s
     a, b = old.get(column), new.get(column)
     if isinstance(rule, Follows):
         lead_old, lead_new = old.get(rule.leader), new.get(rule.leader)
-        if lead_new is not None and (lead_old is None or lead_new >= lead_old):
+        if lead_new is None:
+            return a
+        if lead_old is None or lead_new > lead_old:
             return b
+        if lead_new == lead_old:
+            return b if a is None else a if b is None else max(a, b)
         return a
     if a is None:
         return b
     if b is None:
         return a
-    if rule is Merge.KEEP:
-        return a
-    return min(a, b) if rule is Merge.MIN else max(a, b)
+    return max(a, b) if rule is Merge.MAX else min(a, b)
 
 
 def merge(table: FactTable, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

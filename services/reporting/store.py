@@ -21,13 +21,13 @@ def _merge_sql(column: str, rule: Rule) -> str:
     if isinstance(rule, Follows):
         lead_new, lead_old = f"EXCLUDED.{rule.leader}", f"t.{rule.leader}"
         return (
-            f"CASE WHEN {lead_new} IS NOT NULL AND ({lead_old} IS NULL OR {lead_new} >= "
-            f"{lead_old}) THEN {new} ELSE {old} END"
+            f"CASE WHEN {lead_new} IS NULL THEN {old}"
+            f" WHEN {lead_old} IS NULL OR {lead_new} > {lead_old} THEN {new}"
+            f" WHEN {lead_new} = {lead_old} THEN greatest({old}, {new})"
+            f" ELSE {old} END"
         )
-    if rule is Merge.KEEP:
-        return f"coalesce({old}, {new})"
     # least/greatest ignore NULLs, as domain.merge does
-    return f"{'least' if rule is Merge.MIN else 'greatest'}({old}, {new})"
+    return f"{'greatest' if rule is Merge.MAX else 'least'}({old}, {new})"
 
 
 def _upsert_sql(table: FactTable, rows: int) -> str:

@@ -425,3 +425,33 @@ async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
     assert figures["rows"][0]["referrals"] == 2
     assert figures["rows"][0]["referrals_declined"] == 1
     assert figures["rows"][0]["referrals_overdue"] == 1
+
+
+async def test_events_arriving_during_a_rebuild_are_neither_lost_nor_counted_twice(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("16", 0)
+    cases = [opened(gmina, date(2025, 9, 1)) for _ in range(150)]
+    operator = stack.who(Role.OPERATOR)
+
+    async def trickle() -> list[Envelope]:
+        sent = []
+        for case in cases:
+            sent += await send(stack, published, case)
+            await asyncio.sleep(0)  # let the rebuild interleave with the publishing
+        return sent
+
+    await send(stack, published, opened(gmina, date(2025, 8, 1)))  # so the log is not empty
+    publishing = asyncio.create_task(trickle())
+    first = await stack.post("/admin/rebuild", operator)
+    second = await stack.post("/admin/rebuild", operator)  # maybe still during the trickle
+    sent = await publishing
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    await stack.settle(sent)
+
+    figures = await report(stack, "indicators", stack.who(Role.COORDINATOR, gmina=gmina))
+    assert figures["rows"][0]["cases_opened"] == 151
+    live = await stack.snapshot()
+    again = await stack.post("/admin/rebuild", operator)
+    assert again.status_code == 200
+    assert await stack.snapshot() == live

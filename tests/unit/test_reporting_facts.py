@@ -89,3 +89,16 @@ def test_no_fact_carries_personal_data_beyond_codes() -> None:
                        notified_by="self", consent_to_share=True)  # fmt: skip
     [fact] = facts_of(event, wrap(event, region="06", service="test"))
     assert set(fact.values) <= set(CASES.columns)
+
+
+def test_events_that_disagree_still_merge_the_same_in_either_order() -> None:
+    referral, case_id = uuid4(), uuid4()
+    common = {"referral_id": referral, "case_id": case_id, "place": PLACE,
+              "support_type": "psychologist"}  # fmt: skip
+    one = (ReferralDeclined(**common, institution_id=uuid4(), sector="ngo", reason="other",
+                            attempt=1), _at(6))  # fmt: skip
+    other = (ReferralDeclined(**common, institution_id=uuid4(), sector="health",
+                              reason="no_capacity", attempt=2), _at(6))  # fmt: skip
+    [forward] = combine(_facts([one, other]))[REFERRALS]
+    [backward] = combine(_facts([other, one]))[REFERRALS]
+    assert forward == backward
