@@ -22,7 +22,9 @@ from services.reporting.settings import reporting_settings
 from services.reporting.tables import (
     DERIVED,
     INDICATOR_COUNTS,
+    INDICATOR_LABELS,
     REPORTS,
+    add_row_figures,
     cross_table,
     row_label,
     suppress_indicators,
@@ -58,7 +60,7 @@ MEDIA_TYPES = {
 }
 
 
-class Query_:
+class ReportQuery:
     """The filters every report takes, checked against the reader's scope."""
 
     def __init__(
@@ -133,7 +135,7 @@ class Query_:
         return None
 
 
-Filters = Annotated[Query_, Depends()]
+Filters = Annotated[ReportQuery, Depends()]
 Reader = Annotated[Principal, requires(Role.ANALYST, Role.COORDINATOR)]
 
 
@@ -164,10 +166,11 @@ async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     threshold = q.threshold(principal)
     if threshold is not None:
         suppress_indicators(gminas, total, threshold, counts=("cases_opened", "supports_assigned"))
-    header = ["gmina", "gmina_name", "cases_opened", "supports_assigned"]
+    fields = ["gmina", "gmina_name", "cases_opened", "supports_assigned"]
+    header = ["kod", "nazwa", INDICATOR_LABELS["cases_opened"], "skierowania"]
     return _answer(
         q, "summary", {"gminas": gminas, "total": total}, header,
-        [[r.get(h) for h in header] for r in gminas]
+        [[r.get(f) for f in fields] for r in gminas]
         + [["ogółem", "", total["cases_opened"], total["supports_assigned"]]],
     )  # fmt: skip
 
@@ -194,7 +197,8 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     threshold = q.threshold(principal)
     if threshold is not None:
         suppress_indicators(rows, total, threshold)
-    header = ["key", "label", *INDICATOR_COUNTS, *DERIVED]
+    fields = ["key", "label", *INDICATOR_COUNTS, *DERIVED]
+    header = [INDICATOR_LABELS.get(f, f) for f in fields]
     body = {
         "by": q.by,
         "as_of": q.as_of,
@@ -203,7 +207,7 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
         "suppression": {"threshold": threshold, "sign": "#"} if threshold else None,
     }
     return _answer(
-        q, "indicators", body, header, [[r.get(h) for h in header] for r in (*rows, total)]
+        q, "indicators", body, header, [[r.get(f) for f in fields] for r in (*rows, total)]
     )
 
 
@@ -219,6 +223,7 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
         cells = await store.cells(conn, name, where, by or "region")
     label_of = (lambda k: row_label(q.by, k)) if by else (lambda k: k)
     table = cross_table(cells, kind.columns, label_of, threshold=q.threshold(principal))
+    add_row_figures(name, table)
     body = {
         "report": name,
         "title": kind.title,
@@ -227,7 +232,7 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
         **table.as_json(),
     }
     keys = list(table.columns)
-    header = ["key", "label", *table.columns.values(), "ogółem"]
+    header = ["kod", "nazwa", *table.columns.values(), "ogółem"]
     lines = [
         [line["key"], line["label"], *(line["cells"][k] for k in keys), line["total"]]
         for line in (*table.rows, table.total)
@@ -236,7 +241,7 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
 
 
 def _answer(
-    q: Query_, name: str, body: dict[str, Any], header: list[str], lines: list[list[Any]]
+    q: ReportQuery, name: str, body: dict[str, Any], header: list[str], lines: list[list[Any]]
 ) -> Any:
     if q.format is Format.JSON:
         return body

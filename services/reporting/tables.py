@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.reporting.domain import suppress
+from services.reporting.domain import share, suppress
 from shared.codes import (
     REASON_LABELS,
     AgeBand,
@@ -190,6 +190,44 @@ DERIVED = {
     "days_to_first_support_median": ("supported",),
     "days_to_first_support_p90": ("supported",),
 }
+
+
+INDICATOR_LABELS = {
+    "key": "kod",
+    "label": "nazwa",
+    "cases_opened": "rodziny objęte wsparciem",
+    "cases_closed": "współpraca zakończona",
+    "completed_successfully": "zakończone sukcesem",
+    "diagnosed": "z diagnozą",
+    "supported": "z pierwszym wsparciem",
+    "referrals": "skierowania",
+    "referrals_accepted": "skierowania przyjęte",
+    "referrals_declined": "skierowania odrzucone",
+    "referrals_overdue": "skierowania po terminie",
+    "success_share": "odsetek zakończonych sukcesem (%)",
+    "acceptance_rate": "odsetek przyjętych skierowań (%)",
+    "days_to_diagnosis_median": "dni do diagnozy (mediana)",
+    "days_to_diagnosis_p90": "dni do diagnozy (90. percentyl)",
+    "days_to_first_support_median": "dni od diagnozy do wsparcia (mediana)",
+    "days_to_first_support_p90": "dni od diagnozy do wsparcia (90. percentyl)",
+}
+
+
+def add_row_figures(report: str, table: CrossTable) -> None:
+    """Figures a row of some tables also carries: the acceptance rate of a sector's referrals
+    (accepted or beyond), the number of sectors cooperating in a gmina. Withheld with the cells
+    they rest on."""
+    for line in (*table.rows, table.total):
+        cells, total = line["cells"], line["total"]
+        if report == "acceptance_by_sector":
+            taken = [cells.get("accepted"), cells.get("completed")]
+            line["acceptance_rate"] = (
+                None if None in taken or total is None else share(sum(taken), total)  # type: ignore[arg-type]
+            )
+        elif report == "cooperation":
+            line["sectors_engaged"] = (
+                None if line["hidden"] else sum(1 for v in cells.values() if v)
+            )
 
 
 def suppress_indicators(

@@ -187,8 +187,9 @@ async def test_events_out_of_order_and_twice_are_counted_once(
     assert mine["referrals"] == mine["referrals_accepted"] == 1
     assert mine["days_to_diagnosis_median"] == 17
     cooperation = await report(stack, "cooperation", coordinator)
-    # the diagnosis' member and the accepting institution
+    # the diagnosis' member (its sector not in the directory) and the accepting institution
     assert row(cooperation, gmina)["total"] == 2
+    assert row(cooperation, gmina)["sectors_engaged"] == 2
 
 
 async def test_the_testing_phase_figure_172_families_in_30_gminas_140_successful(
@@ -322,7 +323,7 @@ async def test_csv_and_xlsx_exports_hold_the_same_suppressed_table(
 
     # ... but files travel: there the small cells are withheld, as for an analyst
     header = rows[0]
-    assert header[:2] == ["key", "label"] and header[-1] == "ogółem"
+    assert header[:2] == ["kod", "nazwa"] and header[-1] == "ogółem"
     analyst = await report(stack, "households", stack.who(Role.ANALYST, region="08"))
     for line in rows[1:]:
         source = analyst["total"] if line[0] == "total" else row(analyst, line[0])
@@ -369,7 +370,7 @@ async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
 ) -> None:
     [gmina] = rural("12", 0)
     case = opened(gmina, date(2025, 5, 5))
-    referral, declined_one, institution = uuid4(), uuid4(), uuid4()
+    referral, declined_one, institution, busy = uuid4(), uuid4(), uuid4(), uuid4()
     rich = [
         InstitutionRegistered(
             institution_id=institution, name="GOPS", sector="social_assistance",
@@ -377,10 +378,10 @@ async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
         ),
         case,
         diagnosed(case, date(2025, 5, 20)),
-        assigned(case, declined_one, uuid4()),
+        assigned(case, declined_one, busy),
         ReferralDeclined(
             referral_id=declined_one, case_id=case.case_id, place=case.place,
-            support_type="family_assistant", institution_id=uuid4(), sector="ngo",
+            support_type="family_assistant", institution_id=busy, sector="social_assistance",
             reason="no_capacity", attempt=1,
         ),
         assigned(case, referral, institution),
@@ -420,7 +421,13 @@ async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
     assert {k: v for k, v in after.items() if k != "case_facts"} == {
         k: v for k, v in live.items() if k != "case_facts"
     }
-    figures = await report(stack, "indicators", stack.who(Role.COORDINATOR, gmina=gmina))
+    coordinator = stack.who(Role.COORDINATOR, gmina=gmina)
+    by_sector = await report(stack, "acceptance_by_sector", coordinator)
+    assert row(by_sector, "social_assistance")["acceptance_rate"] == 50.0  # one of two
+    assert row(by_sector, "social_assistance")["cells"]["declined"] == 1
+    unmet = await report(stack, "unmet_needs", coordinator)
+    assert row(unmet, gmina)["cells"]["speech_therapist"] == 1
+    figures = await report(stack, "indicators", coordinator)
     assert figures["rows"][0]["cases_opened"] == 2
     assert figures["rows"][0]["referrals"] == 2
     assert figures["rows"][0]["referrals_declined"] == 1
