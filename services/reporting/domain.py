@@ -15,6 +15,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from shared.envelope import Envelope
 from shared.events import (
@@ -34,6 +35,8 @@ from shared.events import (
     SupportOverdue,
     SupportUnassignable,
 )
+
+POLAND = ZoneInfo("Europe/Warsaw")
 
 # --- facts and how they merge ---------------------------------------------------------------
 
@@ -156,8 +159,9 @@ def _place(p: Place) -> dict[str, Any]:
 
 def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
     """What an event states, as facts. Business dates come from the event where it has them,
-    otherwise from the day the event happened (envelope time), so `as_of` can cut at a day."""
-    day = envelope.time.date()
+    otherwise from the day the event happened (envelope time, on the Polish calendar), so that
+    `as_of` can cut at the end of a day."""
+    day = envelope.time.astimezone(POLAND).date()
     match event:
         case CaseOpened():
             return [

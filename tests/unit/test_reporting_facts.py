@@ -102,3 +102,13 @@ def test_events_that_disagree_still_merge_the_same_in_either_order() -> None:
     [forward] = combine(_facts([one, other]))[REFERRALS]
     [backward] = combine(_facts([other, one]))[REFERRALS]
     assert forward == backward
+
+
+def test_the_day_of_an_event_is_the_polish_calendar_day() -> None:
+    referral, case_id = uuid4(), uuid4()
+    late_evening = datetime(2025, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Warsaw
+    event = ReferralDeclined(referral_id=referral, case_id=case_id, place=PLACE,
+                             support_type="psychologist", institution_id=uuid4(), sector="ngo",
+                             reason="other", attempt=1)  # fmt: skip
+    [row] = combine(_facts([(event, late_evening)]))[REFERRALS]
+    assert row["declined_on"] == date(2025, 3, 2)
