@@ -96,6 +96,10 @@ CASES = FactTable(
         "need_areas": Follows("need_revision"),
     },
 )
+# Every closing and reopening: the state of a case on a day is its latest transition by then.
+CASE_TRANSITIONS = FactTable(
+    "case_transition_facts", ("case_id", "on_day", "kind"), {"outcome": Merge.KEEP}
+)
 REFERRALS = FactTable(
     "referral_facts",
     ("referral_id",),
@@ -138,7 +142,14 @@ INSTITUTIONS = FactTable(
     ("institution_id",),
     {"seen_at": Merge.MAX, "sector": Follows("seen_at")},
 )
-FACT_TABLES: tuple[FactTable, ...] = (CASES, REFERRALS, UNMET_NEEDS, ENGAGEMENTS, INSTITUTIONS)
+FACT_TABLES: tuple[FactTable, ...] = (
+    CASES,
+    CASE_TRANSITIONS,
+    REFERRALS,
+    UNMET_NEEDS,
+    ENGAGEMENTS,
+    INSTITUTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -182,10 +193,18 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
             ]
         case CaseClosed():
             values = {"closed_on": event.closed_on, "outcome": str(event.outcome)}
-            return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
+            transition = {"on_day": event.closed_on, "kind": "closed", "outcome": values["outcome"]}
+            return [
+                Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
+                Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
+            ]
         case CaseReopened():
             values = {"reopened_on": event.reopened_on}
-            return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
+            transition = {"on_day": event.reopened_on, "kind": "reopened", "outcome": None}
+            return [
+                Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
+                Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
+            ]
         case DiagnosisCompleted():
             return [
                 Fact(

@@ -113,7 +113,15 @@ _CASES_AS_OF = (
     + " AND "
     + _SCOPE.format(a="")
 )
-_CLOSED = "(closed_on <= $5 AND NOT coalesce(reopened_on > closed_on AND reopened_on <= $5, false))"
+
+
+def _outcome_then(cases: str = "case_facts") -> str:
+    """The outcome of the case if it was closed at the end of the day, else NULL: its latest
+    transition by then (a case closed and reopened on the same day is open)."""
+    return f"""(SELECT CASE WHEN t.kind = 'closed' THEN coalesce(t.outcome, 'other') END
+        FROM case_transition_facts t WHERE t.case_id = {cases}.case_id AND t.on_day <= $5
+        ORDER BY t.on_day DESC, t.kind DESC LIMIT 1)"""
+
 
 # The state of a referral as of the day: the furthest step it had reached.
 _REFERRAL_STATE = """CASE
@@ -160,8 +168,7 @@ async def cells(
 
 CROSS_TABLES: dict[str, str] = {
     # cases by state as of the day: still open, or closed with their outcome
-    "cases": f"""SELECT {{by}} AS row, CASE WHEN {_CLOSED} THEN outcome ELSE 'open' END AS col,
-                    count(*) AS n
+    "cases": f"""SELECT {{by}} AS row, coalesce({_outcome_then()}, 'open') AS col, count(*) AS n
                  FROM case_facts WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
     "referrals": f"""SELECT {{by}} AS row, {_REFERRAL_STATE} AS col, count(*) AS n
                      FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1, 2""",
@@ -211,12 +218,14 @@ async def indicators(conn: asyncpg.Connection, where: Filter, by: str) -> list[d
     WITH first_support AS (
         SELECT case_id, min(accepted_on) AS accepted_on
         FROM referral_facts WHERE accepted_on <= $5 GROUP BY case_id),
-    cases AS (
+    cases_then AS (
         SELECT {{by}} AS row, c.opened_on, c.diagnosed_on, f.accepted_on,
-               {_CLOSED} AND outcome = 'completed_successfully' AS succeeded,
-               {_CLOSED} AS closed
+               {_outcome_then("c")} AS outcome
         FROM case_facts c LEFT JOIN first_support f USING (case_id)
         WHERE {_CASES_AS_OF}),
+    cases AS (
+        SELECT *, outcome = 'completed_successfully' AS succeeded, outcome IS NOT NULL AS closed
+        FROM cases_then),
     case_figures AS (
         SELECT row, count(*) AS cases_opened,
             count(*) FILTER (WHERE closed) AS cases_closed,

@@ -25,6 +25,7 @@ from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
     CaseOpened,
+    CaseReopened,
     DiagnosisCompleted,
     InstitutionRegistered,
     Need,
@@ -263,6 +264,17 @@ async def test_as_of_gives_the_figures_as_they_stood_at_the_end_of_that_day(
     assert (at_close["open"], at_close["completed_successfully"]) == (1, 1)
     assert (await cells("referrals", "2024-03-15"))["assigned"] == 1
     assert (await cells("referrals", "2024-03-20"))["accepted"] == 1
+    # the first case is reopened, then closed again with another outcome
+    sent = await send(
+        stack, published,
+        CaseReopened(case_id=first.case_id, place=first.place, reopened_on=date(2024, 6, 15)),
+        closed(first, date(2024, 9, 30), "completed_partly"),
+    )  # fmt: skip
+    await stack.settle(sent)
+    assert (await cells("cases", "2024-06-14"))["completed_successfully"] == 1
+    assert (await cells("cases", "2024-06-15"))["open"] == 2
+    assert (await cells("cases", "2024-09-30"))["completed_partly"] == 1
+    assert (await cells("cases", "2024-09-30"))["completed_successfully"] == 0
     figures = await report(stack, "indicators", who, as_of="2024-06-30")
     assert figures["rows"][0]["days_to_diagnosis_median"] == 9
     assert figures["rows"][0]["days_to_first_support_median"] == 10
