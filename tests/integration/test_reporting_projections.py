@@ -229,6 +229,10 @@ async def test_the_testing_phase_figure_172_families_in_30_gminas_140_successful
     assert by_region["06"]["label"] == "LUBELSKIE"
     gmina_rows = await report(stack, "indicators", macro_analyst, by="gmina", **partners)
     assert len(gmina_rows["rows"]) == 30
+    by_variant = await report(stack, "indicators", macro_analyst, by="variant", **partners)
+    [variant] = by_variant["rows"]
+    assert (variant["key"], variant["label"]) == ("rural", "gminy wiejskie")
+    assert variant["success_share"] == 81.4
     # one region's analyst sees their region only
     lubelskie = await report(stack, "indicators", stack.who(Role.ANALYST, region="06"), by="region")
     assert [r["key"] for r in lubelskie["rows"]] == ["06"]
@@ -366,6 +370,9 @@ async def test_bad_requests_get_a_problem_naming_the_field(stack: ReportingStack
         assert response.status_code in (403, 422), (params, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["field"] == field, response.json()
+    catalogue = await stack.get("/reports", analyst)
+    names = {r["name"] for r in catalogue.json()["reports"]}
+    assert {"summary", "indicators", "cases", "referrals", "unmet_needs", "cooperation"} <= names
     unknown = await stack.get("/reports/horoscope", analyst)
     assert unknown.status_code == 404
     assert unknown.json()["field"] == "name"
