@@ -26,6 +26,8 @@ from services.reporting.tables import (
     REPORTS,
     add_row_figures,
     cross_table,
+    linked_to_cases,
+    linked_to_referrals,
     row_label,
     suppress_indicators,
 )
@@ -165,7 +167,10 @@ async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     }
     threshold = q.threshold(principal)
     if threshold is not None:
-        suppress_indicators(gminas, total, threshold, counts=("cases_opened", "supports_assigned"))
+        async with ctx.pool.acquire() as conn:
+            linked = await _linked(conn, where, Grouping.GMINA, threshold)
+        counts = ("cases_opened", "supports_assigned")
+        suppress_indicators(gminas, total, threshold, counts=counts, linked=linked)
     fields = ["gmina", "gmina_name", "cases_opened", "supports_assigned"]
     header = ["kod", "nazwa", INDICATOR_LABELS["cases_opened"], "skierowania"]
     return _answer(
@@ -196,7 +201,9 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     total.update(key="total", label="ogółem")
     threshold = q.threshold(principal)
     if threshold is not None:
-        suppress_indicators(rows, total, threshold)
+        async with ctx.pool.acquire() as conn:
+            linked = await _linked(conn, where, q.by, threshold)
+        suppress_indicators(rows, total, threshold, linked=linked)
     fields = ["key", "label", *INDICATOR_COUNTS, *DERIVED]
     header = [INDICATOR_LABELS.get(f, f) for f in fields]
     body = {
@@ -238,6 +245,18 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
         for line in (*table.rows, table.total)
     ]
     return _answer(q, name, body, header, lines)
+
+
+async def _linked(conn: Any, where: store.Filter, by: str, threshold: int) -> dict[str, set[str]]:
+    """The counts the cases and referrals tables withhold, for the same filter and rows."""
+    tables = {}
+    for name in ("cases", "referrals"):
+        cells = await store.cells(conn, name, where, by)
+        tables[name] = cross_table(cells, REPORTS[name].columns, str, threshold=threshold)
+    linked = linked_to_cases(tables["cases"])
+    for key, fields in linked_to_referrals(tables["referrals"]).items():
+        linked.setdefault(key, set()).update(fields)
+    return linked
 
 
 def _answer(

@@ -366,10 +366,15 @@ class Grid:
         return cls([*rows, totals])
 
 
-def suppress(inner: Sequence[Sequence[int]], threshold: int) -> Grid:
+def suppress(
+    inner: Sequence[Sequence[int]],
+    threshold: int,
+    withheld: Iterable[tuple[int, int]] = (),
+) -> Grid:
     """Primary and complementary suppression of a count table with its row and column totals.
 
-    Primary: every count (totals included) above zero and below `threshold`. Complementary: a
+    Primary: every count (totals included) above zero and below `threshold`, and the entries
+    `withheld` already (hidden in another table that publishes the same figure). Complementary: a
     line with exactly one hidden entry would give it away (total minus the rest), so the smallest
     visible entry of that line is hidden too; and a hidden entry that is the only link between
     two groups of hidden entries (a bridge) could still be solved from the margins, so a cell
@@ -383,6 +388,7 @@ def suppress(inner: Sequence[Sequence[int]], threshold: int) -> Grid:
         for c in range(width):
             if 0 < grid.cells[r][c] < threshold:
                 grid.hidden.add((r, c))
+    grid.hidden.update(withheld)
     changed = True
     while changed:
         changed = _hide_lone_entries(grid) or _hide_across_bridges(grid)

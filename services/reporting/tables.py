@@ -230,16 +230,55 @@ def add_row_figures(report: str, table: CrossTable) -> None:
             )
 
 
+def linked_to_cases(cases: CrossTable) -> dict[str, set[str]]:
+    """Indicator counts that the cases table also publishes, per row key ("total" for the
+    total), withheld wherever that table withholds them: else one would give the other away."""
+    linked: dict[str, set[str]] = {}
+    for line in (*cases.rows, cases.total):
+        hidden = set(line["hidden"])
+        fields = linked.setdefault(line["key"], set())
+        if "total" in hidden:
+            fields.add("cases_opened")
+        if "completed_successfully" in hidden:
+            fields.add("completed_successfully")
+        if hidden - {"total"}:  # closed = total - open = the sum of the outcomes
+            fields.add("cases_closed")
+    return linked
+
+
+def linked_to_referrals(referrals: CrossTable) -> dict[str, set[str]]:
+    """The same for the referrals table (by state)."""
+    linked: dict[str, set[str]] = {}
+    for line in (*referrals.rows, referrals.total):
+        hidden = set(line["hidden"])
+        fields = linked.setdefault(line["key"], set())
+        if "total" in hidden:
+            fields |= {"referrals", "supports_assigned"}
+        if "declined" in hidden:
+            fields.add("referrals_declined")
+        if hidden & {"accepted", "completed", "cancelled"}:
+            fields.add("referrals_accepted")
+    return linked
+
+
 def suppress_indicators(
     rows: list[dict[str, Any]],
     total: dict[str, Any],
     threshold: int,
     counts: Sequence[str] = INDICATOR_COUNTS,
+    linked: Mapping[str, set[str]] | None = None,
 ) -> None:
     """Withhold small counts per column (with a complement so the total does not give one
-    away), and every figure derived from a withheld count or from fewer than `threshold`."""
+    away), the counts withheld in a linked table (`linked`: row key -> fields), and every
+    figure derived from a withheld count or from fewer than `threshold`."""
+    linked = linked or {}
+    keys = [str(row.get("key", row.get("gmina"))) for row in rows]
     for name in counts:
-        grid = suppress([[row[name]] for row in rows], threshold) if rows else None
+        withheld = [(r, 0) for r, key in enumerate(keys) if name in linked.get(key, ())]
+        if name in linked.get("total", ()):
+            withheld.append((len(rows), 0))
+        column = [[row[name]] for row in rows]
+        grid = suppress(column, threshold, withheld) if rows else None
         for r, row in enumerate(rows):
             if grid is not None and (r, 0) in grid.hidden:
                 row[name] = None

@@ -306,6 +306,21 @@ async def test_analyst_sees_small_cells_withheld_and_no_total_gives_them_away(
     for line in lines + columns:
         assert sum(v is None for v in line) != 1, line
 
+    # nor can another report that publishes the same figures give them away
+    analyst = stack.who(Role.ANALYST, region="04")
+    figures = {r["key"]: r for r in (await report(stack, "indicators", analyst))["rows"]}
+    summary = {r["gmina"]: r for r in (await report(stack, "summary", analyst))["gminas"]}
+    for line in table["rows"]:
+        shown = figures[line["key"]]
+        if line["cells"]["open"] is None:  # open = opened - closed
+            assert shown["cases_opened"] is None or shown["cases_closed"] is None
+        if line["cells"]["completed_successfully"] is None:
+            assert shown["completed_successfully"] is None
+            assert shown["success_share"] is None
+        if line["total"] is None:
+            assert shown["cases_opened"] is None
+            assert summary[line["key"]]["cases_opened"] is None
+
     coordinator = await report(stack, "cases", stack.who(Role.COORDINATOR, gmina=small))
     assert row(coordinator, small)["cells"]["open"] == 2
     assert coordinator["suppression"] is None
