@@ -24,8 +24,10 @@ from services.reporting.tables import (
     INDICATOR_COUNTS,
     INDICATOR_LABELS,
     REPORTS,
+    SAME_TOTALS,
+    CrossTable,
     add_row_figures,
-    cross_table,
+    consistent_tables,
     linked_to_cases,
     linked_to_referrals,
     row_label,
@@ -227,9 +229,10 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     where = q.within(principal)
     by = q.by if kind.rows == "place" else None
     async with ctx.pool.acquire() as conn:
-        cells = await store.cells(conn, name, where, by or "region")
-    label_of = (lambda k: row_label(q.by, k)) if by else (lambda k: k)
-    table = cross_table(cells, kind.columns, label_of, threshold=q.threshold(principal))
+        table = await _table(conn, name, where, by or "region", q.threshold(principal))
+    if by:
+        for line in table.rows:
+            line["label"] = row_label(by, line["key"])
     add_row_figures(name, table)
     body = {
         "report": name,
@@ -247,14 +250,22 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     return _answer(q, name, body, header, lines)
 
 
+async def _table(
+    conn: Any, name: str, where: store.Filter, by: str, threshold: int | None
+) -> CrossTable:
+    """A report's table, suppressed consistently with the tables that share its totals."""
+    group = next((g for g in SAME_TOTALS if name in g), (name,))
+    cells = {n: await store.cells(conn, n, where, by) for n in group}
+    columns = {n: REPORTS[n].columns for n in group}
+    return consistent_tables(cells, columns, threshold)[name]
+
+
 async def _linked(conn: Any, where: store.Filter, by: str, threshold: int) -> dict[str, set[str]]:
     """The counts the cases and referrals tables withhold, for the same filter and rows."""
-    tables = {}
-    for name in ("cases", "referrals"):
-        cells = await store.cells(conn, name, where, by)
-        tables[name] = cross_table(cells, REPORTS[name].columns, str, threshold=threshold)
-    linked = linked_to_cases(tables["cases"])
-    for key, fields in linked_to_referrals(tables["referrals"]).items():
+    cases = await _table(conn, "cases", where, by, threshold)
+    referrals = await _table(conn, "referrals", where, by, threshold)
+    linked = linked_to_cases(cases)
+    for key, fields in linked_to_referrals(referrals).items():
         linked.setdefault(key, set()).update(fields)
     return linked
 

@@ -128,9 +128,11 @@ def cross_table(
     label_of: Any,
     *,
     threshold: int | None,
+    withheld_totals: Iterable[str] = (),
 ) -> CrossTable:
     """Build the table from (row, col, n); with a threshold, suppress small cells and their
-    complements so that none can be recovered from the totals."""
+    complements so that none can be recovered from the totals. `withheld_totals` names rows
+    ("total": the grand total) whose total another table publishing it withholds."""
     extra = sorted({str(c["col"]) for c in cells if str(c["col"]) not in columns})
     all_columns = {**columns, **{k: k for k in extra}}
     keys = list(all_columns)
@@ -141,7 +143,10 @@ def cross_table(
     grid_cells = [[*row, sum(row)] for row in inner]
     grid_cells.append([sum(r[c] for r in grid_cells) for c in range(len(keys) + 1)])
     if threshold is not None and inner:
-        grid = suppress(inner, threshold)
+        width = len(keys)
+        positions = {key: r for r, key in enumerate(row_keys)} | {"total": len(row_keys)}
+        withheld = [(positions[k], width) for k in withheld_totals if k in positions]
+        grid = suppress(inner, threshold, withheld)
         grid_cells, hidden = grid.cells, grid.hidden
 
     def line(r: int) -> dict[str, Any]:
@@ -228,6 +233,36 @@ def add_row_figures(report: str, table: CrossTable) -> None:
             line["sectors_engaged"] = (
                 None if line["hidden"] else sum(1 for v in cells.values() if v)
             )
+
+
+# Tables whose row totals count the same things (cases; referrals): a total withheld in one is
+# withheld in the others, or it would be read off there.
+SAME_TOTALS: tuple[tuple[str, ...], ...] = (("cases", "households"), ("referrals", "supports"))
+
+
+def withheld_totals(table: CrossTable) -> set[str]:
+    return {line["key"] for line in (*table.rows, table.total) if line["total"] is None}
+
+
+def consistent_tables(
+    cells: Mapping[str, Sequence[Mapping[str, Any]]],
+    columns: Mapping[str, Mapping[str, str]],
+    threshold: int | None,
+) -> dict[str, CrossTable]:
+    """Tables whose row totals count the same things, suppressed so that each withholds every
+    total any of them withholds (repeated until stable: withholding only ever grows)."""
+    withheld: set[str] = set()
+    while True:
+        tables = {
+            name: cross_table(
+                rows, columns[name], str, threshold=threshold, withheld_totals=withheld
+            )
+            for name, rows in cells.items()
+        }
+        now = set().union(*(withheld_totals(t) for t in tables.values()))
+        if now == withheld:
+            return tables
+        withheld = now
 
 
 def linked_to_cases(cases: CrossTable) -> dict[str, set[str]]:

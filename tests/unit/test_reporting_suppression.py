@@ -8,7 +8,12 @@ from fractions import Fraction
 import pytest
 
 from services.reporting.domain import Grid, suppress
-from services.reporting.tables import cross_table, suppress_indicators
+from services.reporting.tables import (
+    consistent_tables,
+    cross_table,
+    suppress_indicators,
+    withheld_totals,
+)
 
 THRESHOLD = 5
 
@@ -176,3 +181,34 @@ def test_indicators_withhold_small_counts_and_the_shares_resting_on_them() -> No
     hidden_opened = [r for r in rows if r["cases_opened"] is None]
     assert len(hidden_opened) >= 2 or total["cases_opened"] is None
     assert total["success_share"] == 82.8
+
+
+def test_tables_sharing_their_totals_withhold_the_same_totals() -> None:
+    # cases by state and households by size both total the cases of each gmina; suppressed on
+    # their own, each would show a total the other withholds as a complement
+    cases = [
+        {"row": "a", "col": "open", "n": 8},
+        {"row": "b", "col": "completed_successfully", "n": 9},
+        {"row": "c", "col": "open", "n": 3},
+        {"row": "c", "col": "completed_successfully", "n": 5},
+    ]
+    households = [
+        {"row": "a", "col": "2", "n": 8},
+        {"row": "b", "col": "2", "n": 3},
+        {"row": "b", "col": "4", "n": 6},
+        {"row": "c", "col": "2", "n": 8},
+    ]
+    columns = {"cases": {"open": "", "completed_successfully": ""},
+               "households": {"2": "", "4": ""}}  # fmt: skip
+    alone = {
+        name: withheld_totals(cross_table(cells, columns[name], str, threshold=THRESHOLD))
+        for name, cells in (("cases", cases), ("households", households))
+    }
+    assert alone["cases"] != alone["households"], "the example must show the problem"
+
+    tables = consistent_tables({"cases": cases, "households": households}, columns, THRESHOLD)
+    assert withheld_totals(tables["cases"]) == withheld_totals(tables["households"])
+    for table in tables.values():
+        lines = [[*r["cells"].values(), r["total"]] for r in [*table.rows, table.total]]
+        for line in lines + [list(c) for c in zip(*lines, strict=True)]:
+            assert sum(v is None for v in line) != 1
