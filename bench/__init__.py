@@ -1,1 +1,2 @@
-"""Benchmarks with their own command (`python -m bench`); never part of the test suite."""
+"""Benchmarks with their own commands (`python -m bench`, `python -m bench.rebuild`);
+never part of the test suite."""

@@ -1,4 +1,4 @@
-"""`kooperacja up | demo | status | dlq | token`."""
+"""`kooperacja up | demo | status | dlq | token | reporting rebuild`."""
 
 from __future__ import annotations
 
@@ -102,6 +102,28 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reporting(args: argparse.Namespace) -> int:
+    """Ask the running reporting service to rebuild its projections from the event log; the
+    command never imports a service, it speaks to it over HTTP as an operator."""
+    settings = get_settings()
+    token = issue_token(settings, subject="kooperacja-cli", role=Role.OPERATOR, ttl_seconds=3600)
+    url = f"{settings.base_url('reporting')}/api/v1/admin/rebuild"
+    try:
+        response = httpx.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=None)
+    except httpx.HTTPError as exc:
+        print(f"reporting unreachable at {url}: {exc}", file=sys.stderr)
+        return 1
+    if response.status_code != 200:
+        print(f"rebuild refused ({response.status_code}): {response.text}", file=sys.stderr)
+        return 1
+    result = response.json()
+    print(
+        f"rebuilt from {result['events']} events ({result['skipped']} skipped) in "
+        f"{result['seconds']:.1f}s, {result['events_per_second']:.0f} events/s; live again"
+    )
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     print(
         issue_token(
@@ -150,6 +172,12 @@ def main(argv: list[str] | None = None) -> None:
     dlq.add_argument("service", choices=list(operations.CONSUMING))
     dlq.add_argument("--id", help="only the message with this message or event id")
     dlq.set_defaults(func=cmd_dlq)
+
+    reporting = sub.add_parser("reporting", help="reporting operations")
+    reporting.add_argument(
+        "action", choices=["rebuild"], help="rebuild the projections from the event log"
+    )
+    reporting.set_defaults(func=cmd_reporting)
 
     token = sub.add_parser("token", help="issue a bearer token for local use")
     token.add_argument("role", choices=[r.value for r in Role])

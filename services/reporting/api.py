@@ -1,45 +1,313 @@
-"""Reporting's HTTP routes: aggregates only."""
+"""Reporting's HTTP routes: aggregates only, as JSON, CSV or XLSX.
+
+Analysts (ROPS) see their region with small cells withheld; coordinators see their gmina or
+powiat in full; exports are always suppressed, since files travel. Operators may only rebuild.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import asdict
+from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.responses import Response
 
-from services.reporting import store
+from services.reporting import domain, store
+from services.reporting.exports import to_csv, to_xlsx
+from services.reporting.rebuild import rebuild
+from services.reporting.settings import reporting_settings
+from services.reporting.tables import (
+    DERIVED,
+    INDICATOR_COUNTS,
+    INDICATOR_LABELS,
+    REPORTS,
+    SAME_TOTALS,
+    CrossTable,
+    add_row_figures,
+    consistent_tables,
+    linked_to_cases,
+    linked_to_referrals,
+    row_label,
+    suppress_indicators,
+)
 from shared.auth import Principal, Role, requires
+from shared.codes import ModelVariant
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http import create_api
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+admin = APIRouter(prefix="/api/v1/admin", tags=["operations"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 
 
+class Grouping(StrEnum):
+    REGION = "region"
+    POWIAT = "powiat"
+    GMINA = "gmina"
+    VARIANT = "variant"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+MEDIA_TYPES = {
+    Format.CSV: "text/csv; charset=utf-8",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ReportQuery:
+    """The filters every report takes, checked against the reader's scope."""
+
+    def __init__(
+        self,
+        region: Annotated[
+            list[str] | None, Query(description="one or more regions (TERYT), e.g. 06")
+        ] = None,
+        powiat: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+        gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
+        variant: ModelVariant | None = None,
+        as_of: Annotated[
+            date | None, Query(description="figures as they stood at the end of this day")
+        ] = None,
+        opened_from: Annotated[date | None, Query(alias="from")] = None,
+        opened_to: Annotated[date | None, Query(alias="to")] = None,
+        by: Grouping = Grouping.GMINA,
+        format: Format = Format.JSON,
+    ) -> None:
+        if gmina is not None:
+            terc().gmina(gmina, field="gmina")
+        for code in region or []:
+            if not re.fullmatch(r"\d{2}", code):
+                raise InvalidInput("bad_region", f"{code!r} is not a region code", field="region")
+        if opened_from and opened_to and opened_from > opened_to:
+            raise InvalidInput("period_reversed", "'from' is after 'to'", field="from")
+        self.region, self.powiat, self.gmina = region, powiat, gmina
+        self.variant = variant
+        self.as_of = as_of
+        self.opened_from, self.opened_to = opened_from, opened_to
+        self.by = by
+        self.format = format
+
+    def within(self, principal: Principal) -> store.Filter:
+        """The filter narrowed to what the principal may see; asking beyond it is refused."""
+        if principal.gmina or principal.powiat:
+            return self._within_place(principal)
+        if not principal.region:
+            raise Forbidden("no_scope", "your token names no gmina, powiat or region")
+        # A region scope may list several regions (a macro-region), or "*" for all of them.
+        regions = [r.strip() for r in principal.region.split(",")]
+        if "*" in regions:
+            return self._filter(self.region, self.powiat, self.gmina)
+        asked = self.region or regions
+        for name, value in [*(("region", r) for r in asked), ("powiat", self.powiat),
+                            ("gmina", self.gmina)]:  # fmt: skip
+            if value is not None and value[:2] not in regions:
+                raise Forbidden("out_of_scope", f"{name} {value} is outside your scope",
+                                field=name)  # fmt: skip
+        return self._filter(list(asked), self.powiat, self.gmina)
+
+    def _within_place(self, principal: Principal) -> store.Filter:
+        level, code = (
+            ("gmina", principal.gmina) if principal.gmina else ("powiat", principal.powiat)
+        )
+        assert code is not None
+        asked = [("region", r) for r in self.region or []]
+        asked += [("powiat", self.powiat), ("gmina", self.gmina)]
+        for name, value in asked:
+            # narrower than the scope, or broader and then narrowed to it
+            if value is not None and not (value.startswith(code) or code.startswith(value)):
+                raise Forbidden("out_of_scope", f"{name} {value} is outside your scope",
+                                field=name)  # fmt: skip
+        narrowed: dict[str, Any] = {"region": self.region, "powiat": self.powiat,
+                                    "gmina": self.gmina}  # fmt: skip
+        narrowed[level] = code
+        return self._filter(narrowed["region"], narrowed["powiat"], narrowed["gmina"])
+
+    def _filter(
+        self, region: list[str] | None, powiat: str | None, gmina: str | None
+    ) -> store.Filter:
+        return store.Filter(
+            region=region,
+            powiat=powiat,
+            gmina=gmina,
+            variant=str(self.variant) if self.variant else None,
+            as_of=domain.as_of_day(self.as_of),
+            opened_from=self.opened_from,
+            opened_to=self.opened_to,
+        )
+
+    def threshold(self, principal: Principal) -> int | None:
+        """Small cells are withheld below coordinator, and in every exported file."""
+        if principal.role is Role.ANALYST or self.format is not Format.JSON:
+            return reporting_settings().min_cell
+        return None
+
+
+Filters = Annotated[ReportQuery, Depends()]
+Reader = Annotated[Principal, requires(Role.ANALYST, Role.COORDINATOR)]
+
+
+@router.get("/reports")
+async def catalogue(_: Reader) -> dict[str, Any]:
+    """The reports there are."""
+    names = [{"name": "summary", "title": "Podsumowanie według gmin"}]
+    names.append({"name": "indicators", "title": "Wskaźniki realizacji modelu"})
+    names += [{"name": n, "title": r.title} for n, r in REPORTS.items()]
+    return {"reports": names}
+
+
 @router.get("/reports/summary")
-async def summary(
-    ctx: Ctx,
-    region: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
-    principal: Principal = requires(Role.ANALYST, Role.COORDINATOR),
-) -> dict[str, Any]:
+async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
+    """Cases opened and supports assigned per gmina, with the total."""
+    where = q.within(principal)
     async with ctx.pool.acquire() as conn:
-        rows = await store.summary_by_gmina(conn, region)
+        rows = await store.summary_by_gmina(conn, where)
     register = terc()
-    visible = [
+    gminas = [
         {**r, "gmina_name": register.gmina(r["gmina"]).name if r["gmina"] in register else ""}
         for r in rows
-        if principal.covers_gmina(r["gmina"])
     ]
-    return {
-        "gminas": visible,
-        "total": {
-            "cases_opened": sum(r["cases_opened"] for r in visible),
-            "supports_assigned": sum(r["supports_assigned"] for r in visible),
-        },
+    total: dict[str, Any] = {
+        "cases_opened": sum(r["cases_opened"] for r in gminas),
+        "supports_assigned": sum(r["supports_assigned"] for r in gminas),
     }
+    threshold = q.threshold(principal)
+    if threshold is not None:
+        async with ctx.pool.acquire() as conn:
+            linked = await _linked(conn, where, Grouping.GMINA, threshold)
+        counts = ("cases_opened", "supports_assigned")
+        suppress_indicators(gminas, total, threshold, counts=counts, linked=linked)
+    fields = ["gmina", "gmina_name", "cases_opened", "supports_assigned"]
+    header = ["kod", "nazwa", INDICATOR_LABELS["cases_opened"], "skierowania"]
+    return _answer(
+        q, "summary", {"gminas": gminas, "total": total}, header,
+        [[r.get(f) for f in fields] for r in gminas]
+        + [["ogółem", "", total["cases_opened"], total["supports_assigned"]]],
+    )  # fmt: skip
+
+
+@router.get("/reports/indicators")
+async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
+    """Per group: the share of plans completed successfully, times to diagnosis and to first
+    support (median, 90th percentile, days), acceptance and overdue referrals."""
+    where = q.within(principal)
+    async with ctx.pool.acquire() as conn:
+        rows = await store.indicators(conn, where, q.by)
+        totals = await store.indicators(conn, where, "all")
+    total = totals[0] if totals else dict.fromkeys(INDICATOR_COUNTS, 0)
+    for row in (*rows, total):
+        row["success_share"] = domain.share(row["completed_successfully"], row["cases_opened"])
+        row["acceptance_rate"] = domain.share(row["referrals_accepted"], row["referrals"])
+        for name in DERIVED:
+            row.setdefault(name, None)
+    for row in rows:
+        row["key"] = row.pop("row")
+        row["label"] = row_label(q.by, row["key"])
+    total.pop("row", None)
+    total.update(key="total", label="ogółem")
+    threshold = q.threshold(principal)
+    if threshold is not None:
+        async with ctx.pool.acquire() as conn:
+            linked = await _linked(conn, where, q.by, threshold)
+        suppress_indicators(rows, total, threshold, linked=linked)
+    fields = ["key", "label", *INDICATOR_COUNTS, *DERIVED]
+    header = [INDICATOR_LABELS.get(f, f) for f in fields]
+    body = {
+        "by": q.by,
+        "as_of": q.as_of,
+        "rows": rows,
+        "total": total,
+        "suppression": {"threshold": threshold, "sign": "#"} if threshold else None,
+    }
+    return _answer(
+        q, "indicators", body, header, [[r.get(f) for f in fields] for r in (*rows, total)]
+    )
+
+
+@router.get("/reports/{name}")
+async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
+    """A table of counts (rows by place or sector, columns by code), with totals."""
+    kind = REPORTS.get(name)
+    if kind is None:
+        raise NotFound("unknown_report", f"there is no report {name!r}", field="name")
+    where = q.within(principal)
+    by = q.by if kind.rows == "place" else None
+    async with ctx.pool.acquire() as conn:
+        table = await _table(conn, name, where, by or "region", q.threshold(principal))
+    if by:
+        for line in table.rows:
+            line["label"] = row_label(by, line["key"])
+    add_row_figures(name, table)
+    body = {
+        "report": name,
+        "title": kind.title,
+        "by": by or "sector",
+        "as_of": q.as_of,
+        **table.as_json(),
+    }
+    keys = list(table.columns)
+    header = ["kod", "nazwa", *table.columns.values(), "ogółem"]
+    lines = [
+        [line["key"], line["label"], *(line["cells"][k] for k in keys), line["total"]]
+        for line in (*table.rows, table.total)
+    ]
+    return _answer(q, name, body, header, lines)
+
+
+async def _table(
+    conn: Any, name: str, where: store.Filter, by: str, threshold: int | None
+) -> CrossTable:
+    """A report's table, suppressed consistently with the tables that share its totals."""
+    group = next((g for g in SAME_TOTALS if name in g), (name,))
+    cells = {n: await store.cells(conn, n, where, by) for n in group}
+    columns = {n: REPORTS[n].columns for n in group}
+    return consistent_tables(cells, columns, threshold)[name]
+
+
+async def _linked(conn: Any, where: store.Filter, by: str, threshold: int) -> dict[str, set[str]]:
+    """The counts the cases and referrals tables withhold, for the same filter and rows."""
+    cases = await _table(conn, "cases", where, by, threshold)
+    referrals = await _table(conn, "referrals", where, by, threshold)
+    linked = linked_to_cases(cases)
+    for key, fields in linked_to_referrals(referrals).items():
+        linked.setdefault(key, set()).update(fields)
+    return linked
+
+
+def _answer(
+    q: ReportQuery, name: str, body: dict[str, Any], header: list[str], lines: list[list[Any]]
+) -> Any:
+    if q.format is Format.JSON:
+        return body
+    suffix = f"_{q.as_of.isoformat()}" if q.as_of else ""
+    filename = f"kooperacja_{name}{suffix}.{q.format}"
+    content = to_csv(header, lines) if q.format is Format.CSV else to_xlsx(name, header, lines)
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[q.format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@admin.post("/rebuild")
+async def rebuild_projections(ctx: Ctx, _: Principal = requires(Role.OPERATOR)) -> dict[str, Any]:
+    """Drop the projections and replay the event log from its start, then resume live."""
+    settings = reporting_settings()
+    result = await rebuild(ctx.pool, ctx.settings.amqp_url, batch_size=settings.rebuild_batch)
+    return {**asdict(result), "events_per_second": round(result.events_per_second, 1)}
 
 
 def build_api() -> FastAPI:
     app = create_api("reporting", description="Raporty zbiorcze dla gmin, powiatów i regionów.")
     app.include_router(router)
+    app.include_router(admin)
     return app

@@ -1,24 +1,58 @@
-"""Reporting's event handlers: each event updates the facts it speaks of."""
+"""Reporting's event handlers: each event records the facts it states (domain.facts_of).
+
+The consumer has already opened the transaction and checked the inbox. Facts merge by rules that
+do not depend on order, so a referral event before its case event is kept, not lost, and an
+event handled twice (a replay, a redelivery) changes nothing the second time.
+"""
 
 from __future__ import annotations
 
 import asyncpg
 
-from services.reporting import store
+from services.reporting import domain, store
 from shared.consumer import Handlers
 from shared.envelope import Envelope
-from shared.events import CaseOpened, SupportAssigned
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    DiagnosisCompleted,
+    DiagnosisRevised,
+    Event,
+    InstitutionRegistered,
+    InstitutionUpdated,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportAssigned,
+    SupportCancelled,
+    SupportCompleted,
+    SupportOverdue,
+    SupportUnassignable,
+)
 
 handlers = Handlers()
 
+REPORTED_EVENTS: tuple[type[Event], ...] = (
+    CaseOpened,
+    CaseClosed,
+    CaseReopened,
+    DiagnosisCompleted,
+    DiagnosisRevised,
+    SupportAssigned,
+    SupportUnassignable,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportCompleted,
+    SupportCancelled,
+    SupportOverdue,
+    InstitutionRegistered,
+    InstitutionUpdated,
+)
 
-@handlers.on(CaseOpened)
-async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope) -> None:
-    await store.case_opened(tx, event)
+
+async def record_facts(tx: asyncpg.Connection, event: Event, envelope: Envelope) -> None:
+    await store.record(tx, domain.facts_of(event, envelope))
 
 
-@handlers.on(SupportAssigned)
-async def on_support_assigned(
-    tx: asyncpg.Connection, event: SupportAssigned, envelope: Envelope
-) -> None:
-    await store.support_assigned(tx, event, envelope.time)
+for _event_cls in REPORTED_EVENTS:
+    handlers.on(_event_cls)(record_facts)

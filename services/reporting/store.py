@@ -1,63 +1,279 @@
-"""Reporting's SQL: upserts of facts from events, and the aggregate queries."""
+"""Reporting's SQL: upserts of facts (one multi-row statement per table), and the aggregate
+queries over them. Nothing else touches these tables."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import asyncpg
 
-from shared.events import CaseOpened, SupportAssigned
+from services.reporting.domain import FACT_TABLES, Fact, FactTable, Follows, Merge, Rule, combine
+
+# PostgreSQL accepts at most 32767 parameters in one statement.
+_MAX_PARAMETERS = 32_000
 
 
-async def case_opened(tx: asyncpg.Connection, e: CaseOpened) -> None:
-    await tx.execute(
-        """INSERT INTO case_facts (case_id, gmina, powiat, region, variant, opened_on,
-                                   household_size)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (case_id) DO UPDATE
-           SET opened_on = EXCLUDED.opened_on, household_size = EXCLUDED.household_size""",
-        e.case_id,
-        e.place.gmina,
-        e.place.powiat,
-        e.place.region,
-        str(e.place.variant),
-        e.opened_on,
-        e.household_size,
+def _merge_sql(column: str, rule: Rule) -> str:
+    """The SQL of a merge rule; `t` is the stored row, EXCLUDED the incoming one."""
+    new, old = f"EXCLUDED.{column}", f"t.{column}"
+    if isinstance(rule, Follows):
+        lead_new, lead_old = f"EXCLUDED.{rule.leader}", f"t.{rule.leader}"
+        return (
+            f"CASE WHEN {lead_new} IS NULL THEN {old}"
+            f" WHEN {lead_old} IS NULL OR {lead_new} > {lead_old} THEN {new}"
+            f" WHEN {lead_new} = {lead_old} THEN greatest({old}, {new})"
+            f" ELSE {old} END"
+        )
+    # least/greatest ignore NULLs, as domain.merge does
+    return f"{'greatest' if rule is Merge.MAX else 'least'}({old}, {new})"
+
+
+def _upsert_sql(table: FactTable, rows: int) -> str:
+    columns = table.columns
+    width = len(columns)
+    values = ", ".join(
+        "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")" for r in range(rows)
+    )
+    updates = ", ".join(f"{col} = {_merge_sql(col, rule)}" for col, rule in table.rules.items())
+    return (
+        f"INSERT INTO {table.name} AS t ({', '.join(columns)}) VALUES {values} "
+        f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}"
     )
 
 
-async def support_assigned(tx: asyncpg.Connection, e: SupportAssigned, at: datetime) -> None:
-    await tx.execute(
-        """INSERT INTO referral_facts (referral_id, case_id, gmina, powiat, region, variant,
-                                       support_type, institution_id, sector, state, assigned_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'assigned', $10)
-           ON CONFLICT (referral_id) DO NOTHING""",
-        e.referral_id,
-        e.case_id,
-        e.place.gmina,
-        e.place.powiat,
-        e.place.region,
-        str(e.place.variant),
-        str(e.support_type),
-        e.institution_id,
-        str(e.sector),
-        at,
-    )
+async def record(tx: asyncpg.Connection, facts: Iterable[Fact]) -> int:
+    """Upsert facts, folded per row first; returns the number of rows written."""
+    written = 0
+    for table, rows in combine(facts).items():
+        width = len(table.columns)
+        chunk = max(1, _MAX_PARAMETERS // width)
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            args = [row.get(col) for row in part for col in table.columns]
+            await tx.execute(_upsert_sql(table, len(part)), *args)
+            written += len(part)
+    return written
 
 
-async def summary_by_gmina(conn: asyncpg.Connection, region: str | None) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """WITH cases AS (
-               SELECT gmina, count(*) FILTER (WHERE opened_on IS NOT NULL) AS cases_opened
-               FROM case_facts WHERE $1::text IS NULL OR region = $1 GROUP BY gmina),
+async def forget_everything(tx: asyncpg.Connection) -> None:
+    """Empty the projections and the inbox before a rebuild (in the rebuild's transaction, so
+    readers see the old figures until the new ones are committed)."""
+    for table in FACT_TABLES:
+        await tx.execute(f"DELETE FROM {table.name}")
+    await tx.execute("DELETE FROM inbox")
+
+
+async def mark_handled(tx: asyncpg.Connection, handled: list[tuple[Any, str]]) -> None:
+    """Record replayed events in the inbox, so a late redelivery of one is a known duplicate."""
+    for start in range(0, len(handled), 10_000):
+        part = handled[start : start + 10_000]
+        await tx.execute(
+            """INSERT INTO inbox (event_id, event_type)
+               SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING""",
+            [h[0] for h in part],
+            [h[1] for h in part],
+        )
+
+
+async def snapshot(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every fact row, sorted: to compare a rebuilt projection with the live one."""
+    found = {}
+    for table in FACT_TABLES:
+        rows = await conn.fetch(
+            f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {', '.join(table.key)}"
+        )
+        found[table.name] = [dict(r) for r in rows]
+    return found
+
+
+# --- aggregates ------------------------------------------------------------------------------
+# Every query takes the same filter: $1 region, $2 powiat, $3 gmina, $4 variant (NULL = all),
+# $5 the last day included (as_of), $6/$7 the period (NULL = open-ended) that the date of
+# each thing falls in: a case its opening, a referral its first event, an unmet need its record.
+
+GROUPINGS = ("region", "powiat", "gmina", "variant")
+
+_SCOPE = """($1::text[] IS NULL OR {a}region = ANY($1)) AND ($2::text IS NULL OR {a}powiat = $2)
+    AND ($3::text IS NULL OR {a}gmina = $3) AND ($4::text IS NULL OR {a}variant = $4)"""
+
+# A case counts once it was opened by the day; one known only from later events (its opening
+# not yet seen) is left out of case figures until its opening arrives.
+
+
+def _period(column: str) -> str:
+    """Things whose own date falls in the period asked for ($6 .. $7, either open-ended)."""
+    return f"($6::date IS NULL OR {column} >= $6) AND ($7::date IS NULL OR {column} <= $7)"
+
+
+_CASES_AS_OF = (
+    "opened_on IS NOT NULL AND opened_on <= $5 AND "
+    + _period("opened_on")
+    + " AND "
+    + _SCOPE.format(a="")
+)
+
+
+def _outcome_then(cases: str = "case_facts") -> str:
+    """The outcome of the case if it was closed at the end of the day, else NULL: its latest
+    transition by then (a case closed and reopened on the same day is open)."""
+    return f"""(SELECT CASE WHEN t.kind = 'closed' THEN coalesce(t.outcome, 'other') END
+        FROM case_transition_facts t WHERE t.case_id = {cases}.case_id AND t.on_day <= $5
+        ORDER BY t.on_day DESC, t.kind DESC LIMIT 1)"""
+
+
+# The state of a referral as of the day: the furthest step it had reached.
+_REFERRAL_STATE = """CASE
+    WHEN completed_on <= $5 THEN 'completed'
+    WHEN cancelled_on <= $5 THEN 'cancelled'
+    WHEN declined_on <= $5 THEN 'declined'
+    WHEN accepted_on <= $5 THEN 'accepted'
+    ELSE 'assigned' END"""
+_REFERRALS_AS_OF = "seen_on <= $5 AND " + _period("seen_on") + " AND " + _SCOPE.format(a="")
+
+
+class Filter:
+    def __init__(
+        self,
+        *,
+        region: list[str] | None = None,
+        powiat: str | None = None,
+        gmina: str | None = None,
+        variant: str | None = None,
+        as_of: date,
+        opened_from: date | None = None,
+        opened_to: date | None = None,
+    ) -> None:
+        self.args = (region, powiat, gmina, variant, as_of, opened_from, opened_to)
+
+
+async def _fetch(
+    conn: asyncpg.Connection, sql: str, where: Filter, by: str | None = None
+) -> list[dict[str, Any]]:
+    if by is not None and by not in GROUPINGS and by != "all":
+        raise ValueError(f"cannot group by {by!r}")
+    # "all": one row of the whole scope, for the totals of figures that do not add up
+    column = "'all'::text" if by == "all" else (by or "region")
+    rows = await conn.fetch(sql.replace("{by}", column), *where.args)
+    return [dict(r) for r in rows]
+
+
+async def cells(
+    conn: asyncpg.Connection, report: str, where: Filter, by: str
+) -> list[dict[str, Any]]:
+    """(row, col, n) of a cross table report."""
+    return await _fetch(conn, CROSS_TABLES[report], where, by)
+
+
+CROSS_TABLES: dict[str, str] = {
+    # cases by state as of the day: still open, or closed with their outcome
+    "cases": f"""SELECT {{by}} AS row, coalesce({_outcome_then()}, 'open') AS col, count(*) AS n
+                 FROM case_facts WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
+    "referrals": f"""SELECT {{by}} AS row, {_REFERRAL_STATE} AS col, count(*) AS n
+                     FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1, 2""",
+    "acceptance_by_sector": f"""SELECT coalesce(sector, 'other') AS row,
+                    {_REFERRAL_STATE} AS col, count(*) AS n
+                 FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1, 2""",
+    "declines": f"""SELECT coalesce(sector, 'other') AS row, decline_reason AS col,
+                    count(*) AS n
+                 FROM referral_facts WHERE declined_on <= $5 AND {_period("declined_on")}
+                    AND {_SCOPE.format(a="")}
+                 GROUP BY 1, 2""",
+    "supports": f"""SELECT {{by}} AS row, support_type AS col, count(*) AS n
+                    FROM referral_facts WHERE {_REFERRALS_AS_OF} AND support_type IS NOT NULL
+                    GROUP BY 1, 2""",
+    "unmet_needs": f"""SELECT {{by}} AS row, support_type AS col, count(*) AS n
+                       FROM unmet_need_facts
+                       WHERE recorded_on <= $5 AND {_period("recorded_on")}
+                         AND {_SCOPE.format(a="")} GROUP BY 1, 2""",
+    "households": f"""SELECT {{by}} AS row,
+                         CASE WHEN household_size >= 6 THEN '6+' ELSE household_size::text END
+                         AS col, count(*) AS n
+                      FROM case_facts WHERE {_CASES_AS_OF} AND household_size IS NOT NULL
+                      GROUP BY 1, 2""",
+    "age_bands": f"""SELECT {{by}} AS row, band.key AS col, sum(band.value::int) AS n
+                     FROM case_facts, jsonb_each_text(age_bands) AS band
+                     WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
+    "reasons": f"""SELECT {{by}} AS row, reason AS col, count(*) AS n
+                   FROM case_facts, unnest(reasons) AS reason
+                   WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
+    "needs": f"""SELECT {{by}} AS row, area AS col, count(*) AS n
+                 FROM case_facts, unnest(need_areas) AS area
+                 WHERE {_CASES_AS_OF} AND diagnosed_on <= $5 GROUP BY 1, 2""",
+    # the breadth of cooperation: distinct institutions of each sector engaged in the gmina
+    "cooperation": f"""SELECT {{by}} AS row, coalesce(e.sector, i.sector, 'other') AS col,
+                         count(DISTINCT e.institution_id) AS n
+                       FROM engagement_facts e
+                       LEFT JOIN institution_facts i USING (institution_id)
+                       WHERE e.engaged_on <= $5 AND {_period("e.engaged_on")}
+                         AND {_SCOPE.format(a="e.")} GROUP BY 1, 2""",
+}
+
+
+async def indicators(conn: asyncpg.Connection, where: Filter, by: str) -> list[dict[str, Any]]:
+    """Per group: cases, plans completed successfully, times to diagnosis and to first support,
+    acceptance and overdue referrals."""
+    sql = f"""
+    WITH first_support AS (
+        SELECT case_id, min(accepted_on) AS accepted_on
+        FROM referral_facts WHERE accepted_on <= $5 GROUP BY case_id),
+    cases_then AS (
+        SELECT {{by}} AS row, c.opened_on, c.diagnosed_on, f.accepted_on,
+               {_outcome_then("c")} AS outcome
+        FROM case_facts c LEFT JOIN first_support f USING (case_id)
+        WHERE {_CASES_AS_OF}),
+    cases AS (
+        SELECT *, outcome = 'completed_successfully' AS succeeded, outcome IS NOT NULL AS closed
+        FROM cases_then),
+    case_figures AS (
+        SELECT row, count(*) AS cases_opened,
+            count(*) FILTER (WHERE closed) AS cases_closed,
+            count(*) FILTER (WHERE succeeded) AS completed_successfully,
+            count(*) FILTER (WHERE diagnosed_on <= $5) AS diagnosed,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY diagnosed_on - opened_on)
+                FILTER (WHERE diagnosed_on <= $5) AS days_to_diagnosis_median,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY diagnosed_on - opened_on)
+                FILTER (WHERE diagnosed_on <= $5) AS days_to_diagnosis_p90,
+            count(*) FILTER (WHERE diagnosed_on <= $5 AND accepted_on IS NOT NULL)
+                AS supported,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY accepted_on - diagnosed_on)
+                FILTER (WHERE diagnosed_on <= $5 AND accepted_on IS NOT NULL)
+                AS days_to_first_support_median,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY accepted_on - diagnosed_on)
+                FILTER (WHERE diagnosed_on <= $5 AND accepted_on IS NOT NULL)
+                AS days_to_first_support_p90
+        FROM cases GROUP BY row),
+    referral_figures AS (
+        SELECT {{by}} AS row, count(*) AS referrals,
+            count(*) FILTER (WHERE accepted_on <= $5) AS referrals_accepted,
+            count(*) FILTER (WHERE declined_on <= $5) AS referrals_declined,
+            count(*) FILTER (WHERE overdue_on <= $5) AS referrals_overdue
+        FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1)
+    SELECT row, coalesce(cases_opened, 0) AS cases_opened,
+        coalesce(cases_closed, 0) AS cases_closed,
+        coalesce(completed_successfully, 0) AS completed_successfully,
+        coalesce(diagnosed, 0) AS diagnosed, days_to_diagnosis_median, days_to_diagnosis_p90,
+        coalesce(supported, 0) AS supported,
+        days_to_first_support_median, days_to_first_support_p90,
+        coalesce(referrals, 0) AS referrals,
+        coalesce(referrals_accepted, 0) AS referrals_accepted,
+        coalesce(referrals_declined, 0) AS referrals_declined,
+        coalesce(referrals_overdue, 0) AS referrals_overdue
+    FROM case_figures FULL JOIN referral_figures USING (row)
+    ORDER BY row"""
+    return await _fetch(conn, sql, where, by)
+
+
+async def summary_by_gmina(conn: asyncpg.Connection, where: Filter) -> list[dict[str, Any]]:
+    sql = f"""WITH cases AS (
+               SELECT gmina, count(*) AS cases_opened
+               FROM case_facts WHERE {_CASES_AS_OF} GROUP BY gmina),
            supports AS (
                SELECT gmina, count(*) AS supports_assigned
-               FROM referral_facts WHERE $1::text IS NULL OR region = $1 GROUP BY gmina)
+               FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY gmina)
            SELECT gmina, coalesce(c.cases_opened, 0) AS cases_opened,
                   coalesce(s.supports_assigned, 0) AS supports_assigned
            FROM cases c FULL JOIN supports s USING (gmina)
-           ORDER BY gmina""",
-        region,
-    )
-    return [dict(r) for r in rows]
+           ORDER BY gmina"""
+    return await _fetch(conn, sql, where)

@@ -1,0 +1,466 @@
+"""Reporting's rules, free of I/O: which facts each event states, how facts of the same thing
+merge whatever the order they arrive in, and small-cell suppression of published tables.
+
+A fact is a partial row of a facts table. Every column has a merge rule, so applying the facts of
+a set of events gives the same row in any order and any number of times: that is what makes the
+projection safe under redelivery, out-of-order arrival and a rebuild from the event log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from shared.envelope import Envelope
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    DiagnosisCompleted,
+    DiagnosisRevised,
+    Event,
+    InstitutionRegistered,
+    Place,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportAssigned,
+    SupportCancelled,
+    SupportCompleted,
+    SupportOverdue,
+    SupportUnassignable,
+)
+
+POLAND = ZoneInfo("Europe/Warsaw")
+
+# --- facts and how they merge ---------------------------------------------------------------
+
+
+class Merge(Enum):
+    # Places, types, sectors: the same in every event of a thing. Should two events disagree,
+    # the least value stays, so that the row never depends on the order of arrival.
+    KEEP = "keep"
+    MIN = "min"  # the earliest date wins (opened, first assigned, ...)
+    MAX = "max"  # the latest date wins (closed, reopened, last seen)
+
+
+@dataclass(frozen=True)
+class Follows:
+    """The value goes with the latest `leader`: a case's outcome is that of its latest closing
+    (on a tie, the greater value, again so that the order of arrival does not matter)."""
+
+    leader: str
+
+
+Rule = Merge | Follows
+
+
+@dataclass(frozen=True, eq=False)  # one object per table: hashed by identity
+class FactTable:
+    name: str
+    key: tuple[str, ...]
+    rules: Mapping[str, Rule]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.key, *self.rules)
+
+
+_PLACE: dict[str, Rule] = {
+    "gmina": Merge.KEEP,
+    "powiat": Merge.KEEP,
+    "region": Merge.KEEP,
+    "variant": Merge.KEEP,
+}
+
+CASES = FactTable(
+    "case_facts",
+    ("case_id",),
+    {
+        **_PLACE,
+        "opened_on": Merge.MIN,
+        "household_size": Merge.KEEP,
+        "age_bands": Merge.KEEP,
+        "reasons": Merge.KEEP,
+        "notified_by": Merge.KEEP,
+        "closed_on": Merge.MAX,
+        "outcome": Follows("closed_on"),
+        "reopened_on": Merge.MAX,
+        "diagnosed_on": Merge.MIN,
+        "need_revision": Merge.MAX,
+        "need_areas": Follows("need_revision"),
+    },
+)
+# Every closing and reopening: the state of a case on a day is its latest transition by then.
+CASE_TRANSITIONS = FactTable(
+    "case_transition_facts", ("case_id", "on_day", "kind"), {"outcome": Merge.KEEP}
+)
+REFERRALS = FactTable(
+    "referral_facts",
+    ("referral_id",),
+    {
+        "case_id": Merge.KEEP,
+        **_PLACE,
+        "support_type": Merge.KEEP,
+        "institution_id": Merge.KEEP,
+        "sector": Merge.KEEP,
+        "attempt": Merge.KEEP,
+        "seen_on": Merge.MIN,
+        "assigned_on": Merge.MIN,
+        "accepted_on": Merge.MIN,
+        "declined_on": Merge.MIN,
+        "decline_reason": Follows("declined_on"),
+        "completed_on": Merge.MIN,
+        "support_outcome": Follows("completed_on"),
+        "cancelled_on": Merge.MIN,
+        "overdue_on": Merge.MIN,
+    },
+)
+UNMET_NEEDS = FactTable(
+    "unmet_need_facts",
+    ("recommendation_id",),
+    {"case_id": Merge.KEEP, **_PLACE, "support_type": Merge.KEEP, "recorded_on": Merge.MIN},
+)
+ENGAGEMENTS = FactTable(
+    "engagement_facts",
+    ("gmina", "institution_id"),
+    {
+        "powiat": Merge.KEEP,
+        "region": Merge.KEEP,
+        "variant": Merge.KEEP,
+        "sector": Merge.KEEP,
+        "engaged_on": Merge.MIN,
+    },
+)
+INSTITUTIONS = FactTable(
+    "institution_facts",
+    ("institution_id",),
+    {"seen_at": Merge.MAX, "sector": Follows("seen_at")},
+)
+FACT_TABLES: tuple[FactTable, ...] = (
+    CASES,
+    CASE_TRANSITIONS,
+    REFERRALS,
+    UNMET_NEEDS,
+    ENGAGEMENTS,
+    INSTITUTIONS,
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A partial row: what one event says about one thing."""
+
+    table: FactTable
+    values: Mapping[str, Any]
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return tuple(self.values[k] for k in self.table.key)
+
+
+def _place(p: Place) -> dict[str, Any]:
+    return {"gmina": p.gmina, "powiat": p.powiat, "region": p.region, "variant": str(p.variant)}
+
+
+def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
+    """What an event states, as facts. Business dates come from the event where it has them,
+    otherwise from the day the event happened (envelope time, on the Polish calendar), so that
+    `as_of` can cut at the end of a day."""
+    day = envelope.time.astimezone(POLAND).date()
+    match event:
+        case CaseOpened():
+            return [
+                Fact(
+                    CASES,
+                    {
+                        "case_id": event.case_id,
+                        **_place(event.place),
+                        "opened_on": event.opened_on,
+                        "household_size": event.household_size,
+                        "age_bands": json.dumps(
+                            {str(k): v for k, v in sorted(event.age_bands.items())}
+                        ),
+                        "reasons": sorted(str(r) for r in event.reasons),
+                        "notified_by": str(event.notified_by),
+                    },
+                )
+            ]
+        case CaseClosed():
+            values = {"closed_on": event.closed_on, "outcome": str(event.outcome)}
+            transition = {"on_day": event.closed_on, "kind": "closed", "outcome": values["outcome"]}
+            return [
+                Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
+                Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
+            ]
+        case CaseReopened():
+            values = {"reopened_on": event.reopened_on}
+            transition = {"on_day": event.reopened_on, "kind": "reopened", "outcome": None}
+            return [
+                Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
+                Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
+            ]
+        case DiagnosisCompleted():
+            return [
+                Fact(
+                    CASES,
+                    {
+                        "case_id": event.case_id,
+                        **_place(event.place),
+                        "diagnosed_on": event.completed_on,
+                        "need_revision": 1,
+                        "need_areas": sorted({str(n.area) for n in event.needs}),
+                    },
+                ),
+                *(
+                    _engaged(event.place, institution, None, event.completed_on)
+                    for institution in event.institutions
+                ),
+            ]
+        case DiagnosisRevised():
+            values = {
+                "need_revision": event.revision,
+                "need_areas": sorted({str(n.area) for n in event.needs}),
+            }
+            return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
+        case SupportAssigned():
+            return [_referral(event, day, assigned_on=day, attempt=event.attempt)]
+        case ReferralAccepted():
+            return [
+                _referral(event, day, accepted_on=day),
+                _engaged(event.place, event.institution_id, str(event.sector), day),
+            ]
+        case ReferralDeclined():
+            return [
+                _referral(
+                    event, day, declined_on=day, decline_reason=str(event.reason),
+                    attempt=event.attempt,
+                )
+            ]  # fmt: skip
+        case SupportCompleted():
+            return [_referral(event, day, completed_on=day, support_outcome=str(event.outcome))]
+        case SupportCancelled():
+            return [_referral(event, day, cancelled_on=day)]
+        case SupportOverdue():
+            return [_referral(event, day, overdue_on=day)]
+        case SupportUnassignable():
+            values = {
+                "recommendation_id": event.recommendation_id,
+                "case_id": event.case_id,
+                **_place(event.place),
+                "support_type": str(event.support_type),
+                "recorded_on": day,
+            }
+            return [Fact(UNMET_NEEDS, values)]
+        case InstitutionRegistered():  # and InstitutionUpdated, its subclass
+            values = {
+                "institution_id": event.institution_id,
+                "seen_at": envelope.time,
+                "sector": str(event.sector),
+            }
+            return [Fact(INSTITUTIONS, values)]
+    return []
+
+
+def _referral(
+    event: SupportAssigned
+    | ReferralAccepted
+    | ReferralDeclined
+    | SupportCompleted
+    | SupportCancelled
+    | SupportOverdue,
+    day: date,
+    **values: Any,
+) -> Fact:
+    sector = getattr(event, "sector", None)
+    return Fact(
+        REFERRALS,
+        {
+            "referral_id": event.referral_id,
+            "case_id": event.case_id,
+            **_place(event.place),
+            "support_type": str(event.support_type),
+            "institution_id": event.institution_id,
+            "sector": str(sector) if sector is not None else None,
+            "seen_on": day,
+            **values,
+        },
+    )
+
+
+def _engaged(place: Place, institution: UUID, sector: str | None, on: date) -> Fact:
+    return Fact(
+        ENGAGEMENTS,
+        {
+            "gmina": place.gmina,
+            "institution_id": institution,
+            "powiat": place.powiat,
+            "region": place.region,
+            "variant": str(place.variant),
+            "sector": sector,
+            "engaged_on": on,
+        },
+    )
+
+
+def _merge_value(rule: Rule, column: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Any:
+    a, b = old.get(column), new.get(column)
+    if isinstance(rule, Follows):
+        lead_old, lead_new = old.get(rule.leader), new.get(rule.leader)
+        if lead_new is None:
+            return a
+        if lead_old is None or lead_new > lead_old:
+            return b
+        if lead_new == lead_old:
+            return b if a is None else a if b is None else max(a, b)
+        return a
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b) if rule is Merge.MAX else min(a, b)
+
+
+def merge(table: FactTable, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Two partial rows of the same thing as one; the same rules as the SQL upsert in store."""
+    merged = {k: old.get(k, new.get(k)) for k in table.key}
+    for column, rule in table.rules.items():
+        merged[column] = _merge_value(rule, column, old, new)
+    return merged
+
+
+def combine(facts: Iterable[Fact]) -> dict[FactTable, list[dict[str, Any]]]:
+    """Facts folded into one row per thing and table, ready for one multi-row upsert each
+    (PostgreSQL refuses to update the same row twice in one INSERT ... ON CONFLICT)."""
+    rows: dict[FactTable, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for fact in facts:
+        by_key = rows.setdefault(fact.table, {})
+        seen = by_key.get(fact.key)
+        by_key[fact.key] = merge(fact.table, seen or {}, fact.values)
+    return {table: list(by_key.values()) for table, by_key in rows.items()}
+
+
+# --- small-cell suppression -----------------------------------------------------------------
+
+SUPPRESSED_MARK = "#"  # GUS's sign for figures withheld to keep statistical confidentiality
+
+
+@dataclass
+class Grid:
+    """A table extended by its margins: cells[r][c], with the last row and the last column
+    holding the totals. Every line (row or column) satisfies: its cells sum to its total."""
+
+    cells: list[list[int]]
+    hidden: set[tuple[int, int]] = field(default_factory=set)
+
+    @classmethod
+    def with_totals(cls, inner: Sequence[Sequence[int]]) -> Grid:
+        width = len(inner[0]) if inner else 0
+        rows = [[*row, sum(row)] for row in inner]
+        totals = [sum(row[c] for row in rows) for c in range(width + 1)]
+        return cls([*rows, totals])
+
+
+def suppress(
+    inner: Sequence[Sequence[int]],
+    threshold: int,
+    withheld: Iterable[tuple[int, int]] = (),
+) -> Grid:
+    """Primary and complementary suppression of a count table with its row and column totals.
+
+    Primary: every count (totals included) above zero and below `threshold`, and the entries
+    `withheld` already (hidden in another table that publishes the same figure). Complementary: a
+    line with exactly one hidden entry would give it away (total minus the rest), so the smallest
+    visible entry of that line is hidden too; and a hidden entry that is the only link between
+    two groups of hidden entries (a bridge) could still be solved from the margins, so a cell
+    closing a cycle through it is hidden as well. Repeated until no hidden entry can be solved.
+    """
+    grid = Grid.with_totals(inner)
+    height, width = len(grid.cells), len(grid.cells[0]) if grid.cells else 0
+    if not height or width <= 1:
+        return grid
+    for r in range(height):
+        for c in range(width):
+            if 0 < grid.cells[r][c] < threshold:
+                grid.hidden.add((r, c))
+    grid.hidden.update(withheld)
+    changed = True
+    while changed:
+        changed = _hide_lone_entries(grid) or _hide_across_bridges(grid)
+    return grid
+
+
+def _hide_lone_entries(grid: Grid) -> bool:
+    height, width = len(grid.cells), len(grid.cells[0])
+    changed = False
+    stable = False
+    while not stable:
+        stable = True
+        lines = [[(r, c) for c in range(width)] for r in range(height)]
+        lines += [[(r, c) for r in range(height)] for c in range(width)]
+        for line in lines:
+            if sum(p in grid.hidden for p in line) == 1:
+                extra = _smallest_visible(grid, line)
+                if extra is not None:
+                    grid.hidden.add(extra)
+                    changed, stable = True, False
+    return changed
+
+
+def _smallest_visible(grid: Grid, candidates: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
+    visible = [p for p in candidates if p not in grid.hidden]
+    if not visible:
+        return None
+    # A hidden zero tells an attacker little it could not guess, so counts go first.
+    return min(visible, key=lambda p: (grid.cells[p[0]][p[1]] == 0, grid.cells[p[0]][p[1]], p))
+
+
+def _hide_across_bridges(grid: Grid) -> bool:
+    """A hidden entry is solvable from the line sums exactly when, in the graph whose vertices
+    are rows and columns and whose edges are hidden entries, it lies on no cycle (a bridge)."""
+    for r, c in sorted(grid.hidden):
+        rows_side, cols_side = _component_without(grid, (r, c))
+        if c in cols_side:
+            continue  # another path joins them: the entry lies on a cycle
+        other_rows = {rr for rr in range(len(grid.cells)) if rr not in rows_side}
+        other_cols = {cc for cc in range(len(grid.cells[0])) if cc not in cols_side}
+        candidates = [(rr, cc) for rr in rows_side for cc in other_cols]
+        candidates += [(rr, cc) for rr in other_rows for cc in cols_side]
+        extra = _smallest_visible(grid, candidates)
+        if extra is not None:
+            grid.hidden.add(extra)
+            return True
+    return False
+
+
+def _component_without(grid: Grid, edge: tuple[int, int]) -> tuple[set[int], set[int]]:
+    """Rows and columns reachable from edge's row through hidden entries other than edge."""
+    rows, cols = {edge[0]}, set[int]()
+    frontier: list[tuple[str, int]] = [("r", edge[0])]
+    while frontier:
+        kind, i = frontier.pop()
+        for r, c in grid.hidden:
+            if (r, c) == edge:
+                continue
+            if kind == "r" and r == i and c not in cols:
+                cols.add(c)
+                frontier.append(("c", c))
+            elif kind == "c" and c == i and r not in rows:
+                rows.add(r)
+                frontier.append(("r", r))
+    return rows, cols
+
+
+def share(part: int, whole: int) -> float | None:
+    """A percentage to one decimal, as the model's evaluation reports it."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def as_of_day(value: date | None) -> date:
+    """The last day the figures include; without one, everything known."""
+    return value or date(9999, 12, 31)

@@ -1,0 +1,509 @@
+"""Reporting on the real broker and database: projections from events in any order and more than
+once, the model's testing-phase figure, as_of, suppression by role, exports, and a rebuild from
+the event log that equals the live projection.
+
+The service runs on a vhost of its own (tests/integration/reporting_stack.py). Each test keeps to
+regions or gminas of its own; the 172-families test alone uses the five partner regions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
+
+import openpyxl
+import pytest
+
+from shared.auth import Role
+from shared.envelope import Envelope
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    DiagnosisCompleted,
+    InstitutionRegistered,
+    Need,
+    Recommendation,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportAssigned,
+    SupportCompleted,
+    SupportOverdue,
+    SupportUnassignable,
+)
+from shared.teryt import terc
+from tests.integration.reporting_stack import PORT, ReportingStack, place, start_reporting_stack
+
+pytestmark = pytest.mark.integration
+
+PARTNER_REGIONS = ("06", "14", "18", "20", "26")
+
+
+@pytest.fixture(scope="module")
+async def stack() -> AsyncIterator[ReportingStack]:
+    async for s in start_reporting_stack():
+        yield s
+
+
+@pytest.fixture(scope="module")
+def published() -> list[Envelope]:
+    """Everything the tests of this module published, for the rebuild to compare against."""
+    return []
+
+
+def rural(region: str, skip: int = 0, count: int = 1) -> list[str]:
+    codes = sorted(g.code for g in terc().in_region(region) if g.variant == "rural")
+    return codes[skip : skip + count]
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=UTC)
+
+
+def opened(gmina: str, on: date, *, case_id: UUID | None = None, size: int = 3) -> CaseOpened:
+    return CaseOpened(
+        case_id=case_id or uuid4(),
+        place=place(gmina),
+        opened_on=on,
+        household_size=size,
+        age_bands={"30-44": 2, "6-17": size - 2} if size > 2 else {"30-44": size},
+        reasons=["1", "9"],
+        notified_by="school",
+        consent_to_share=True,
+    )
+
+
+def closed(case: CaseOpened, on: date, outcome: str = "completed_successfully") -> CaseClosed:
+    return CaseClosed(case_id=case.case_id, place=case.place, closed_on=on, outcome=outcome)
+
+
+def diagnosed(case: CaseOpened, on: date) -> DiagnosisCompleted:
+    return DiagnosisCompleted(
+        diagnosis_id=uuid4(),
+        case_id=case.case_id,
+        place=case.place,
+        completed_on=on,
+        needs=[Need(area="parenting", severity=2)],
+        recommendations=[
+            Recommendation(
+                recommendation_id=uuid4(),
+                support_type="family_assistant",
+                need_area="parenting",
+                priority=1,
+            )
+        ],
+        institutions=[uuid4()],
+    )
+
+
+def assigned(case: CaseOpened, referral: UUID, institution: UUID) -> SupportAssigned:
+    return SupportAssigned(
+        referral_id=referral,
+        recommendation_id=uuid4(),
+        case_id=case.case_id,
+        place=case.place,
+        support_type="family_assistant",
+        institution_id=institution,
+        sector="social_assistance",
+        attempt=1,
+        accept_by=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+
+
+def accepted(case: CaseOpened, referral: UUID, institution: UUID) -> ReferralAccepted:
+    return ReferralAccepted(
+        referral_id=referral,
+        case_id=case.case_id,
+        place=case.place,
+        support_type="family_assistant",
+        institution_id=institution,
+        sector="social_assistance",
+        complete_by=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+
+
+async def send(
+    stack: ReportingStack, published: list[Envelope], *events, on: date | None = None
+) -> list[Envelope]:
+    sent = await stack.publish(*events, time=at(on) if on else None)
+    published.extend(sent)
+    return sent
+
+
+async def report(stack: ReportingStack, name: str, who: dict[str, str], **params) -> dict:
+    response = await stack.get(f"/reports/{name}", who, **params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def row(table: dict, key: str) -> dict:
+    [found] = [r for r in table["rows"] if r["key"] == key]
+    return found
+
+
+async def test_events_out_of_order_and_twice_are_counted_once(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("02", 0)
+    case = opened(gmina, date(2025, 2, 3))
+    assert "02" not in PARTNER_REGIONS
+    referral, institution = uuid4(), uuid4()
+    # the referral's story arrives first, the case closes before it is opened
+    sent = await send(
+        stack,
+        published,
+        accepted(case, referral, institution),
+        SupportCompleted(
+            referral_id=referral, case_id=case.case_id, place=case.place,
+            support_type="family_assistant", institution_id=institution,
+            sector="social_assistance", outcome="achieved",
+        ),
+        assigned(case, referral, institution),
+        closed(case, date(2025, 11, 30)),
+        case,
+        diagnosed(case, date(2025, 2, 20)),
+        on=date(2025, 3, 1),
+    )  # fmt: skip
+    again = await send(stack, published, sent[0], sent[3], sent[4])  # delivered twice
+    await stack.settle(sent + again)
+
+    coordinator = stack.who(Role.COORDINATOR, gmina=gmina)
+    cases = await report(stack, "cases", coordinator)
+    assert row(cases, gmina)["cells"]["completed_successfully"] == 1
+    assert row(cases, gmina)["cells"]["open"] == 0
+    assert cases["total"]["total"] == 1
+    referrals = await report(stack, "referrals", coordinator)
+    assert row(referrals, gmina)["cells"]["completed"] == 1
+    assert row(referrals, gmina)["total"] == 1
+    figures = await report(stack, "indicators", coordinator)
+    [mine] = figures["rows"]
+    assert mine["cases_opened"] == 1
+    assert mine["completed_successfully"] == 1
+    assert mine["referrals"] == mine["referrals_accepted"] == 1
+    assert mine["days_to_diagnosis_median"] == 17
+    cooperation = await report(stack, "cooperation", coordinator)
+    # the diagnosis' member (its sector not in the directory) and the accepting institution
+    assert row(cooperation, gmina)["total"] == 2
+    assert row(cooperation, gmina)["sectors_engaged"] == 2
+
+
+async def test_the_testing_phase_figure_172_families_in_30_gminas_140_successful(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    gminas = [g for region in PARTNER_REGIONS for g in rural(region, 0, 6)]
+    assert len(gminas) == 30
+    events = []
+    expected: dict[str, dict[str, int]] = {r: {"opened": 0, "success": 0} for r in PARTNER_REGIONS}
+    for i in range(172):
+        gmina = gminas[i % 30]
+        case = opened(gmina, date(2019, 10, 1) + timedelta(days=i % 60), size=1 + i % 7)
+        events.append(case)
+        expected[gmina[:2]]["opened"] += 1
+        if i < 140:
+            events.append(closed(case, date(2020, 10, 1) + timedelta(days=i % 90)))
+            expected[gmina[:2]]["success"] += 1
+        elif i < 160:
+            events.append(closed(case, date(2020, 11, 5), "completed_partly"))
+    await stack.settle(await send(stack, published, *events))
+
+    macro_analyst = stack.who(Role.ANALYST, region="06,14,18,20,26")
+    partners = {"region": list(PARTNER_REGIONS)}
+    figures = await report(stack, "indicators", macro_analyst, by="region", **partners)
+    assert figures["total"]["cases_opened"] == 172
+    assert figures["total"]["completed_successfully"] == 140
+    assert figures["total"]["success_share"] == 81.4
+    by_region = {r["key"]: r for r in figures["rows"]}
+    assert set(by_region) == set(PARTNER_REGIONS)
+    for region, counts in expected.items():
+        assert by_region[region]["cases_opened"] == counts["opened"]
+        assert by_region[region]["completed_successfully"] == counts["success"]
+        assert by_region[region]["success_share"] == round(
+            100 * counts["success"] / counts["opened"], 1
+        )
+    assert by_region["06"]["label"] == "LUBELSKIE"
+    gmina_rows = await report(stack, "indicators", macro_analyst, by="gmina", **partners)
+    assert len(gmina_rows["rows"]) == 30
+    by_variant = await report(stack, "indicators", macro_analyst, by="variant", **partners)
+    [variant] = by_variant["rows"]
+    assert (variant["key"], variant["label"]) == ("rural", "gminy wiejskie")
+    assert variant["success_share"] == 81.4
+    # one region's analyst sees their region only
+    lubelskie = await report(stack, "indicators", stack.who(Role.ANALYST, region="06"), by="region")
+    assert [r["key"] for r in lubelskie["rows"]] == ["06"]
+    assert lubelskie["total"]["cases_opened"] == expected["06"]["opened"]
+
+
+async def test_as_of_gives_the_figures_as_they_stood_at_the_end_of_that_day(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("10", 0)
+    first = opened(gmina, date(2024, 3, 1))
+    second = opened(gmina, date(2024, 4, 15))
+    referral, institution = uuid4(), uuid4()
+    sent = await send(stack, published, first, second, diagnosed(first, date(2024, 3, 10)))
+    sent += await send(
+        stack, published, assigned(first, referral, institution), on=date(2024, 3, 12)
+    )
+    sent += await send(
+        stack, published, accepted(first, referral, institution), on=date(2024, 3, 20)
+    )
+    sent += await send(stack, published, closed(first, date(2024, 5, 31)))
+    await stack.settle(sent)
+    who = stack.who(Role.COORDINATOR, gmina=gmina)
+
+    async def cells(report_name: str, as_of: str) -> dict:
+        table = await report(stack, report_name, who, as_of=as_of)
+        return table["rows"][0]["cells"] if table["rows"] else {}
+
+    assert await cells("cases", "2024-02-29") == {}
+    assert (await cells("cases", "2024-03-31"))["open"] == 1
+    assert (await cells("cases", "2024-05-30"))["open"] == 2
+    at_close = await cells("cases", "2024-05-31")  # the end of the day includes that day
+    assert (at_close["open"], at_close["completed_successfully"]) == (1, 1)
+    assert (await cells("referrals", "2024-03-15"))["assigned"] == 1
+    assert (await cells("referrals", "2024-03-20"))["accepted"] == 1
+    # the first case is reopened, then closed again with another outcome
+    sent = await send(
+        stack, published,
+        CaseReopened(case_id=first.case_id, place=first.place, reopened_on=date(2024, 6, 15)),
+        closed(first, date(2024, 9, 30), "completed_partly"),
+    )  # fmt: skip
+    await stack.settle(sent)
+    assert (await cells("cases", "2024-06-14"))["completed_successfully"] == 1
+    assert (await cells("cases", "2024-06-15"))["open"] == 2
+    assert (await cells("cases", "2024-09-30"))["completed_partly"] == 1
+    assert (await cells("cases", "2024-09-30"))["completed_successfully"] == 0
+    figures = await report(stack, "indicators", who, as_of="2024-06-30")
+    assert figures["rows"][0]["days_to_diagnosis_median"] == 9
+    assert figures["rows"][0]["days_to_first_support_median"] == 10
+    early = await report(stack, "indicators", who, as_of="2024-03-15")
+    assert early["rows"][0]["days_to_first_support_median"] is None
+
+
+async def test_analyst_sees_small_cells_withheld_and_no_total_gives_them_away(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    small, large, middle = rural("04", 0, 3)
+    events = [opened(small, date(2025, 1, 5)) for _ in range(2)]
+    events += [opened(large, date(2025, 1, 5)) for _ in range(12)]
+    events += [opened(middle, date(2025, 1, 5)) for _ in range(9)]
+    closings = [closed(e, date(2025, 6, 1)) for e in events[2:9]]
+    await stack.settle(await send(stack, published, *events, *closings))
+
+    table = await report(stack, "cases", stack.who(Role.ANALYST, region="04"))
+    assert table["suppression"]["threshold"] == 5
+    assert row(table, small)["cells"]["open"] is None
+    # the reader's attack: any line (row or column, with its total) holding exactly one
+    # withheld figure would give it away
+    lines = [[*r["cells"].values(), r["total"]] for r in [*table["rows"], table["total"]]]
+    columns = [list(c) for c in zip(*lines, strict=True)]
+    for line in lines + columns:
+        assert sum(v is None for v in line) != 1, line
+
+    # nor can another report that publishes the same figures give them away
+    analyst = stack.who(Role.ANALYST, region="04")
+    households = await report(stack, "households", analyst)
+    for line in [*table["rows"], table["total"]]:  # both count cases in their totals
+        other = households["total"] if line["key"] == "total" else row(households, line["key"])
+        assert (line["total"] is None) == (other["total"] is None), line["key"]
+    figures = {r["key"]: r for r in (await report(stack, "indicators", analyst))["rows"]}
+    summary = {r["gmina"]: r for r in (await report(stack, "summary", analyst))["gminas"]}
+    for line in table["rows"]:
+        shown = figures[line["key"]]
+        if line["cells"]["open"] is None:  # open = opened - closed
+            assert shown["cases_opened"] is None or shown["cases_closed"] is None
+        if line["cells"]["completed_successfully"] is None:
+            assert shown["completed_successfully"] is None
+            assert shown["success_share"] is None
+        if line["total"] is None:
+            assert shown["cases_opened"] is None
+            assert summary[line["key"]]["cases_opened"] is None
+
+    coordinator = await report(stack, "cases", stack.who(Role.COORDINATOR, gmina=small))
+    assert row(coordinator, small)["cells"]["open"] == 2
+    assert coordinator["suppression"] is None
+
+
+async def test_csv_and_xlsx_exports_hold_the_same_suppressed_table(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    a, b, c = rural("08", 0, 3)
+    assert a[:4] == b[:4] == c[:4], "three gminas of one powiat"
+    events = [opened(a, date(2025, 4, 1), size=2) for _ in range(3)]
+    events += [opened(b, date(2025, 4, 1), size=4) for _ in range(8)]
+    events += [opened(b, date(2025, 4, 1), size=2) for _ in range(6)]
+    events += [opened(c, date(2025, 4, 1), size=4) for _ in range(9)]
+    events += [opened(c, date(2025, 4, 1), size=2) for _ in range(7)]
+    await stack.settle(await send(stack, published, *events))
+    who = stack.who(Role.COORDINATOR, powiat=a[:4])
+    full = await report(stack, "households", who)
+    assert full["suppression"] is None  # a coordinator reads it in full ...
+    assert row(full, a)["cells"]["2"] == 3
+
+    csv_answer = await stack.get("/reports/households", who, format="csv")
+    assert csv_answer.status_code == 200
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(csv_answer.content.decode("utf-8-sig")), delimiter=";"))
+    xlsx_answer = await stack.get("/reports/households", who, format="xlsx")
+    assert xlsx_answer.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_answer.content)).active
+    cells = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert cells == rows
+
+    # ... but files travel: there the small cells are withheld, as for an analyst
+    header = rows[0]
+    assert header[:2] == ["kod", "nazwa"] and header[-1] == "ogółem"
+    analyst = await report(stack, "households", stack.who(Role.ANALYST, region="08"))
+    for line in rows[1:]:
+        source = analyst["total"] if line[0] == "total" else row(analyst, line[0])
+        truth = full["total"] if line[0] == "total" else row(full, line[0])
+        for column, value in zip(header[2:-1], line[2:-1], strict=True):
+            key = next(k for k in full["columns"] if k["label"] == column)["key"]
+            shown = source["cells"][key]
+            assert value == ("#" if shown is None else str(truth["cells"][key]))
+        assert line[-1] == ("#" if source["total"] is None else str(truth["total"]))
+    by_key = {line[0]: line for line in rows[1:]}
+    assert by_key[a][header.index("2")] == "#"
+    assert by_key[c][header.index("4")] == "9"
+    assert by_key["total"][-1] == "33"
+
+
+async def test_bad_requests_get_a_problem_naming_the_field(stack: ReportingStack) -> None:
+    analyst = stack.who(Role.ANALYST, region="06")
+    for params, field in (
+        ({"gmina": "9999999"}, "gmina"),
+        ({"gmina": "06"}, "gmina"),
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"by": "street"}, "by"),
+        ({"format": "pdf"}, "format"),
+        ({"from": "2025-02-01", "to": "2025-01-01"}, "from"),
+        ({"region": "14"}, "region"),
+    ):
+        response = await stack.get("/reports/cases", analyst, **params)
+        assert response.status_code in (403, 422), (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["field"] == field, response.json()
+    catalogue = await stack.get("/reports", analyst)
+    names = {r["name"] for r in catalogue.json()["reports"]}
+    assert {"summary", "indicators", "cases", "referrals", "unmet_needs", "cooperation"} <= names
+    unknown = await stack.get("/reports/horoscope", analyst)
+    assert unknown.status_code == 404
+    assert unknown.json()["field"] == "name"
+    operator = await stack.get("/reports/cases", stack.who(Role.OPERATOR))
+    assert operator.status_code == 403
+    anonymous = await stack.get("/reports/cases", {})
+    assert anonymous.status_code == 401
+    refused = await stack.post("/admin/rebuild", analyst)
+    assert refused.status_code == 403
+
+
+async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("12", 0)
+    case = opened(gmina, date(2025, 5, 5))
+    referral, declined_one, institution, busy = uuid4(), uuid4(), uuid4(), uuid4()
+    rich = [
+        InstitutionRegistered(
+            institution_id=institution, name="GOPS", sector="social_assistance",
+            support_types=["family_assistant"], gminas=[gmina],
+        ),
+        case,
+        diagnosed(case, date(2025, 5, 20)),
+        assigned(case, declined_one, busy),
+        ReferralDeclined(
+            referral_id=declined_one, case_id=case.case_id, place=case.place,
+            support_type="family_assistant", institution_id=busy, sector="social_assistance",
+            reason="no_capacity", attempt=1,
+        ),
+        assigned(case, referral, institution),
+        accepted(case, referral, institution),
+        SupportOverdue(
+            referral_id=referral, case_id=case.case_id, place=case.place,
+            support_type="family_assistant", institution_id=institution, stage="completion",
+        ),
+        SupportUnassignable(
+            recommendation_id=uuid4(), case_id=case.case_id, place=case.place,
+            support_type="speech_therapist", attempts=0,
+        ),
+    ]  # fmt: skip
+    await send(stack, published, *rich)
+    await stack.settle(published)  # everything any test of this module sent
+    live = await stack.snapshot()
+
+    env = {**os.environ, "KOOP_REPORTING_PORT": str(PORT)}
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kooperacja", "reporting", "rebuild",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(cli.communicate(), timeout=120)
+    assert cli.returncode == 0, err.decode()
+    assert f"rebuilt from {len(published)} events" in out.decode()  # duplicates included
+    assert await stack.snapshot() == live
+
+    # live again: a new case counts once, and an old event delivered again changes nothing
+    later = opened(gmina, date(2025, 6, 1))
+    sent = await send(stack, published, later, published[0])
+    await stack.settle(sent)
+    after = await stack.snapshot()
+    assert after["case_facts"] == sorted(
+        [*live["case_facts"], *[r for r in after["case_facts"] if r["case_id"] == later.case_id]],
+        key=lambda r: r["case_id"],
+    )
+    assert {k: v for k, v in after.items() if k != "case_facts"} == {
+        k: v for k, v in live.items() if k != "case_facts"
+    }
+    coordinator = stack.who(Role.COORDINATOR, gmina=gmina)
+    by_sector = await report(stack, "acceptance_by_sector", coordinator)
+    assert row(by_sector, "social_assistance")["acceptance_rate"] == 50.0  # one of two
+    assert row(by_sector, "social_assistance")["cells"]["declined"] == 1
+    unmet = await report(stack, "unmet_needs", coordinator)
+    assert row(unmet, gmina)["cells"]["speech_therapist"] == 1
+    figures = await report(stack, "indicators", coordinator)
+    assert figures["rows"][0]["cases_opened"] == 2
+    assert figures["rows"][0]["referrals"] == 2
+    assert figures["rows"][0]["referrals_declined"] == 1
+    assert figures["rows"][0]["referrals_overdue"] == 1
+
+
+async def test_events_arriving_during_a_rebuild_are_neither_lost_nor_counted_twice(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("16", 0)
+    cases = [opened(gmina, date(2025, 9, 1)) for _ in range(150)]
+    operator = stack.who(Role.OPERATOR)
+
+    async def trickle() -> list[Envelope]:
+        sent = []
+        for case in cases:
+            sent += await send(stack, published, case)
+            await asyncio.sleep(0)  # let the rebuild interleave with the publishing
+        return sent
+
+    await send(stack, published, opened(gmina, date(2025, 8, 1)))  # so the log is not empty
+    publishing = asyncio.create_task(trickle())
+    first = await stack.post("/admin/rebuild", operator)
+    second = await stack.post("/admin/rebuild", operator)  # maybe still during the trickle
+    sent = await publishing
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    await stack.settle(sent)
+
+    figures = await report(stack, "indicators", stack.who(Role.COORDINATOR, gmina=gmina))
+    assert figures["rows"][0]["cases_opened"] == 151
+    live = await stack.snapshot()
+    again = await stack.post("/admin/rebuild", operator)
+    assert again.status_code == 200
+    assert await stack.snapshot() == live
+
+
+async def test_a_token_without_scope_sees_no_report(stack: ReportingStack) -> None:
+    for role in (Role.ANALYST, Role.COORDINATOR):
+        response = await stack.get("/reports/summary", stack.who(role))
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "no_scope"

@@ -1,0 +1,114 @@
+"""Facts from events merge to the same row whatever the order and however often they come."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+from services.reporting.domain import CASES, REFERRALS, combine, facts_of
+from shared.envelope import wrap
+from shared.events import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    Place,
+    ReferralAccepted,
+    ReferralDeclined,
+    SupportAssigned,
+)
+
+PLACE = Place(gmina="0601042", powiat="0601", region="06", variant="rural")
+
+
+def _facts(events_at):
+    return [f for event, at in events_at for f in facts_of(event, wrap(event, region="06",
+            service="test", time=at))]  # fmt: skip
+
+
+def _at(day: int) -> datetime:
+    return datetime(2025, 3, day, 10, tzinfo=UTC)
+
+
+def test_a_case_story_gives_one_row_in_any_order_and_with_repeats() -> None:
+    case_id = uuid4()
+    story = [
+        (CaseOpened(case_id=case_id, place=PLACE, opened_on=date(2025, 3, 1), household_size=4,
+                    age_bands={"6-17": 2, "30-44": 2}, reasons=["9", "1"], notified_by="school",
+                    consent_to_share=True), _at(1)),
+        (CaseClosed(case_id=case_id, place=PLACE, closed_on=date(2025, 6, 1),
+                    outcome="completed_partly"), _at(2)),
+        (CaseReopened(case_id=case_id, place=PLACE, reopened_on=date(2025, 7, 1)), _at(3)),
+        (CaseClosed(case_id=case_id, place=PLACE, closed_on=date(2025, 12, 1),
+                    outcome="completed_successfully"), _at(4)),
+    ]  # fmt: skip
+    rows = set()
+    for order in itertools.permutations(story):
+        [row] = combine(_facts([*order, order[0]]))[CASES]
+        rows.add(tuple(sorted((k, str(v)) for k, v in row.items())))
+    assert len(rows) == 1
+    [row] = combine(_facts(story))[CASES]
+    assert row["opened_on"] == date(2025, 3, 1)
+    assert row["closed_on"] == date(2025, 12, 1)
+    assert row["outcome"] == "completed_successfully"  # the latest closing's
+    assert row["reasons"] == ["1", "9"]
+
+
+def test_a_referral_known_before_its_assignment_keeps_every_date() -> None:
+    referral, case_id, institution = uuid4(), uuid4(), uuid4()
+    common = {
+        "referral_id": referral,
+        "case_id": case_id,
+        "place": PLACE,
+        "support_type": "psychologist",
+        "institution_id": institution,
+        "sector": "health",
+    }
+    story = [
+        (SupportAssigned(**common, recommendation_id=uuid4(), attempt=1,
+                         accept_by=_at(20)), _at(5)),
+        (ReferralAccepted(**common, complete_by=_at(28)), _at(7)),
+        (ReferralDeclined(**common, reason="no_capacity", attempt=1), _at(6)),
+    ]  # fmt: skip
+    shuffled = story[:]
+    random.Random(7).shuffle(shuffled)
+    [row] = combine(_facts(shuffled))[REFERRALS]
+    assert row["seen_on"] == date(2025, 3, 5)
+    assert row["assigned_on"] == date(2025, 3, 5)
+    assert row["declined_on"] == date(2025, 3, 6)
+    assert row["decline_reason"] == "no_capacity"
+    assert row["accepted_on"] == date(2025, 3, 7)
+    assert row["gmina"] == "0601042"
+
+
+def test_no_fact_carries_personal_data_beyond_codes() -> None:
+    case_id = uuid4()
+    event = CaseOpened(case_id=case_id, place=PLACE, opened_on=date(2025, 3, 1),
+                       household_size=2, age_bands={"30-44": 2}, reasons=["4"],
+                       notified_by="self", consent_to_share=True)  # fmt: skip
+    [fact] = facts_of(event, wrap(event, region="06", service="test"))
+    assert set(fact.values) <= set(CASES.columns)
+
+
+def test_events_that_disagree_still_merge_the_same_in_either_order() -> None:
+    referral, case_id = uuid4(), uuid4()
+    common = {"referral_id": referral, "case_id": case_id, "place": PLACE,
+              "support_type": "psychologist"}  # fmt: skip
+    one = (ReferralDeclined(**common, institution_id=uuid4(), sector="ngo", reason="other",
+                            attempt=1), _at(6))  # fmt: skip
+    other = (ReferralDeclined(**common, institution_id=uuid4(), sector="health",
+                              reason="no_capacity", attempt=2), _at(6))  # fmt: skip
+    [forward] = combine(_facts([one, other]))[REFERRALS]
+    [backward] = combine(_facts([other, one]))[REFERRALS]
+    assert forward == backward
+
+
+def test_the_day_of_an_event_is_the_polish_calendar_day() -> None:
+    referral, case_id = uuid4(), uuid4()
+    late_evening = datetime(2025, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Warsaw
+    event = ReferralDeclined(referral_id=referral, case_id=case_id, place=PLACE,
+                             support_type="psychologist", institution_id=uuid4(), sector="ngo",
+                             reason="other", attempt=1)  # fmt: skip
+    [row] = combine(_facts([(event, late_evening)]))[REFERRALS]
+    assert row["declined_on"] == date(2025, 3, 2)
