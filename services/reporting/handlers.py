@@ -12,41 +12,13 @@ import asyncpg
 from services.reporting import domain, store
 from shared.consumer import Handlers
 from shared.envelope import Envelope
-from shared.events import (
-    CaseClosed,
-    CaseOpened,
-    CaseReopened,
-    DiagnosisCompleted,
-    DiagnosisRevised,
-    Event,
-    InstitutionRegistered,
-    InstitutionUpdated,
-    ReferralAccepted,
-    ReferralDeclined,
-    SupportAssigned,
-    SupportCancelled,
-    SupportCompleted,
-    SupportOverdue,
-    SupportUnassignable,
-)
+from shared.events import ALL_EVENTS, Event, PartnershipChanged
 
 handlers = Handlers()
 
-REPORTED_EVENTS: tuple[type[Event], ...] = (
-    CaseOpened,
-    CaseClosed,
-    CaseReopened,
-    DiagnosisCompleted,
-    DiagnosisRevised,
-    SupportAssigned,
-    SupportUnassignable,
-    ReferralAccepted,
-    ReferralDeclined,
-    SupportCompleted,
-    SupportCancelled,
-    SupportOverdue,
-    InstitutionRegistered,
-    InstitutionUpdated,
+# Every event but the partnership's: who sits on a PZK is not a figure of the reports.
+REPORTED_EVENTS: tuple[type[Event], ...] = tuple(
+    e for e in ALL_EVENTS if e is not PartnershipChanged
 )
 
 

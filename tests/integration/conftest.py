@@ -40,6 +40,33 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+async def has_consumer(amqp: AbstractRobustConnection, queue: str) -> bool:
+    channel = await amqp.channel()
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.consumer_count > 0
+    except aio_pika.exceptions.ChannelClosed:
+        return False  # not declared yet
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+
+
+async def start_runtime(
+    runtime: ServiceRuntime, amqp: AbstractRobustConnection, *, within: float = 60
+) -> asyncio.Task[None]:
+    """Run a service in this process; return once it consumes from its queue."""
+    task = asyncio.create_task(runtime.run())
+
+    async def consuming() -> bool:
+        if task.done():
+            task.result()  # it crashed: say why
+        return await has_consumer(amqp, queue_name(runtime.name))
+
+    await eventually(consuming, within=within, what=f"{runtime.name} to consume")
+    return task
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return get_settings()
@@ -114,22 +141,7 @@ async def probe(
         handlers=probe_handlers,
     )
     runtime = ServiceRuntime(spec, settings)
-    task = asyncio.create_task(runtime.run())
-
-    async def consuming() -> bool:
-        if task.done():
-            task.result()
-        channel = await amqp.channel()
-        try:
-            queue = await channel.declare_queue(queue_name("probe"), passive=True)
-            return queue.declaration_result.consumer_count > 0
-        except aio_pika.exceptions.ChannelClosed:
-            return False
-        finally:
-            if not channel.is_closed:
-                await channel.close()
-
-    await eventually(consuming, what="the probe to consume")
+    task = await start_runtime(runtime, amqp)
     yield runtime
     runtime.stopping.set()
     await asyncio.wait_for(task, timeout=30)

@@ -24,9 +24,9 @@ from shared.events import Event, Place
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.teryt import terc
-from shared.topology import declare_exchange, queue_name
+from shared.topology import declare_exchange
 from tests.conftest import NAMESPACE, PORT_BASE
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, start_runtime
 
 VHOST = f"{NAMESPACE}_reporting"
 PORT = PORT_BASE + 9
@@ -128,23 +128,8 @@ async def start_reporting_stack() -> AsyncIterator[ReportingStack]:
         database_prefix=f"{NAMESPACE}_rep{uuid4().hex[:6]}",
     )
     runtime = ServiceRuntime(spec, settings)
-    task = asyncio.create_task(runtime.run())
     amqp = await aio_pika.connect_robust(settings.amqp_url)
-
-    async def consuming() -> bool:
-        if task.done():
-            task.result()
-        channel = await amqp.channel()
-        try:
-            queue = await channel.declare_queue(queue_name("reporting"), passive=True)
-            return queue.declaration_result.consumer_count > 0
-        except aio_pika.exceptions.ChannelClosed:
-            return False
-        finally:
-            if not channel.is_closed:
-                await channel.close()
-
-    await eventually(consuming, within=60, what="reporting to consume")
+    task = await start_runtime(runtime, amqp)
     pool = await asyncpg.create_pool(settings.database_url("reporting"), min_size=1, max_size=3)
     stack = ReportingStack(settings, runtime, amqp, pool)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
-import aio_pika
 import asyncpg
 import pytest
 from aio_pika.abc import AbstractRobustConnection
@@ -17,7 +16,7 @@ from shared.http import create_api
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import Settings
 from shared.topology import queue_name
-from tests.integration.conftest import PROBE_MIGRATIONS, eventually
+from tests.integration.conftest import PROBE_MIGRATIONS, start_runtime
 from tests.integration.test_consumer import opened, publish
 
 pytestmark = pytest.mark.integration
@@ -46,8 +45,7 @@ async def test_stop_finishes_the_message_in_hand_and_loses_none(
         handlers=drain_handlers,
     )
     runtime = ServiceRuntime(spec, settings)
-    task = asyncio.create_task(runtime.run())
-    await eventually(lambda: _consumers(amqp), what="the drain service to consume")
+    task = await start_runtime(runtime, amqp)
 
     sent: list[UUID] = []
     for _ in range(5):
@@ -69,18 +67,6 @@ async def test_stop_finishes_the_message_in_hand_and_loses_none(
     assert done, "the message in hand was not finished"
     assert done <= set(sent)
     assert len(done) + left == len(sent), "a message was lost or handled twice"
-
-
-async def _consumers(amqp: AbstractRobustConnection) -> bool:
-    channel = await amqp.channel()
-    try:
-        queue = await channel.declare_queue(queue_name("drain"), passive=True)
-        return queue.declaration_result.consumer_count > 0
-    except aio_pika.exceptions.ChannelClosed:
-        return False
-    finally:
-        if not channel.is_closed:
-            await channel.close()
 
 
 async def _ready_messages(amqp: AbstractRobustConnection) -> int:
