@@ -62,6 +62,15 @@ MEDIA_TYPES = {
     Format.CSV: "text/csv; charset=utf-8",
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# format=csv|xlsx answers a file: documented so clients (and schemathesis) expect it.
+EXPORTED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            MEDIA_TYPES[Format.XLSX]: {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
 
 
 class ReportQuery:
@@ -165,7 +174,7 @@ async def catalogue(_: Reader) -> dict[str, Any]:
     return {"reports": names}
 
 
-@router.get("/reports/summary")
+@router.get("/reports/summary", responses=EXPORTED)
 async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """Cases opened and supports assigned per gmina, with the total."""
     where = q.within(principal)
@@ -195,7 +204,7 @@ async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     )  # fmt: skip
 
 
-@router.get("/reports/indicators")
+@router.get("/reports/indicators", responses=EXPORTED)
 async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """Per group: the share of plans completed successfully, times to diagnosis and to first
     support (median, 90th percentile, days), acceptance and overdue referrals."""
@@ -233,7 +242,7 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     )
 
 
-@router.get("/reports/{name}")
+@router.get("/reports/{name}", responses=EXPORTED)
 async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """A table of counts (rows by place or sector, columns by code), with totals."""
     kind = REPORTS.get(name)
