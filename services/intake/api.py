@@ -258,7 +258,8 @@ async def read_persons(
             {
                 "first_name": m["first_name"],
                 "last_name": m["last_name"],
-                "age": domain.age_on(m["birth_date"], today),
+                # Anonymised after retention: the birth date is gone, the age with it.
+                "age": domain.age_on(m["birth_date"], today) if m["birth_date"] else None,
                 "relation": m["relation"],
                 "phone": m["phone"],
                 "email": m["email"],
@@ -371,6 +372,47 @@ async def read_audit_log(
     principal.require_gmina(code)
     async with ctx.pool.acquire() as conn:
         return await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
+
+
+@router.get("/persons/{person_id}/export", tags=["data protection"])
+async def export_person(
+    person_id: UUID,
+    ctx: Ctx,
+    x_access_reason: ReasonHeader = None,
+    reason: ReasonQuery = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> dict[str, Any]:
+    """All that intake holds on one person (RODO art. 15 access right): their record in each
+    case of your scope (the same PESEL links cases), those cases' codes, interview summary and
+    history, and who read them. Other household members' data is theirs and is left out. The
+    export itself is audited, so it appears in its own answer."""
+    purpose = _purpose(x_access_reason, reason)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await store.person_cases(conn, person_id)
+        subject = next((r for r in rows if r["person_id"] == person_id), None)
+        if subject is None:
+            raise NotFound("person_not_found", f"no person {person_id}")
+        principal.require_gmina(subject["gmina"])
+        mine = [r for r in rows if principal.covers_gmina(r["gmina"])]
+        records = []
+        for row in mine:
+            await store.audit(conn, principal, row["case_id"], row["gmina"], "rodo_export", purpose)
+        for row in mine:
+            case = await store.get_case(conn, row["case_id"])
+            assert case is not None  # a member row references its case
+            [member] = [m for m in case.pop("members") if m["person_id"] == row["person_id"]]
+            records.append(
+                {
+                    "case": case,
+                    "person": {**member, "anonymised_at": row["anonymised_at"]},
+                    "read_by": await store.audit_of_case(conn, row["case_id"]),
+                }
+            )
+    return {
+        "person_id": person_id,
+        "records": records,
+        "cases_outside_your_scope": len(rows) - len(mine),
+    }
 
 
 def build_api() -> FastAPI:

@@ -44,6 +44,7 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases/{case_id}/reopen"): frozenset({CW, CO}),
     ("intake", "POST", "/api/v1/cases/{case_id}/send-to-diagnosis"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/audit"): frozenset({CO}),
+    ("intake", "GET", "/api/v1/persons/{person_id}/export"): frozenset({CO}),
     ("diagnosis", "GET", "/api/v1/diagnoses"): frozenset({TM, CO}),
     ("diagnosis", "GET", "/api/v1/diagnoses/{diagnosis_id}"): frozenset({TM, CO}),
     ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/assessments"): frozenset({TM, CO}),
@@ -184,7 +185,12 @@ async def _world(api: Api) -> dict[str, str]:
         return r.status_code == 200
 
     await api.eventually(granted, what="intake to grant the institution access")
+    r = await api.call(
+        "GET", "intake", f"/cases/{case}", coordinator, params={"reason": "przygotowanie"}
+    )
+    assert r.status_code == 200, r.text
     return {
+        "person_id": r.json()["members"][0]["person_id"],
         "case_id": case,
         "diagnosis_id": diagnosis_id,
         "institution_id": institution,
@@ -263,6 +269,7 @@ async def test_no_expired_or_forged_token_gets_anywhere(api: Api) -> None:
         "diagnosis_id": str(uuid4()),
         "institution_id": str(uuid4()),
         "referral_id": str(uuid4()),
+        "person_id": str(uuid4()),
         "name": "cases",
     }
     wrong: list[str] = []
@@ -372,4 +379,8 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
     r = await _call(api, "intake", "GET", "/api/v1/audit", mine, params={"case_id": case})
     assert r.status_code == 200, r.text
     readers = {(entry["role"], entry["subject"]) for entry in r.json()}
-    assert readers == {(str(CO), "matrix-coordinator"), (str(IS), "e2e-institution_staff")}, readers
+    assert readers == {
+        (str(CO), "e2e-coordinator"),  # setting up the world
+        (str(IS), "e2e-institution_staff"),  # its access granted
+        (str(CO), "matrix-coordinator"),  # checking that nothing changed
+    }, readers
