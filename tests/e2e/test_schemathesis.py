@@ -18,7 +18,7 @@ from shared.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
-GMINA = "0607052"  # Kraśnik (rural): generated cases land in a gmina of this test's own
+GMINA = "0610022"  # Ludwin (łęczyński): what schemathesis creates stays in a powiat of its own
 MAX_EXAMPLES = os.environ.get("KOOP_SCHEMATHESIS_EXAMPLES", "12")
 CHECKS = "not_a_server_error,content_type_conformance"
 
