@@ -19,6 +19,7 @@ from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
+from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
@@ -45,7 +46,7 @@ class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    birth_date: date
+    birth_date: IsoDate
     sex: Literal["F", "M"]
     relation: str = Field(default="head", max_length=50)
     pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
@@ -56,7 +57,7 @@ class ConsentIn(BaseModel):
     """Zgoda na udostępnienie danych w PZK: when given and with which sectors."""
 
     model_config = ConfigDict(extra="forbid")
-    given_on: date
+    given_on: IsoDate
     scope: list[Sector] = Field(
         default_factory=list, description="sectors the family agreed to; empty means all"
     )
@@ -85,7 +86,7 @@ class CaseOut(BaseModel):
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: CaseOutcome
-    closed_on: date | None = None
+    closed_on: IsoDate | None = None
 
 
 class StatusOut(BaseModel):
@@ -172,8 +173,8 @@ async def list_cases(
     gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
     status: CaseStatus | None = None,
     reason: Reason | None = None,
-    opened_from: date | None = None,
-    opened_to: date | None = None,
+    opened_from: IsoDate | None = None,
+    opened_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -37,6 +36,7 @@ from shared.auth import Principal, Role, requires
 from shared.codes import ModelVariant
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http import create_api
+from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
@@ -85,10 +85,10 @@ class ReportQuery:
         gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
         variant: ModelVariant | None = None,
         as_of: Annotated[
-            date | None, Query(description="figures as they stood at the end of this day")
+            IsoDate | None, Query(description="figures as they stood at the end of this day")
         ] = None,
-        opened_from: Annotated[date | None, Query(alias="from")] = None,
-        opened_to: Annotated[date | None, Query(alias="to")] = None,
+        opened_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+        opened_to: Annotated[IsoDate | None, Query(alias="to")] = None,
         by: Grouping = Grouping.GMINA,
         format: Format = Format.JSON,
     ) -> None:

@@ -19,8 +19,16 @@ from shared.settings import Settings
 pytestmark = pytest.mark.e2e
 
 GMINA = "0610022"  # Ludwin (łęczyński): what schemathesis creates stays in a powiat of its own
-MAX_EXAMPLES = os.environ.get("KOOP_SCHEMATHESIS_EXAMPLES", "12")
-CHECKS = "not_a_server_error,content_type_conformance"
+MAX_EXAMPLES = os.environ.get("KOOP_SCHEMATHESIS_EXAMPLES", "10")
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",  # input off the schema is refused, never quietly taken
+    )
+)
 
 # (service, role, scope): the role that reaches the deepest into that service's operations.
 RUNS: list[tuple[str, Role, dict[str, str]]] = [
