@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from kooperacja import operations, processes
+from kooperacja import operations, processes, status
 from shared.auth import Role, issue_token
 from shared.settings import get_settings
 
@@ -56,30 +56,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_status(_: argparse.Namespace) -> int:
-    settings = get_settings()
-    problems = 0
-    print(f"{'service':<10} {'ready':<6} detail")
-    for name in processes.SERVICES:
-        try:
-            response = httpx.get(f"{settings.base_url(name)}/ready", timeout=2)
-            ok = response.status_code == 200
-            answer = response.json()
-            detail = json.dumps(answer.get("checks", {}))
-            if "outbox_backlog" in answer:
-                detail += f"  outbox backlog: {answer['outbox_backlog']}"
-        except httpx.HTTPError as exc:
-            ok, detail = False, f"unreachable: {exc}"
-        problems += not ok
-        print(f"{name:<10} {'yes' if ok else 'NO':<6} {detail}")
-    print(f"\n{'queue':<40} {'messages':>9} {'consumers':>10}")
-    for row in asyncio.run(operations.queue_stats(settings.amqp_url)):
-        dead = row["queue"].endswith(".dead-letter") and (row["messages"] or 0) > 0
-        missing = row["messages"] is None and not row["queue"].endswith("event-log")
-        problems += dead or missing
-        messages = "-" if row["messages"] is None else row["messages"]
-        consumers = "-" if row["consumers"] is None else row["consumers"]
-        flag = "  <- dead letters" if dead else "  <- missing" if missing else ""
-        print(f"{row['queue']:<40} {messages:>9} {consumers:>10}{flag}")
+    rows, event_log = status.gather(get_settings())
+    text, problems = status.render(rows, event_log)
+    print(text)
     return 1 if problems else 0
 
 

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from shared import metrics as service_metrics
 from shared.errors import DomainError
 
 PROBLEM = "application/problem+json"
@@ -179,6 +180,8 @@ def create_api(
         if backlog is not None:
             body["outbox_backlog"] = await backlog()
         return JSONResponse(body, status_code=200 if ok else 503)
+
+    service_metrics.expose(service)
 
     @app.get("/metrics", tags=["ops"])
     async def metrics() -> Response:

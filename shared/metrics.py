@@ -24,3 +24,17 @@ OUTBOX_FAILURES = Counter(
     "kooperacja_outbox_failures_total", "Failed outbox relay rounds", ["service"]
 )
 OUTBOX_BACKLOG = Gauge("kooperacja_outbox_backlog", "Events waiting in the outbox", ["service"])
+
+
+def expose(service: str) -> None:
+    """Show the per-service series from the start, at 0, so a dashboard or alert on failures
+    sees the series before the first failure rather than nothing."""
+    for per_service in (
+        EVENTS_DUPLICATE,
+        EVENTS_FAILED,
+        EVENTS_DEAD_LETTERED,
+        EVENTS_PUBLISHED,
+        OUTBOX_FAILURES,
+        OUTBOX_BACKLOG,
+    ):
+        per_service.labels(service)

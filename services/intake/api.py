@@ -19,6 +19,7 @@ from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
+from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
@@ -45,7 +46,7 @@ class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    birth_date: date
+    birth_date: IsoDate
     sex: Literal["F", "M"]
     relation: str = Field(default="head", max_length=50)
     pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
@@ -56,7 +57,7 @@ class ConsentIn(BaseModel):
     """Zgoda na udostępnienie danych w PZK: when given and with which sectors."""
 
     model_config = ConfigDict(extra="forbid")
-    given_on: date
+    given_on: IsoDate
     scope: list[Sector] = Field(
         default_factory=list, description="sectors the family agreed to; empty means all"
     )
@@ -85,7 +86,7 @@ class CaseOut(BaseModel):
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: CaseOutcome
-    closed_on: date | None = None
+    closed_on: IsoDate | None = None
 
 
 class StatusOut(BaseModel):
@@ -172,8 +173,8 @@ async def list_cases(
     gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
     status: CaseStatus | None = None,
     reason: Reason | None = None,
-    opened_from: date | None = None,
-    opened_to: date | None = None,
+    opened_from: IsoDate | None = None,
+    opened_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
@@ -258,7 +259,8 @@ async def read_persons(
             {
                 "first_name": m["first_name"],
                 "last_name": m["last_name"],
-                "age": domain.age_on(m["birth_date"], today),
+                # Anonymised after retention: the birth date is gone, the age with it.
+                "age": domain.age_on(m["birth_date"], today) if m["birth_date"] else None,
                 "relation": m["relation"],
                 "phone": m["phone"],
                 "email": m["email"],
@@ -371,6 +373,47 @@ async def read_audit_log(
     principal.require_gmina(code)
     async with ctx.pool.acquire() as conn:
         return await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
+
+
+@router.get("/persons/{person_id}/export", tags=["data protection"])
+async def export_person(
+    person_id: UUID,
+    ctx: Ctx,
+    x_access_reason: ReasonHeader = None,
+    reason: ReasonQuery = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> dict[str, Any]:
+    """All that intake holds on one person (RODO art. 15 access right): their record in each
+    case of your scope (the same PESEL links cases), those cases' codes, interview summary and
+    history, and who read them. Other household members' data is theirs and is left out. The
+    export itself is audited, so it appears in its own answer."""
+    purpose = _purpose(x_access_reason, reason)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await store.person_cases(conn, person_id)
+        subject = next((r for r in rows if r["person_id"] == person_id), None)
+        if subject is None:
+            raise NotFound("person_not_found", f"no person {person_id}")
+        principal.require_gmina(subject["gmina"])
+        mine = [r for r in rows if principal.covers_gmina(r["gmina"])]
+        records = []
+        for row in mine:
+            await store.audit(conn, principal, row["case_id"], row["gmina"], "rodo_export", purpose)
+        for row in mine:
+            case = await store.get_case(conn, row["case_id"])
+            assert case is not None  # a member row references its case
+            [member] = [m for m in case.pop("members") if m["person_id"] == row["person_id"]]
+            records.append(
+                {
+                    "case": case,
+                    "person": {**member, "anonymised_at": row["anonymised_at"]},
+                    "read_by": await store.audit_of_case(conn, row["case_id"]),
+                }
+            )
+    return {
+        "person_id": person_id,
+        "records": records,
+        "cases_outside_your_scope": len(rows) - len(mine),
+    }
 
 
 def build_api() -> FastAPI:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID, uuid4
 
@@ -322,3 +322,30 @@ def open_case(
 def new_member(**fields: object) -> Member:
     """A household member; a person without PESEL is known by the internal id alone."""
     return Member(person_id=uuid4(), **fields)  # type: ignore[arg-type]
+
+
+# --- retention (RODO art. 5(1)(e): kept no longer than necessary) ------------------------------
+
+ANONYMISED_FIELDS = (
+    "first_name",
+    "last_name",
+    "pesel",
+    "birth_date (year kept)",
+    "phone",
+    "email",
+    "address",
+    "interview_summary",
+)
+
+
+def retention_cutoff(today: date, retention_days: int) -> date:
+    """Cases closed before this day have been closed longer than the retention period."""
+    return today - timedelta(days=retention_days)
+
+
+def anonymisation_note(closed_on: date, retention_days: int) -> str:
+    """What the audit entry of an anonymisation says."""
+    return (
+        f"retention: closed on {closed_on}, more than {retention_days} days ago; "
+        f"anonymised {', '.join(ANONYMISED_FIELDS)}"
+    )

@@ -35,8 +35,8 @@ async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> No
     )
     await tx.executemany(
         """INSERT INTO members (person_id, case_id, position, first_name, last_name, birth_date,
-                                sex, relation, pesel, phone, email, address)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+                                sex, relation, pesel, phone, email, address, birth_year)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
         [
             (
                 m.person_id,
@@ -51,6 +51,7 @@ async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> No
                 m.contact.phone,
                 m.contact.email,
                 m.contact.address,
+                m.birth_date.year,
             )
             for i, m in enumerate(case.members)
         ],
@@ -236,12 +237,14 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
         if row["consent_to_share"]
         else None,
         "opened_by": row["opened_by"],
+        "anonymised_at": row["anonymised_at"],
         "members": [
             {
                 "person_id": m["person_id"],
                 "first_name": m["first_name"],
                 "last_name": m["last_name"],
                 "birth_date": m["birth_date"],
+                "birth_year": m["birth_year"],
                 "sex": m["sex"],
                 "relation": m["relation"],
                 "pesel": m["pesel"].strip() if m["pesel"] else None,
@@ -345,5 +348,67 @@ async def audit_entries(
         gmina,
         case_id,
         limit,
+    )
+    return [dict(r) for r in rows]
+
+
+# --- data protection: retention and the access right (RODO art. 15) ---------------------------
+
+
+async def lock_cases_to_anonymise(
+    tx: asyncpg.Connection, closed_before: date, limit: int
+) -> list[asyncpg.Record]:
+    """Closed cases past retention, locked; another instance's batch or a reopening in
+    progress is skipped and met on the next pass."""
+    return await tx.fetch(
+        """SELECT case_id, gmina, closed_on FROM cases
+           WHERE status = 'closed' AND anonymised_at IS NULL AND closed_on < $1
+           ORDER BY closed_on LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        closed_before,
+        limit,
+    )
+
+
+async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, gmina: str, why: str) -> int:
+    """Erase the case's personal data, keep its codes and history; audited in the same
+    transaction. Returns how many persons were anonymised."""
+    members = await tx.execute(
+        """UPDATE members SET first_name = '', last_name = '', birth_date = NULL, pesel = NULL,
+                  phone = NULL, email = NULL, address = NULL, anonymised_at = now()
+           WHERE case_id = $1""",
+        case_id,
+    )
+    await tx.execute(
+        """UPDATE cases SET interview_summary = '', anonymised_at = now(), updated_at = now()
+           WHERE case_id = $1""",
+        case_id,
+    )
+    await tx.execute(
+        """INSERT INTO audit_log (subject, role, case_id, gmina, access, purpose)
+           VALUES ('intake-retention', 'system', $1, $2, 'anonymised', $3)""",
+        case_id,
+        gmina,
+        why,
+    )
+    return int(members.split()[-1])
+
+
+async def person_cases(conn: asyncpg.Connection, person_id: UUID) -> list[asyncpg.Record]:
+    """The member rows of one person: the row itself and, through the PESEL, the same person
+    in the household of any other case."""
+    return await conn.fetch(
+        """SELECT m.*, c.gmina FROM members m JOIN cases c USING (case_id)
+           WHERE m.person_id = $1
+              OR m.pesel = (SELECT pesel FROM members WHERE person_id = $1 AND pesel IS NOT NULL)
+           ORDER BY c.opened_on, m.case_id""",
+        person_id,
+    )
+
+
+async def audit_of_case(conn: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT entry_id, at, subject, role, institution, access, purpose FROM audit_log
+           WHERE case_id = $1 ORDER BY entry_id""",
+        case_id,
     )
     return [dict(r) for r in rows]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -37,6 +36,7 @@ from shared.auth import Principal, Role, requires
 from shared.codes import ModelVariant
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http import create_api
+from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
@@ -62,6 +62,15 @@ MEDIA_TYPES = {
     Format.CSV: "text/csv; charset=utf-8",
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# format=csv|xlsx answers a file: documented so clients (and schemathesis) expect it.
+EXPORTED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            MEDIA_TYPES[Format.XLSX]: {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
 
 
 class ReportQuery:
@@ -76,10 +85,10 @@ class ReportQuery:
         gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
         variant: ModelVariant | None = None,
         as_of: Annotated[
-            date | None, Query(description="figures as they stood at the end of this day")
+            IsoDate | None, Query(description="figures as they stood at the end of this day")
         ] = None,
-        opened_from: Annotated[date | None, Query(alias="from")] = None,
-        opened_to: Annotated[date | None, Query(alias="to")] = None,
+        opened_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+        opened_to: Annotated[IsoDate | None, Query(alias="to")] = None,
         by: Grouping = Grouping.GMINA,
         format: Format = Format.JSON,
     ) -> None:
@@ -165,7 +174,7 @@ async def catalogue(_: Reader) -> dict[str, Any]:
     return {"reports": names}
 
 
-@router.get("/reports/summary")
+@router.get("/reports/summary", responses=EXPORTED)
 async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """Cases opened and supports assigned per gmina, with the total."""
     where = q.within(principal)
@@ -195,7 +204,7 @@ async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     )  # fmt: skip
 
 
-@router.get("/reports/indicators")
+@router.get("/reports/indicators", responses=EXPORTED)
 async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """Per group: the share of plans completed successfully, times to diagnosis and to first
     support (median, 90th percentile, days), acceptance and overdue referrals."""
@@ -233,7 +242,7 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     )
 
 
-@router.get("/reports/{name}")
+@router.get("/reports/{name}", responses=EXPORTED)
 async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """A table of counts (rows by place or sector, columns by code), with totals."""
     kind = REPORTS.get(name)

@@ -1,0 +1,54 @@
+"""The retention job: personal data of cases closed longer than KOOP_INTAKE_RETENTION_DAYS is
+anonymised, in batches, each with its audit entries in the same transaction. Database-backed
+(`FOR UPDATE SKIP LOCKED`), so several instances and restarts are safe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import date
+
+import asyncpg
+
+from services.intake import domain, store
+from services.intake.settings import IntakeSettings
+from shared.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+async def anonymise_expired(
+    pool: asyncpg.Pool, *, retention_days: int, today: date, batch: int
+) -> int:
+    """One pass: every case past retention, a batch per transaction. Returns cases done."""
+    cutoff = domain.retention_cutoff(today, retention_days)
+    done = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            due = await store.lock_cases_to_anonymise(conn, cutoff, batch)
+            for case in due:
+                note = domain.anonymisation_note(case["closed_on"], retention_days)
+                await store.anonymise_case(conn, case["case_id"], case["gmina"], note)
+        done += len(due)
+        if len(due) < batch:
+            return done
+
+
+async def retention_job(ctx: ServiceContext, stopping: asyncio.Event) -> None:
+    """Background job (ServiceSpec.jobs)."""
+    settings = IntakeSettings()
+    while not stopping.is_set():
+        try:
+            done = await anonymise_expired(
+                ctx.pool,
+                retention_days=settings.retention_days,
+                today=date.today(),
+                batch=settings.retention_batch,
+            )
+            if done:
+                log.info("anonymised the personal data of %d closed cases", done)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("retention pass failed, will retry: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=settings.retention_every_seconds)

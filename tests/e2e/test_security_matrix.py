@@ -1,0 +1,386 @@
+"""Every role against every endpoint of the four services, read from their OpenAPI documents at
+run time, so a new endpoint without an entry in the table below fails this test.
+
+The table is the design's "who may see what" (../shared/DESIGN.md) written out per endpoint:
+analysts get aggregates only, operators no case data, institution staff only their referrals and
+the persons of cases they accepted, everyone only their own gmina or institution.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from shared.auth import Role, issue_token
+from shared.settings import Settings
+from tests.e2e.conftest import Api
+
+pytestmark = pytest.mark.e2e
+
+GMINA = "0607032"  # Dzierzkowice, kraśnicki: this test's own gmina
+OTHER_GMINA = "0607042"  # Gościeradów, the same powiat: a neighbour who must not see in
+SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+
+CW, TM, CO, IS, AN, OP = (
+    Role.CASEWORKER,
+    Role.TEAM_MEMBER,
+    Role.COORDINATOR,
+    Role.INSTITUTION_STAFF,
+    Role.ANALYST,
+    Role.OPERATOR,
+)
+
+# (service, method, path) → the roles let through; every other role gets 403.
+EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
+    ("intake", "POST", "/api/v1/cases"): frozenset({CW}),
+    ("intake", "GET", "/api/v1/cases"): frozenset({CW, CO}),
+    ("intake", "GET", "/api/v1/cases/{case_id}"): frozenset({CW, CO}),
+    ("intake", "GET", "/api/v1/cases/{case_id}/persons"): frozenset({CW, CO, IS}),
+    ("intake", "POST", "/api/v1/cases/{case_id}/close"): frozenset({CW, CO}),
+    ("intake", "POST", "/api/v1/cases/{case_id}/reopen"): frozenset({CW, CO}),
+    ("intake", "POST", "/api/v1/cases/{case_id}/send-to-diagnosis"): frozenset({CW, CO}),
+    ("intake", "GET", "/api/v1/audit"): frozenset({CO}),
+    ("intake", "GET", "/api/v1/persons/{person_id}/export"): frozenset({CO}),
+    ("diagnosis", "GET", "/api/v1/diagnoses"): frozenset({TM, CO}),
+    ("diagnosis", "GET", "/api/v1/diagnoses/{diagnosis_id}"): frozenset({TM, CO}),
+    ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/assessments"): frozenset({TM, CO}),
+    ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/complete"): frozenset({CO}),
+    ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/revisions"): frozenset({CO}),
+    # The directory holds institutions, not people: operators may read it to run the stack.
+    ("referrals", "POST", "/api/v1/institutions"): frozenset({CO}),
+    ("referrals", "GET", "/api/v1/institutions"): frozenset({CO, IS, OP}),
+    ("referrals", "GET", "/api/v1/institutions/{institution_id}"): frozenset({CO, IS, OP}),
+    ("referrals", "PATCH", "/api/v1/institutions/{institution_id}"): frozenset({CO}),
+    ("referrals", "POST", "/api/v1/institutions/{institution_id}/deactivate"): frozenset({CO}),
+    ("referrals", "GET", "/api/v1/referrals"): frozenset({IS, CO}),
+    ("referrals", "GET", "/api/v1/referrals/overdue"): frozenset({CO}),
+    ("referrals", "GET", "/api/v1/referrals/{referral_id}"): frozenset({IS, CO}),
+    ("referrals", "POST", "/api/v1/referrals/{referral_id}/accept"): frozenset({IS}),
+    ("referrals", "POST", "/api/v1/referrals/{referral_id}/decline"): frozenset({IS}),
+    ("referrals", "POST", "/api/v1/referrals/{referral_id}/complete"): frozenset({IS}),
+    ("reporting", "GET", "/api/v1/reports"): frozenset({AN, CO}),
+    ("reporting", "GET", "/api/v1/reports/summary"): frozenset({AN, CO}),
+    ("reporting", "GET", "/api/v1/reports/indicators"): frozenset({AN, CO}),
+    ("reporting", "GET", "/api/v1/reports/{name}"): frozenset({AN, CO}),
+    ("reporting", "POST", "/api/v1/admin/rebuild"): frozenset({OP}),
+}
+
+# Heavy or destructive when let through: tried by the roles refused only; the allowed role's
+# own tests (reporting rebuild, directory) prove that it works.
+REFUSED_ONLY = {
+    ("reporting", "POST", "/api/v1/admin/rebuild"),
+    ("referrals", "POST", "/api/v1/institutions/{institution_id}/deactivate"),
+}
+
+
+async def _endpoints(api: Api) -> set[tuple[str, str, str]]:
+    found: set[tuple[str, str, str]] = set()
+    for service in SERVICES:
+        r = await api.http.get(f"{api.settings.base_url(service)}/api/v1/openapi.json")
+        assert r.status_code == 200, r.text
+        for path, operations in r.json()["paths"].items():
+            if not path.startswith("/api/v1/"):
+                continue  # /health, /ready, /metrics are open by design
+            for method in operations:
+                if method in {"get", "post", "put", "patch", "delete"}:
+                    found.add((service, method.upper(), path))
+    return found
+
+
+def _token(settings: Settings, role: Role, **scope: Any) -> dict[str, str]:
+    token = issue_token(settings, subject=f"matrix-{role}", role=role, **scope)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _call(
+    api: Api, service: str, method: str, path: str, who: dict[str, str], **kwargs: Any
+) -> httpx.Response:
+    url = f"{api.settings.base_url(service)}{path}"
+    return await api.http.request(method, url, headers=who, **kwargs)
+
+
+async def _world(api: Api) -> dict[str, str]:
+    """An institution, a case, its completed diagnosis and the referral the institution
+    accepted, in this test's own gmina."""
+    coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
+    r = await api.call(
+        "POST",
+        "referrals",
+        "/institutions",
+        coordinator,
+        json={
+            "name": "GOPS Dzierzkowice",
+            "sector": "social_assistance",
+            "support_types": ["family_assistant"],
+            "gminas": [GMINA],
+            "capacity": 5,
+            "partnership_gminas": [GMINA],
+        },
+    )
+    assert r.status_code == 201, r.text
+    institution = r.json()["institution_id"]
+    r = await api.call(
+        "POST",
+        "intake",
+        "/cases",
+        api.as_(Role.CASEWORKER, gmina=GMINA),
+        json={
+            "gmina": GMINA,
+            "members": [
+                {
+                    "first_name": "Jadwiga",
+                    "last_name": "Matrycka",
+                    "birth_date": "1979-11-02",
+                    "sex": "F",
+                }
+            ],
+            "reasons": ["2"],
+            "notified_by": "health",
+            "consent_to_share": True,
+        },
+    )
+    assert r.status_code == 201, r.text
+    case = r.json()["case_id"]
+
+    async def diagnosis_opened() -> Any:
+        r = await api.call("GET", "diagnosis", f"/diagnoses?case_id={case}", coordinator)
+        return r.json() if r.status_code == 200 and r.json() else None
+
+    [diagnosis] = await api.eventually(diagnosis_opened, what="the diagnosis to open")
+    diagnosis_id = diagnosis["diagnosis_id"]
+    r = await api.call(
+        "POST",
+        "diagnosis",
+        f"/diagnoses/{diagnosis_id}/assessments",
+        coordinator,
+        json={
+            "need_area": "parenting",
+            "severity": 2,
+            "recommendations": [{"support_type": "family_assistant", "priority": 1}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = await api.call("POST", "diagnosis", f"/diagnoses/{diagnosis_id}/complete", coordinator)
+    assert r.status_code == 200, r.text
+
+    # The institution accepts its referral, which is what lets its staff see the persons.
+    staff = api.as_(Role.INSTITUTION_STAFF, institution=institution)
+
+    async def in_inbox() -> Any:
+        r = await api.call("GET", "referrals", "/referrals", staff)
+        return [x for x in r.json() if x["case_id"] == case] if r.status_code == 200 else None
+
+    [referral] = await api.eventually(in_inbox, what="the referral in the inbox")
+    r = await api.call("POST", "referrals", f"/referrals/{referral['referral_id']}/accept", staff)
+    assert r.status_code == 200, r.text
+
+    async def granted() -> bool:
+        r = await api.call(
+            "GET", "intake", f"/cases/{case}/persons", staff, params={"reason": "wsparcie"}
+        )
+        return r.status_code == 200
+
+    await api.eventually(granted, what="intake to grant the institution access")
+    r = await api.call(
+        "GET", "intake", f"/cases/{case}", coordinator, params={"reason": "przygotowanie"}
+    )
+    assert r.status_code == 200, r.text
+    return {
+        "person_id": r.json()["members"][0]["person_id"],
+        "case_id": case,
+        "diagnosis_id": diagnosis_id,
+        "institution_id": institution,
+        "referral_id": referral["referral_id"],
+        "name": "cases",
+    }
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+
+
+def _in_scope(settings: Settings, role: Role, institution: str) -> dict[str, str]:
+    scope: dict[Role, dict[str, str]] = {
+        CW: {"gmina": GMINA},
+        TM: {"gmina": GMINA, "institution": institution},
+        CO: {"gmina": GMINA},
+        IS: {"institution": institution},
+        AN: {"region": GMINA[:2]},
+        OP: {},
+    }
+    return _token(settings, role, **scope[role])
+
+
+async def test_every_endpoint_has_an_entry_in_the_expected_table(api: Api) -> None:
+    endpoints = await _endpoints(api)
+    assert endpoints, "no endpoint found in the OpenAPI documents"
+    missing = sorted(endpoints - EXPECTED.keys())
+    assert not missing, f"endpoints without an expected outcome per role: {missing}"
+    gone = sorted(EXPECTED.keys() - endpoints)
+    assert not gone, f"table entries for endpoints that no longer exist: {gone}"
+
+
+async def test_each_role_gets_through_only_where_the_design_lets_it(api: Api) -> None:
+    ids = await _world(api)
+    wrong: list[str] = []
+    for service, method, path in sorted(await _endpoints(api)):
+        allowed = EXPECTED[(service, method, path)]
+        for role in Role:
+            if role in allowed and (service, method, path) in REFUSED_ONLY:
+                continue
+            who = _in_scope(api.settings, role, ids["institution_id"])
+            # An empty body: a refused role is stopped before the body is read, an allowed one
+            # meets validation, so the matrix changes no data.
+            kwargs: dict[str, Any] = {"params": {"reason": "test macierzy ról"}}
+            if method in {"POST", "PATCH"}:
+                kwargs["json"] = {"__matrix__": True}
+            r = await _call(api, service, method, _fill(path, ids), who, **kwargs)
+            if r.status_code >= 500:
+                wrong.append(f"{role} {method} {service}{path}: {r.status_code}")
+            elif role in allowed and r.status_code in (401, 403):
+                wrong.append(f"{role} {method} {service}{path}: refused {r.status_code}")
+            elif role not in allowed and r.status_code != 403:
+                wrong.append(f"{role} {method} {service}{path}: {r.status_code}, expected 403")
+            elif role not in allowed:
+                assert r.headers["content-type"].startswith("application/problem+json")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_no_expired_or_forged_token_gets_anywhere(api: Api) -> None:
+    settings = api.settings
+    expired = issue_token(
+        settings, subject="matrix-late", role=Role.COORDINATOR, gmina=GMINA, ttl_seconds=-120
+    )
+    forged_settings = settings.model_copy(update={"jwt_secret": "not-the-secret" * 4})
+    forged = issue_token(forged_settings, subject="matrix-forger", role=Role.COORDINATOR)
+    tokens = {
+        "no token": {},
+        "expired": {"Authorization": f"Bearer {expired}"},
+        "forged": {"Authorization": f"Bearer {forged}"},
+        "not a JWT": {"Authorization": "Bearer abc.def.ghi"},
+        "basic auth": {"Authorization": "Basic YWRtaW46YWRtaW4="},
+    }
+    ids = {
+        "case_id": str(uuid4()),
+        "diagnosis_id": str(uuid4()),
+        "institution_id": str(uuid4()),
+        "referral_id": str(uuid4()),
+        "person_id": str(uuid4()),
+        "name": "cases",
+    }
+    wrong: list[str] = []
+    for service, method, path in sorted(await _endpoints(api)):
+        for what, who in tokens.items():
+            kwargs: dict[str, Any] = {"json": {}} if method in {"POST", "PATCH"} else {}
+            r = await _call(api, service, method, _fill(path, ids), who, **kwargs)
+            if r.status_code != 401:
+                wrong.append(f"{what} {method} {service}{path}: {r.status_code}")
+    assert not wrong, "\n".join(wrong)
+    for service in SERVICES:
+        for open_path in ("/health", "/ready", "/metrics"):
+            r = await api.http.get(f"{settings.base_url(service)}{open_path}")
+            assert r.status_code == 200, f"{service}{open_path}: {r.status_code}"
+
+
+async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_changes_nothing(
+    api: Api,
+) -> None:
+    ids = await _world(api)
+    case, diagnosis = ids["case_id"], ids["diagnosis_id"]
+    settings = api.settings
+    stranger_inst = str(uuid4())
+    caseworker = _token(settings, CW, gmina=OTHER_GMINA)
+    coordinator = _token(settings, CO, gmina=OTHER_GMINA)
+    team_member = _token(settings, TM, gmina=OTHER_GMINA, institution=stranger_inst)
+    staff = _token(settings, IS, institution=stranger_inst)
+    reason = {"reason": "ciekawość"}
+    attempts: list[tuple[str, str, str, dict[str, str], dict[str, Any], set[int]]] = [
+        ("intake", "GET", "/api/v1/cases", caseworker, {"params": {"gmina": GMINA}}, {403}),
+        ("intake", "GET", f"/api/v1/cases/{case}", caseworker, {"params": reason}, {403, 404}),
+        ("intake", "GET", f"/api/v1/cases/{case}", coordinator, {"params": reason}, {403, 404}),
+        ("intake", "GET", f"/api/v1/cases/{case}/persons", caseworker, {"params": reason}, {403}),
+        ("intake", "GET", f"/api/v1/cases/{case}/persons", staff, {"params": reason}, {403}),
+        (
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case}/close",
+            coordinator,
+            {"json": {"outcome": "completed_successfully"}},
+            {403, 404},
+        ),
+        ("intake", "POST", f"/api/v1/cases/{case}/reopen", caseworker, {}, {403, 404}),
+        ("intake", "GET", "/api/v1/audit", coordinator, {"params": {"gmina": GMINA}}, {403}),
+        ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", team_member, {}, {403, 404}),
+        ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", coordinator, {}, {403, 404}),
+        (
+            "diagnosis",
+            "POST",
+            f"/api/v1/diagnoses/{diagnosis}/assessments",
+            team_member,
+            {"json": {"need_area": "health", "severity": 2}},
+            {403, 404},
+        ),
+        (
+            "diagnosis",
+            "POST",
+            f"/api/v1/diagnoses/{diagnosis}/revisions",
+            coordinator,
+            {"json": {}},
+            {403, 404},
+        ),
+        (
+            "referrals",
+            "PATCH",
+            f"/api/v1/institutions/{ids['institution_id']}",
+            coordinator,
+            {"json": {"capacity": 50}},
+            {403, 404},
+        ),
+        (
+            "referrals",
+            "POST",
+            f"/api/v1/institutions/{ids['institution_id']}/deactivate",
+            coordinator,
+            {},
+            {403, 404},
+        ),
+        (
+            "referrals",
+            "GET",
+            "/api/v1/referrals",
+            staff,
+            {"params": {"institution": ids["institution_id"]}},
+            {403, 404},
+        ),
+    ]
+    wrong: list[str] = []
+    for service, method, path, who, kwargs, expected in attempts:
+        r = await _call(api, service, method, path, who, **kwargs)
+        if r.status_code not in expected:
+            wrong.append(f"{method} {service}{path}: {r.status_code} {r.text[:200]}")
+    # Lists filter by scope instead of refusing: the neighbour's lists hold nothing of ours.
+    r = await _call(api, "diagnosis", "GET", "/api/v1/diagnoses", coordinator)
+    assert r.status_code == 200 and all(d["case_id"] != case for d in r.json()), r.text
+    assert not wrong, "\n".join(wrong)
+
+    # Nothing changed: the case is still open, the diagnosis has no assessment, the
+    # institution is active with its capacity, and no read was audited for the strangers.
+    mine = _token(settings, CO, gmina=GMINA)
+    r = await _call(api, "intake", "GET", f"/api/v1/cases/{case}", mine, params=reason)
+    assert r.status_code == 200 and r.json()["status"] != "closed", r.text
+    r = await _call(api, "diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", mine)
+    assert r.status_code == 200 and len(r.json()["assessments"]) == 1, r.text
+    r = await _call(api, "referrals", "GET", f"/api/v1/institutions/{ids['institution_id']}", mine)
+    assert r.status_code == 200 and r.json()["active"] and r.json()["capacity"] == 5, r.text
+    r = await _call(api, "intake", "GET", "/api/v1/audit", mine, params={"case_id": case})
+    assert r.status_code == 200, r.text
+    readers = {(entry["role"], entry["subject"]) for entry in r.json()}
+    assert readers == {
+        (str(CO), "e2e-coordinator"),  # setting up the world
+        (str(IS), "e2e-institution_staff"),  # its access granted
+        (str(CO), "matrix-coordinator"),  # checking that nothing changed
+    }, readers
