@@ -32,7 +32,7 @@ from bench.environment import bench_settings, fresh_databases, fresh_vhost, perc
 from kooperacja import processes
 from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, wrap
-from shared.events import DiagnosisCompleted, Need, Place, Recommendation
+from shared.events import CaseOpened, DiagnosisCompleted, Need, Place, Recommendation
 from shared.settings import Settings
 from shared.teryt import terc
 from shared.topology import declare_exchange
@@ -73,11 +73,22 @@ class EventChainRun:
 
 
 @dataclass
+class HopFlood:
+    """case.opened.v1 flooded onto the exchange: each consuming service's own hop rate."""
+
+    events: int
+    seconds: dict[str, float]
+    rate: dict[str, float]
+
+
+@dataclass
 class Results:
     baseline_flood: dict[str, Any] = field(default_factory=dict)
     saturation: dict[str, Any] = field(default_factory=dict)
     paced: list[dict[str, Any]] = field(default_factory=list)
     event_chain: dict[str, Any] = field(default_factory=dict)
+    hop_flood: dict[str, Any] = field(default_factory=dict)
+    preload: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)
 
@@ -379,26 +390,10 @@ async def event_chain(settings: Settings, gminas: list[str], diagnoses: int) -> 
             institutions=[],
         )
         bodies.append(wrap(event, region="06", service="diagnosis").to_bytes())
-    connection = await aio_pika.connect_robust(settings.amqp_url)
     reporting = await asyncpg.connect(settings.database_url("reporting"))
     try:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await declare_exchange(channel, settings.exchange)
         started = time.perf_counter()
-        for chunk in range(0, len(bodies), 100):
-            await asyncio.gather(
-                *(
-                    exchange.publish(
-                        aio_pika.Message(
-                            body=b,
-                            content_type=CONTENT_TYPE,
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        ),
-                        routing_key="diagnosis.completed.v1",
-                    )
-                    for b in bodies[chunk : chunk + 100]
-                )
-            )
+        await publish_all(settings, bodies, "diagnosis.completed.v1")
         deadline = time.monotonic() + 300
         want = len(SUPPORT) * diagnoses
         query = (
@@ -412,15 +407,87 @@ async def event_chain(settings: Settings, gminas: list[str], diagnoses: int) -> 
         seconds = time.perf_counter() - started
     finally:
         await reporting.close()
-        await connection.close()
     handled = await handled_deliveries(settings, services) - before
     return EventChainRun(diagnoses, seconds, diagnoses / seconds, handled, handled / seconds)
+
+
+async def publish_all(settings: Settings, bodies: list[bytes], routing_key: str) -> None:
+    """Persistent, with publisher confirms, 100 in flight: as fast as the broker takes them."""
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await declare_exchange(channel, settings.exchange)
+        for chunk in range(0, len(bodies), 100):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            body=b,
+                            content_type=CONTENT_TYPE,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=routing_key,
+                    )
+                    for b in bodies[chunk : chunk + 100]
+                )
+            )
+    finally:
+        await connection.close()
+
+
+async def hop_flood(settings: Settings, gminas: list[str], events: int) -> HopFlood:
+    """One hop per service, as the baseline's: opened cases (new ids, never seen by intake)
+    flooded onto the exchange; each consumer's time until its inbox holds them all. Diagnosis
+    opens a diagnosis for each, reporting counts it."""
+    consumers = ("diagnosis", "reporting")
+    bodies = []
+    for n in range(events):
+        gmina = terc().gmina(gminas[n % len(gminas)])
+        event = CaseOpened(
+            case_id=uuid4(),
+            place=Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
+            opened_on=date(2026, 5, 1),
+            household_size=2,
+            age_bands={"30-44": 1, "6-17": 1},
+            reasons=["1"],
+            notified_by="self",
+            consent_to_share=True,
+        )
+        bodies.append(wrap(event, region="06", service="intake").to_bytes())
+    conns = {name: await asyncpg.connect(settings.database_url(name)) for name in consumers}
+    query = "SELECT count(*) FROM inbox WHERE event_type = 'case.opened.v1'"
+    try:
+        before = {name: await conn.fetchval(query) for name, conn in conns.items()}
+        started = time.perf_counter()
+        await publish_all(settings, bodies, "case.opened.v1")
+        seconds: dict[str, float] = {}
+        deadline = time.monotonic() + 300
+        while len(seconds) < len(consumers):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the hop flood never drained: {seconds}")
+            for name, conn in conns.items():
+                if name not in seconds and await conn.fetchval(query) - before[name] >= events:
+                    seconds[name] = time.perf_counter() - started
+            await asyncio.sleep(POLL_SECONDS)
+    finally:
+        for conn in conns.values():
+            await conn.close()
+    return HopFlood(events, seconds, {k: events / v for k, v in seconds.items()})
 
 
 async def measure(args: argparse.Namespace, settings: Settings, results: Results) -> None:
     gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[: args.gminas]
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
         team = await register_partners(settings, http, gminas)
+        if args.preload:
+            # Scale: the measured runs then work on databases that already hold this many
+            # cases with their referrals (sent as completed diagnoses, as the event chain).
+            pre = await event_chain(settings, gminas, args.preload)
+            results.preload = asdict(pre)
+            print(
+                f"preloaded {pre.diagnoses} completed diagnoses in {pre.seconds:.1f}s "
+                f"({pre.diagnoses_per_s:,.0f}/s)"
+            )
         progress = Progress(settings, len(SUPPORT))
         await progress.start()
         try:
@@ -447,6 +514,12 @@ async def measure(args: argparse.Namespace, settings: Settings, results: Results
                 print_chain(run)
         finally:
             await progress.stop()
+    flood = await hop_flood(settings, gminas, args.hop_events)
+    results.hop_flood = asdict(flood)
+    print(
+        f"one hop, flood of {flood.events} case.opened.v1: "
+        + ", ".join(f"{k} {v:,.0f} msg/s" for k, v in flood.rate.items())
+    )
     chain = await event_chain(settings, gminas, args.diagnoses)
     results.event_chain = asdict(chain)
     print(
@@ -487,6 +560,10 @@ async def run(args: argparse.Namespace, flood: baseline.HopResult | None = None)
         processes.stop(procs)
     sat_events = results.saturation.get("events_per_s", 0.0)
     results.ratios = {
+        **{
+            f"hop_{name}_to_baseline_hop": rate / flood.rate
+            for name, rate in results.hop_flood["rate"].items()
+        },
         "chain_events_per_s_to_baseline_hop": sat_events / flood.rate,
         "event_chain_events_per_s_to_baseline_hop": results.event_chain["events_per_s"]
         / flood.rate,
@@ -495,7 +572,13 @@ async def run(args: argparse.Namespace, flood: baseline.HopResult | None = None)
         "peak RSS (VmHWM): " + ", ".join(f"{k} {v:.0f} MB" for k, v in results.peak_rss_mb.items())
     )
     print(
-        "ratio to the baseline hop: chain "
+        "ratio to the baseline hop: "
+        + ", ".join(
+            f"{k.removeprefix('hop_').split('_')[0]} hop {v:.2f}"
+            for k, v in results.ratios.items()
+            if k.startswith("hop_")
+        )
+        + ", chain "
         f"{results.ratios['chain_events_per_s_to_baseline_hop']:.2f}, event chain "
         f"{results.ratios['event_chain_events_per_s_to_baseline_hop']:.2f}"
     )
@@ -508,6 +591,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paced-seconds", type=float, default=10)
     parser.add_argument("--diagnoses", type=int, default=2000, help="for the pure event chain")
     parser.add_argument("--gminas", type=int, default=8)
+    parser.add_argument("--hop-events", type=int, default=3000, help="for the one-hop flood")
+    parser.add_argument(
+        "--preload", type=int, default=0, help="cases with referrals in the databases first"
+    )
 
 
 if __name__ == "__main__":
