@@ -593,7 +593,6 @@ async def run(args: argparse.Namespace, flood: baseline.HopResult | None = None)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cases", type=int, default=300, help="cases in the saturation run")
     parser.add_argument("--concurrency", type=int, default=24, help="cases in flight at saturation")
-    parser.add_argument("--paced-seconds", type=float, default=10)
     parser.add_argument("--diagnoses", type=int, default=2000, help="for the pure event chain")
     parser.add_argument("--gminas", type=int, default=8)
     parser.add_argument(
@@ -611,6 +610,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline")
     add_arguments(parser)
+    parser.add_argument("--paced-seconds", type=float, default=10, help="each paced run")
     parser.add_argument("--messages", type=int, default=3000, help="baseline flood size")
     parser.add_argument("--out", default="bench/results/pipeline.json")
     args = parser.parse_args()
