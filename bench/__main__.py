@@ -1,4 +1,5 @@
-"""`python -m bench [--quick]`: baseline hop now; the pipeline and bulk runs join it later."""
+"""`python -m bench`: the baseline hop (flood, paced), then the whole pipeline against it in
+the same run (`--no-pipeline` for the baseline alone)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import baseline
+from bench import baseline, pipeline
 from bench.environment import bench_settings, fresh_databases, fresh_vhost
 
 
@@ -30,6 +31,9 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             f"baseline hop, paced at {share:.0%} ({rate:,.0f} msg/s): "
             f"p50 {paced.p50_ms:.1f} ms, p99 {paced.p99_ms:.1f} ms"
         )
+    if args.pipeline:
+        # The baseline's databases and vhost are reused: the pipeline only adds its own.
+        results["pipeline"] = asdict(await pipeline.run(args, flood))
     return results
 
 
@@ -37,6 +41,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--paced-seconds", type=float, default=5)
+    parser.add_argument("--no-pipeline", dest="pipeline", action="store_false")
+    pipeline.add_arguments(parser)
     parser.add_argument("--out", default="bench/results/latest.json")
     args = parser.parse_args()
     results = asyncio.run(main(args))

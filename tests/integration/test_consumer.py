@@ -198,3 +198,49 @@ async def test_events_of_one_case_are_never_handled_at_the_same_time(
         return n if n == 30 else 0
 
     assert await eventually(counted, what="30 increments") == 30
+
+
+async def test_a_failing_message_among_many_in_flight_fails_alone(
+    probe: ServiceRuntime,
+    settings: Settings,
+    probe_pool: asyncpg.Pool,
+    amqp: AbstractRobustConnection,
+) -> None:
+    # Published at once, so that they are handled in shared batches (one transaction each):
+    # the always-failing one must not take the others' effects with it, nor leave its own.
+    events = [opened() for _ in range(40)]
+    FAILS_LEFT[events[7].case_id] = 1  # fails once, then succeeds on redelivery
+    closed = CaseClosed(case_id=uuid4(), place=PLACE, closed_on=date(2026, 4, 1), outcome="other")
+    failing = wrap(closed, region="06", service="intake")
+    channel = await amqp.channel(publisher_confirms=True)
+    exchange = await declare_exchange(channel, settings.exchange)
+    bodies = [(wrap(e, region="06", service="intake").to_bytes(), "case.opened.v1") for e in events]
+    bodies.insert(20, (failing.to_bytes(), "case.closed.v1"))
+    await asyncio.gather(
+        *(
+            exchange.publish(
+                aio_pika.Message(body=b, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                routing_key=key,
+            )
+            for b, key in bodies
+        )
+    )
+    await channel.close()
+
+    async def all_done() -> bool:
+        n = await probe_pool.fetchval(
+            "SELECT count(*) FROM effects WHERE case_id = ANY($1)", [e.case_id for e in events]
+        )
+        return n >= len(events)
+
+    await eventually(all_done, what="the 40 effects")
+    for event in events:
+        assert await effects(probe_pool, event.case_id) == 1
+
+    async def dead() -> list[aio_pika.IncomingMessage]:
+        return [m for m in await dead_letters(amqp, "probe") if m.body == failing.to_bytes()]
+
+    await eventually(dead, what="the failing message's dead letter")
+    assert (
+        await probe_pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", failing.id) == 0
+    )

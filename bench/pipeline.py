@@ -1,0 +1,620 @@
+"""The whole chain under load: the four services as processes on a vhost and databases of the
+benchmark's own, driven as people drive them (open a case over HTTP, assess, complete) and fed
+straight with events (the pure event chain), against the raw durable hop measured in the same run.
+
+    python -m bench.pipeline --cases 300 --concurrency 24 --paced-seconds 10
+
+Chain per case: POST /cases (intake) → case.opened.v1 → diagnosis opens → POST assessment, POST
+complete (HTTP) → diagnosis.completed.v1 → referrals routes → support.assigned.v1 → reporting.
+Progress is read from the services' databases (one PostgreSQL server, one clock), polled every
+`POLL_SECONDS`, which bounds the resolution of the latencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import aio_pika
+import asyncpg
+import httpx
+
+from bench import baseline
+from bench.environment import bench_settings, fresh_databases, fresh_vhost, percentile
+from kooperacja import processes
+from shared.auth import Role, issue_token
+from shared.envelope import CONTENT_TYPE, wrap
+from shared.events import CaseOpened, DiagnosisCompleted, Need, Place, Recommendation
+from shared.settings import Settings
+from shared.teryt import terc
+from shared.topology import declare_exchange
+
+POWIAT = "0601"
+SUPPORT = ["family_assistant", "psychologist"]
+POLL_SECONDS = 0.01
+PORT_BASE = int(os.environ.get("KOOP_BENCH_PORT_BASE", "8290"))
+
+
+@dataclass
+class ChainRun:
+    """One closed-loop or paced run of cases through the whole chain."""
+
+    mode: str
+    cases: int
+    seconds: float
+    cases_per_s: float
+    deliveries_handled: int  # inbox rows written in the four services during the run
+    events_per_s: float
+    http_ms_p50: float  # the four HTTP calls of one case, summed
+    to_reporting_ms_p50: float  # intake's 201 → the case in reporting (one hop)
+    to_reporting_ms_p99: float
+    chain_ms_p50: float  # intake's 201 → its supports in reporting (HTTP steps included)
+    chain_ms_p99: float
+    target_rate: float = 0.0
+
+
+@dataclass
+class EventChainRun:
+    """diagnosis.completed.v1 published straight onto the exchange: referrals + reporting only."""
+
+    diagnoses: int
+    seconds: float
+    diagnoses_per_s: float
+    deliveries_handled: int
+    events_per_s: float
+
+
+@dataclass
+class HopFlood:
+    """case.opened.v1 flooded onto the exchange: each consuming service's own hop rate."""
+
+    events: int
+    seconds: dict[str, float]
+    rate: dict[str, float]
+
+
+@dataclass
+class Results:
+    baseline_flood: dict[str, Any] = field(default_factory=dict)
+    saturation: dict[str, Any] = field(default_factory=dict)
+    paced: list[dict[str, Any]] = field(default_factory=list)
+    event_chain: dict[str, Any] = field(default_factory=dict)
+    hop_flood: dict[str, Any] = field(default_factory=dict)
+    preload: dict[str, Any] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    env = {
+        "KOOP_AMQP_URL": settings.amqp_url,
+        "KOOP_DATABASE_PREFIX": settings.database_prefix,
+        "KOOP_LOG_LEVEL": "ERROR",
+    }
+    for i, name in enumerate(processes.SERVICES):
+        env[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
+    return env
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the highest resident set size the process has had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Progress:
+    """Watches the services' databases for each case: its diagnosis opened, the case counted in
+    reporting, its supports counted in reporting. One query per table per poll for all pending."""
+
+    def __init__(self, settings: Settings, supports_per_case: int) -> None:
+        self.settings = settings
+        self.supports_per_case = supports_per_case
+        self.diagnosis: dict[UUID, asyncio.Future[UUID]] = {}
+        self.reported: dict[UUID, asyncio.Future[float]] = {}
+        self.supported: dict[UUID, asyncio.Future[float]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.diagnosis_db = await asyncpg.connect(self.settings.database_url("diagnosis"))
+        self.reporting_db = await asyncpg.connect(self.settings.database_url("reporting"))
+        self._task = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.diagnosis_db.close()
+        await self.reporting_db.close()
+
+    def watch(
+        self, case_id: UUID
+    ) -> tuple[asyncio.Future[UUID], asyncio.Future[float], asyncio.Future[float]]:
+        """Futures for the diagnosis id, the time reporting counted the case, and the time it
+        counted its supports; the poller forgets each one once it is resolved."""
+        loop = asyncio.get_running_loop()
+        futures = (loop.create_future(), loop.create_future(), loop.create_future())
+        self.diagnosis[case_id], self.reported[case_id], self.supported[case_id] = futures
+        return futures
+
+    async def _poll(self) -> None:
+        try:
+            await self._poll_until_cancelled()
+        except Exception as exc:
+            # A broken query must stop the run at once, not after every case's timeout.
+            for pending in (self.diagnosis, self.reported, self.supported):
+                for future in pending.values():
+                    future.set_exception(exc)
+            raise
+
+    async def _poll_until_cancelled(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            now = time.perf_counter()
+            if ids := list(self.diagnosis):
+                for row in await self.diagnosis_db.fetch(
+                    "SELECT case_id, diagnosis_id FROM diagnoses WHERE case_id = ANY($1)", ids
+                ):
+                    self.diagnosis.pop(row["case_id"]).set_result(row["diagnosis_id"])
+            if ids := list(self.reported):
+                for row in await self.reporting_db.fetch(
+                    "SELECT case_id FROM case_facts WHERE case_id = ANY($1)", ids
+                ):
+                    self.reported.pop(row["case_id"]).set_result(now)
+            if ids := list(self.supported):
+                for row in await self.reporting_db.fetch(
+                    "SELECT case_id FROM referral_facts WHERE case_id = ANY($1)"
+                    " AND assigned_on IS NOT NULL GROUP BY case_id HAVING count(*) >= $2",
+                    ids,
+                    self.supports_per_case,
+                ):
+                    self.supported.pop(row["case_id"]).set_result(now)
+
+
+@dataclass
+class CaseTiming:
+    http_s: float
+    to_reporting_s: float
+    chain_s: float
+
+
+class Driver:
+    """Drives cases through the chain over HTTP as a caseworker, a team member and a
+    coordinator would."""
+
+    def __init__(
+        self, settings: Settings, http: httpx.AsyncClient, progress: Progress, team: dict[str, str]
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.progress = progress
+        self.gminas = sorted(team)
+        self.team = team  # gmina → institution id on its PZK
+
+    def token(self, role: Role, **scope: Any) -> dict[str, str]:
+        signed = issue_token(self.settings, subject="bench", role=role, **scope)
+        return {"Authorization": f"Bearer {signed}"}
+
+    def url(self, service: str, path: str) -> str:
+        return f"{self.settings.base_url(service)}/api/v1{path}"
+
+    async def call(self, method: str, service: str, path: str, **kw: Any) -> httpx.Response:
+        response = await self.http.request(method, self.url(service, path), **kw)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text}")
+        return response
+
+    async def one_case(self, serial: int) -> CaseTiming:
+        gmina = self.gminas[serial % len(self.gminas)]
+        household = {
+            "gmina": gmina,
+            "members": [
+                # No PESEL: the duplicate check would refuse a rerun's people otherwise.
+                {
+                    "first_name": "Anna",
+                    "last_name": "Testowa",
+                    "birth_date": "1980-01-01",
+                    "sex": "F",
+                },
+                {
+                    "first_name": "Jan",
+                    "last_name": "Testowy",
+                    "birth_date": "2015-05-05",
+                    "sex": "M",
+                },
+            ],
+            "reasons": ["1", "4"],
+            "notified_by": "self",
+            "consent_to_share": True,
+        }
+        started = time.perf_counter()
+        r = await self.call(
+            "POST",
+            "intake",
+            "/cases",
+            json=household,
+            headers=self.token(Role.CASEWORKER, gmina=gmina),
+        )
+        answered = time.perf_counter()
+        http_s = answered - started
+        case_id = UUID(r.json()["case_id"])
+        diagnosed, reported_at, supported_at = self.progress.watch(case_id)
+        diagnosis_id = await asyncio.wait_for(diagnosed, 120)
+        t = time.perf_counter()
+        await self.call(
+            "POST",
+            "diagnosis",
+            f"/diagnoses/{diagnosis_id}/assessments",
+            headers=self.token(Role.TEAM_MEMBER, gmina=gmina, institution=self.team[gmina]),
+            json={
+                "need_area": "parenting",
+                "severity": 2,
+                "recommendations": [
+                    {"support_type": s, "priority": i + 1} for i, s in enumerate(SUPPORT)
+                ],
+            },
+        )
+        await self.call(
+            "POST",
+            "diagnosis",
+            f"/diagnoses/{diagnosis_id}/complete",
+            headers=self.token(Role.COORDINATOR, gmina=gmina),
+        )
+        http_s += time.perf_counter() - t
+        reported = await asyncio.wait_for(reported_at, 120)
+        supported = await asyncio.wait_for(supported_at, 120)
+        return CaseTiming(http_s, reported - answered, supported - answered)
+
+
+async def register_partners(
+    settings: Settings, http: httpx.AsyncClient, gminas: list[str]
+) -> dict[str, str]:
+    coordinator = {
+        "Authorization": "Bearer "
+        + issue_token(settings, subject="bench", role=Role.COORDINATOR, powiat=POWIAT)
+    }
+    team = {}
+    for gmina in gminas:
+        r = await http.post(
+            f"{settings.base_url('referrals')}/api/v1/institutions",
+            headers=coordinator,
+            json={
+                "name": f"GOPS {gmina}",
+                "sector": "social_assistance",
+                "support_types": SUPPORT,
+                "gminas": [gmina],
+                "capacity": 10_000,
+                "partnership_gminas": [gmina],
+            },
+        )
+        if r.status_code != 201:
+            raise RuntimeError(f"registering an institution: {r.status_code} {r.text}")
+        team[gmina] = r.json()["institution_id"]
+    return team
+
+
+async def handled_deliveries(settings: Settings, services: tuple[str, ...]) -> int:
+    total = 0
+    for name in services:
+        conn = await asyncpg.connect(settings.database_url(name))
+        try:
+            total += await conn.fetchval("SELECT count(*) FROM inbox")
+        finally:
+            await conn.close()
+    return total
+
+
+def summarise(mode: str, timings: list[CaseTiming], seconds: float, handled: int) -> ChainRun:
+    return ChainRun(
+        mode=mode,
+        cases=len(timings),
+        seconds=seconds,
+        cases_per_s=len(timings) / seconds,
+        deliveries_handled=handled,
+        events_per_s=handled / seconds,
+        http_ms_p50=percentile([t.http_s * 1000 for t in timings], 50),
+        to_reporting_ms_p50=percentile([t.to_reporting_s * 1000 for t in timings], 50),
+        to_reporting_ms_p99=percentile([t.to_reporting_s * 1000 for t in timings], 99),
+        chain_ms_p50=percentile([t.chain_s * 1000 for t in timings], 50),
+        chain_ms_p99=percentile([t.chain_s * 1000 for t in timings], 99),
+    )
+
+
+async def saturate(driver: Driver, settings: Settings, cases: int, concurrency: int) -> ChainRun:
+    """Closed loop: `concurrency` cases in flight until `cases` went through."""
+    before = await handled_deliveries(settings, processes.SERVICES)
+    serials = iter(range(cases))
+    timings: list[CaseTiming] = []
+
+    async def worker() -> None:
+        for serial in serials:
+            timings.append(await driver.one_case(serial))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    handled = await handled_deliveries(settings, processes.SERVICES) - before
+    return summarise("saturation", timings, seconds, handled)
+
+
+async def paced(driver: Driver, settings: Settings, rate: float, seconds: float) -> ChainRun:
+    """Open loop: a new case every 1/rate seconds, whatever the ones before are doing."""
+    before = await handled_deliveries(settings, processes.SERVICES)
+    count = max(1, round(rate * seconds))
+    started = time.perf_counter()
+    tasks = []
+    for serial in range(count):
+        delay = started + serial / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(driver.one_case(1_000_000 + serial)))
+    timings = await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    handled = await handled_deliveries(settings, processes.SERVICES) - before
+    run = summarise("paced", list(timings), elapsed, handled)
+    run.target_rate = rate
+    return run
+
+
+async def event_chain(settings: Settings, gminas: list[str], diagnoses: int) -> EventChainRun:
+    """Completed diagnoses published straight onto the exchange, 100 confirms in flight; timed
+    until reporting counts every support: referrals' and reporting's hops without HTTP."""
+    services = processes.SERVICES
+    before = await handled_deliveries(settings, services)
+    bodies = []
+    case_ids = []
+    for n in range(diagnoses):
+        gmina = terc().gmina(gminas[n % len(gminas)])
+        case_id = uuid4()
+        case_ids.append(case_id)
+        event = DiagnosisCompleted(
+            diagnosis_id=uuid4(),
+            case_id=case_id,
+            place=Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
+            completed_on=date(2026, 5, 1),
+            needs=[Need(area="parenting", severity=2)],
+            recommendations=[
+                Recommendation(
+                    recommendation_id=uuid4(), support_type=s, need_area="parenting", priority=k + 1
+                )
+                for k, s in enumerate(SUPPORT)
+            ],
+            institutions=[],
+        )
+        bodies.append(wrap(event, region="06", service="diagnosis").to_bytes())
+    reporting = await asyncpg.connect(settings.database_url("reporting"))
+    try:
+        started = time.perf_counter()
+        await publish_all(settings, bodies, "diagnosis.completed.v1")
+        deadline = time.monotonic() + 300
+        want = len(SUPPORT) * diagnoses
+        query = (
+            "SELECT count(*) FROM referral_facts"
+            " WHERE case_id = ANY($1) AND assigned_on IS NOT NULL"
+        )
+        while await reporting.fetchval(query, case_ids) < want:
+            if time.monotonic() > deadline:
+                raise TimeoutError("reporting never counted every support")
+            await asyncio.sleep(POLL_SECONDS)
+        seconds = time.perf_counter() - started
+    finally:
+        await reporting.close()
+    handled = await handled_deliveries(settings, services) - before
+    return EventChainRun(diagnoses, seconds, diagnoses / seconds, handled, handled / seconds)
+
+
+async def publish_all(settings: Settings, bodies: list[bytes], routing_key: str) -> None:
+    """Persistent, with publisher confirms, 100 in flight: as fast as the broker takes them."""
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await declare_exchange(channel, settings.exchange)
+        for chunk in range(0, len(bodies), 100):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            body=b,
+                            content_type=CONTENT_TYPE,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=routing_key,
+                    )
+                    for b in bodies[chunk : chunk + 100]
+                )
+            )
+    finally:
+        await connection.close()
+
+
+async def hop_flood(settings: Settings, gminas: list[str], events: int) -> HopFlood:
+    """One hop per service, as the baseline's: opened cases (new ids, never seen by intake)
+    flooded onto the exchange; each consumer's time until its inbox holds them all. Diagnosis
+    opens a diagnosis for each, reporting counts it."""
+    consumers = ("diagnosis", "reporting")
+    bodies = []
+    for n in range(events):
+        gmina = terc().gmina(gminas[n % len(gminas)])
+        event = CaseOpened(
+            case_id=uuid4(),
+            place=Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
+            opened_on=date(2026, 5, 1),
+            household_size=2,
+            age_bands={"30-44": 1, "6-17": 1},
+            reasons=["1"],
+            notified_by="self",
+            consent_to_share=True,
+        )
+        bodies.append(wrap(event, region="06", service="intake").to_bytes())
+    conns = {name: await asyncpg.connect(settings.database_url(name)) for name in consumers}
+    query = "SELECT count(*) FROM inbox WHERE event_type = 'case.opened.v1'"
+    try:
+        before = {name: await conn.fetchval(query) for name, conn in conns.items()}
+        started = time.perf_counter()
+        await publish_all(settings, bodies, "case.opened.v1")
+        seconds: dict[str, float] = {}
+        deadline = time.monotonic() + 300
+        while len(seconds) < len(consumers):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the hop flood never drained: {seconds}")
+            for name, conn in conns.items():
+                if name not in seconds and await conn.fetchval(query) - before[name] >= events:
+                    seconds[name] = time.perf_counter() - started
+            await asyncio.sleep(POLL_SECONDS)
+    finally:
+        for conn in conns.values():
+            await conn.close()
+    return HopFlood(events, seconds, {k: events / v for k, v in seconds.items()})
+
+
+async def drive_chain(
+    args: argparse.Namespace,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    team: dict[str, str],
+    gminas: list[str],
+    results: Results,
+) -> None:
+    """Saturation, then paced runs at 25/50/75 % of it, all driven over HTTP."""
+    progress = Progress(settings, len(SUPPORT))
+    await progress.start()
+    try:
+        driver = Driver(settings, http, progress, team)
+        # Warm-up: diagnosis learns each PZK from partnership.changed.v1; until it has, an
+        # assessment is refused, so retry the first case of each gmina until it passes.
+        deadline = time.monotonic() + 60
+        for i in range(len(gminas)):
+            while True:
+                try:
+                    await driver.one_case(i)
+                    break
+                except RuntimeError:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
+        sat = await saturate(driver, settings, args.cases, args.concurrency)
+        results.saturation = asdict(sat)
+        print_chain(sat)
+        for share in (0.25, 0.5, 0.75):
+            run = await paced(driver, settings, sat.cases_per_s * share, args.paced_seconds)
+            run.mode = f"paced {share:.0%}"
+            results.paced.append(asdict(run))
+            print_chain(run)
+    finally:
+        await progress.stop()
+
+
+async def measure(args: argparse.Namespace, settings: Settings, results: Results) -> None:
+    gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[: args.gminas]
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
+        team = await register_partners(settings, http, gminas)
+        if args.preload:
+            # Scale: the measured runs then work on databases that already hold this many
+            # cases with their referrals (sent as completed diagnoses, as the event chain).
+            pre = await event_chain(settings, gminas, args.preload)
+            results.preload = asdict(pre)
+            print(
+                f"preloaded {pre.diagnoses} completed diagnoses in {pre.seconds:.1f}s "
+                f"({pre.diagnoses_per_s:,.0f}/s)"
+            )
+        if "chain" in args.parts:
+            await drive_chain(args, settings, http, team, gminas, results)
+    if "hop" in args.parts:
+        flood = await hop_flood(settings, gminas, args.hop_events)
+        results.hop_flood = asdict(flood)
+        print(
+            f"one hop, flood of {flood.events} case.opened.v1: "
+            + ", ".join(f"{k} {v:,.0f} msg/s" for k, v in flood.rate.items())
+        )
+    if "events" not in args.parts:
+        return
+    chain = await event_chain(settings, gminas, args.diagnoses)
+    results.event_chain = asdict(chain)
+    print(
+        f"event chain (diagnosis.completed.v1 → referrals → reporting, no HTTP): "
+        f"{chain.diagnoses} diagnoses in {chain.seconds:.2f}s = {chain.diagnoses_per_s:,.0f}/s, "
+        f"{chain.deliveries_handled} deliveries handled = {chain.events_per_s:,.0f} events/s"
+    )
+
+
+def print_chain(run: ChainRun) -> None:
+    rate = f" (target {run.target_rate:.1f}/s)" if run.target_rate else ""
+    print(
+        f"{run.mode:<12}{rate}: {run.cases} cases in {run.seconds:.2f}s = "
+        f"{run.cases_per_s:.1f} cases/s, {run.events_per_s:,.0f} events/s handled; "
+        f"HTTP p50 {run.http_ms_p50:.0f} ms/case; 201→reporting p50 {run.to_reporting_ms_p50:.0f}"
+        f" p99 {run.to_reporting_ms_p99:.0f} ms; whole chain p50 {run.chain_ms_p50:.0f}"
+        f" p99 {run.chain_ms_p99:.0f} ms"
+    )
+
+
+async def run(args: argparse.Namespace, flood: baseline.HopResult | None = None) -> Results:
+    settings = bench_settings()
+    results = Results()
+    if flood is None:
+        fresh_vhost()
+        await fresh_databases(settings)
+        flood = await baseline.flood(settings, args.messages)
+        print(f"baseline hop, flood: {flood.rate:,.0f} msg/s")
+    results.baseline_flood = asdict(flood)
+    # base_url reads KOOP_<SERVICE>_PORT from the environment: this process's too.
+    os.environ.update(service_env(settings))
+    procs = processes.start(settings, env=service_env(settings))
+    try:
+        await asyncio.to_thread(processes.wait_ready, settings, procs)
+        await measure(args, settings, results)
+        results.peak_rss_mb = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
+    finally:
+        processes.stop(procs)
+    ratios = {f"{k} hop": v for k, v in results.hop_flood.get("rate", {}).items()}
+    if results.saturation:
+        ratios["chain (events handled/s)"] = results.saturation["events_per_s"]
+    if results.event_chain:
+        ratios["event chain (events handled/s)"] = results.event_chain["events_per_s"]
+    results.ratios = {k: v / flood.rate for k, v in ratios.items()}
+    print(
+        "peak RSS (VmHWM): " + ", ".join(f"{k} {v:.0f} MB" for k, v in results.peak_rss_mb.items())
+    )
+    print(
+        f"ratio to the baseline hop ({flood.rate:,.0f} msg/s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in results.ratios.items())
+    )
+    return results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cases", type=int, default=300, help="cases in the saturation run")
+    parser.add_argument("--concurrency", type=int, default=24, help="cases in flight at saturation")
+    parser.add_argument("--diagnoses", type=int, default=2000, help="for the pure event chain")
+    parser.add_argument("--gminas", type=int, default=8)
+    parser.add_argument(
+        "--parts",
+        type=lambda v: set(v.split(",")),
+        default={"chain", "hop", "events"},
+        help="which runs: chain (HTTP-driven), hop (one-hop flood), events (event chain)",
+    )
+    parser.add_argument("--hop-events", type=int, default=3000, help="for the one-hop flood")
+    parser.add_argument(
+        "--preload", type=int, default=0, help="cases with referrals in the databases first"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline")
+    add_arguments(parser)
+    parser.add_argument("--paced-seconds", type=float, default=10, help="each paced run")
+    parser.add_argument("--messages", type=int, default=3000, help="baseline flood size")
+    parser.add_argument("--out", default="bench/results/pipeline.json")
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(asdict(results), indent=2))
+    print(f"written to {args.out}")
