@@ -332,6 +332,18 @@ async def _lock_own_referral(
     return locked
 
 
+async def _about(conn: asyncpg.Connection, ref: dict[str, Any]) -> dict[str, Any]:
+    """What every event about one referral says of it."""
+    return {
+        "referral_id": ref["referral_id"],
+        "case_id": ref["case_id"],
+        "place": routing.place_of(ref),
+        "support_type": SupportType(ref["support_type"]),
+        "institution_id": ref["institution_id"],
+        "sector": await store.sector_of(conn, ref["institution_id"]),
+    }
+
+
 @router.post("/referrals/{referral_id}/accept")
 async def accept_referral(
     referral_id: UUID, ctx: Ctx, principal: Principal = requires(Role.INSTITUTION_STAFF)
@@ -347,12 +359,7 @@ async def accept_referral(
             conn,
             ctx.origin,
             ReferralAccepted(
-                referral_id=referral_id,
-                case_id=ref["case_id"],
-                place=routing.place_of(ref),
-                support_type=support_type,
-                institution_id=ref["institution_id"],
-                sector=await store.sector_of(conn, ref["institution_id"]),
+                **await _about(conn, ref),
                 complete_by=due,
             ),
         )
@@ -373,12 +380,7 @@ async def decline_referral(
         await store.close(conn, referral_id, state, decline_reason=str(body.reason))
         events: list[Event] = [
             ReferralDeclined(
-                referral_id=referral_id,
-                case_id=ref["case_id"],
-                place=routing.place_of(ref),
-                support_type=ref["support_type"],
-                institution_id=ref["institution_id"],
-                sector=await store.sector_of(conn, ref["institution_id"]),
+                **await _about(conn, ref),
                 reason=body.reason,
                 attempt=ref["attempt"],
             )
@@ -403,12 +405,7 @@ async def complete_referral(
         await store.close(conn, referral_id, state, outcome=str(body.outcome))
         events: list[Event] = [
             SupportCompleted(
-                referral_id=referral_id,
-                case_id=ref["case_id"],
-                place=routing.place_of(ref),
-                support_type=ref["support_type"],
-                institution_id=ref["institution_id"],
-                sector=await store.sector_of(conn, ref["institution_id"]),
+                **await _about(conn, ref),
                 outcome=body.outcome,
             )
         ]
