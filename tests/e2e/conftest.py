@@ -96,6 +96,16 @@ class Api:
         url = f"{self.settings.base_url(service)}/api/v1{path}"
         return await self.http.request(method, url, headers=who, **kwargs)
 
+    async def diagnosis_of(self, case_id: str, who: dict[str, str]) -> dict[str, Any]:
+        """The case's diagnosis, once diagnosis has opened it from case.opened.v1."""
+
+        async def opened() -> Any:
+            r = await self.call("GET", "diagnosis", f"/diagnoses?case_id={case_id}", who)
+            return r.json() if r.status_code == 200 and r.json() else None
+
+        [diagnosis] = await self.eventually(opened, what="the diagnosis to open")
+        return diagnosis  # type: ignore[no-any-return]
+
     async def eventually(self, fetch: Any, *, within: float = 20, what: str = "it") -> Any:
         deadline = time.monotonic() + within
         while True:

@@ -118,11 +118,7 @@ async def test_no_event_carries_a_name_pesel_birth_date_contact_or_free_text(
 
     team = api.as_(Role.TEAM_MEMBER, institution=institution)
 
-    async def diagnosis_opened():
-        r = await api.call("GET", "diagnosis", f"/diagnoses?case_id={case_id}", team)
-        return r.json() if r.status_code == 200 and r.json() else None
-
-    [diagnosis] = await api.eventually(diagnosis_opened, what="the diagnosis to open")
+    diagnosis = await api.diagnosis_of(case_id, team)
     did = diagnosis["diagnosis_id"]
     response = await api.call(
         "POST",

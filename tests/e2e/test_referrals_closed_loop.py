@@ -69,11 +69,7 @@ async def test_declined_support_is_rerouted_accepted_once_and_completed(
 
     team = api.as_(Role.TEAM_MEMBER, gmina=GMINA, institution=gops)
 
-    async def diagnosis_opened():
-        r = await api.call("GET", "diagnosis", f"/diagnoses?case_id={case_id}", team)
-        return r.json() if r.status_code == 200 and r.json() else None
-
-    [diagnosis] = await api.eventually(diagnosis_opened, what="the diagnosis to open")
+    diagnosis = await api.diagnosis_of(case_id, team)
     response = await api.call(
         "POST",
         "diagnosis",

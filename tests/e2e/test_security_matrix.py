@@ -146,11 +146,7 @@ async def _world(api: Api) -> dict[str, str]:
     assert r.status_code == 201, r.text
     case = r.json()["case_id"]
 
-    async def diagnosis_opened() -> Any:
-        r = await api.call("GET", "diagnosis", f"/diagnoses?case_id={case}", coordinator)
-        return r.json() if r.status_code == 200 and r.json() else None
-
-    [diagnosis] = await api.eventually(diagnosis_opened, what="the diagnosis to open")
+    diagnosis = await api.diagnosis_of(case, coordinator)
     diagnosis_id = diagnosis["diagnosis_id"]
     r = await api.call(
         "POST",

@@ -70,11 +70,7 @@ async def test_case_travels_from_intake_to_reporting(
 
     team = api.as_(Role.TEAM_MEMBER, gmina=GMINA, institution=institution_id)
 
-    async def diagnosis_opened():
-        r = await api.call("GET", "diagnosis", f"/diagnoses?case_id={case_id}", team)
-        return r.json() if r.status_code == 200 and r.json() else None
-
-    [diagnosis] = await api.eventually(diagnosis_opened, what="the diagnosis to open")
+    diagnosis = await api.diagnosis_of(case_id, team)
     secret_note = "Matka wspomina o długach u sąsiada Kowalskiego"
     response = await api.call(
         "POST",
