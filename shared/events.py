@@ -80,6 +80,15 @@ class CaseReopened(Event):
     reopened_on: date
 
 
+class CaseConsentGiven(Event):
+    """The family consented to sharing data within the PZK after its case was opened."""
+
+    routing_key: ClassVar[str] = "case.consent_given.v1"
+    case_id: UUID
+    place: Place
+    given_on: date
+
+
 # --- diagnosis ------------------------------------------------------------------------------
 
 
@@ -237,6 +246,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CaseOpened,
     CaseClosed,
     CaseReopened,
+    CaseConsentGiven,
     DiagnosisCompleted,
     DiagnosisRevised,
     SupportAssigned,

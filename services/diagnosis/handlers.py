@@ -12,6 +12,7 @@ from shared.consumer import Handlers
 from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
+    CaseConsentGiven,
     CaseOpened,
     CaseReopened,
     InstitutionRegistered,
@@ -28,6 +29,16 @@ async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope)
     if event.consent_to_share:
         await store.lock_case(tx, event.case_id)
         await store.open_diagnosis(tx, event.case_id, event.place)
+
+
+@handlers.on(CaseConsentGiven)
+async def on_case_consent_given(
+    tx: asyncpg.Connection, event: CaseConsentGiven, _: Envelope
+) -> None:
+    # Consent recorded after opening: the team may now diagnose. The open is idempotent and
+    # skipped for a case known closed, whichever of the case's events came first.
+    await store.lock_case(tx, event.case_id)
+    await store.open_diagnosis(tx, event.case_id, event.place)
 
 
 @handlers.on(CaseClosed)

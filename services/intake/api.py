@@ -1,4 +1,4 @@
-"""Intake's HTTP routes: open, find, read (audited), close and reopen cases."""
+"""Intake's HTTP routes: open, find, read (audited), record consent, close and reopen cases."""
 
 from __future__ import annotations
 
@@ -355,6 +355,30 @@ async def send_to_diagnosis(
         return after
 
     request_hash = fingerprint(f"POST /cases/{case_id}/send-to-diagnosis", None)
+    return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
+
+
+@router.post("/cases/{case_id}/consent", response_model=StatusOut)
+async def give_consent(
+    case_id: UUID,
+    body: ConsentIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> JSONResponse:
+    """Record the family's consent to share data within the PZK, given after the case was
+    opened; a case still with the centre goes to the PZK's diagnosis. Refused when the case
+    already has consent or is closed."""
+
+    async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
+        consent, after, event = state.give_consent(body.given_on, body.scope, date.today())
+        await store.give_consent(conn, state, consent, principal.subject)
+        if after is not state.status:
+            await store.move(conn, state, Step.SEND_TO_DIAGNOSIS, after, principal.subject)
+        await outbox.add(conn, ctx.origin, event)
+        return after
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/consent", body)
     return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
 
 

@@ -14,7 +14,7 @@ from stdnum.pl import pesel as pesel_checker
 from shared.auth import Principal, Role
 from shared.codes import AgeBand, CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shared.events import CaseClosed, CaseOpened, CaseReopened, Place
+from shared.events import CaseClosed, CaseConsentGiven, CaseOpened, CaseReopened, Place
 from shared.teryt import Gmina
 
 
@@ -99,6 +99,7 @@ class Step(StrEnum):
     START_SUPPORT = "start_support"  # the team's diagnosis was completed: the plan starts
     CLOSE = "close"
     REOPEN = "reopen"
+    GIVE_CONSENT = "give_consent"  # consent recorded after opening; the status stays
 
 
 _STILL_OPEN = (
@@ -180,6 +181,40 @@ class CaseState:
 
     def send_to_diagnosis(self) -> CaseStatus:
         return next_status(self.status, Step.SEND_TO_DIAGNOSIS, consent=self.consent)
+
+    def give_consent(
+        self, given_on: date, scope: list[Sector], today: date
+    ) -> tuple[Consent, CaseStatus, CaseConsentGiven]:
+        """Consent given after opening: a case still with the centre goes to the PZK's
+        diagnosis as one opened with consent would; any other open case keeps its status."""
+        if not is_open(self.status):
+            raise Conflict(
+                "case_closed",
+                f"the case is {self.status} ({_STATUS_PL[self.status]}): reopen it first",
+                field="consent",
+            )
+        if self.consent is not None:
+            raise Conflict(
+                "consent_already_given",
+                f"the case already has consent, given on {self.consent.given_on}",
+                field="consent",
+            )
+        if not self.opened_on <= given_on <= today:
+            raise InvalidInput(
+                "consent_given_on_out_of_range",
+                f"consent to a case opened on {self.opened_on} is dated between then and today",
+                field="given_on",
+            )
+        consent = Consent(given_on=given_on, scope=tuple(dict.fromkeys(scope)))
+        status = (
+            next_status(self.status, Step.SEND_TO_DIAGNOSIS, consent=consent)
+            if self.status is CaseStatus.OPENED
+            else self.status
+        )
+        event = CaseConsentGiven(
+            case_id=self.case_id, place=place_of(self.gmina), given_on=given_on
+        )
+        return consent, status, event
 
     def start_support(self) -> CaseStatus | None:
         """On a completed diagnosis; None when the case has no use for it (closed, or already

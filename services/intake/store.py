@@ -164,6 +164,21 @@ async def move(
     await record_step(tx, state.case_id, step, state.status, after, actor, outcome)
 
 
+async def give_consent(
+    tx: asyncpg.Connection, state: CaseState, consent: Consent, actor: str
+) -> None:
+    """Record consent given after opening; the history shows it as its own step."""
+    await tx.execute(
+        """UPDATE cases SET consent_to_share = true, consent_given_on = $2, consent_scope = $3,
+                  updated_at = now()
+           WHERE case_id = $1""",
+        state.case_id,
+        consent.given_on,
+        [str(s) for s in consent.scope],
+    )
+    await record_step(tx, state.case_id, Step.GIVE_CONSENT, state.status, state.status, actor)
+
+
 def _summary(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "case_id": row["case_id"],

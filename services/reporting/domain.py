@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
+    CaseConsentGiven,
     CaseOpened,
     CaseReopened,
     DiagnosisCompleted,
@@ -205,6 +206,9 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
                 Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
             ]
+        case CaseConsentGiven():
+            # Consent is no figure of the reports; its effect shows in the diagnosis that follows.
+            return []
         case DiagnosisCompleted():
             return [
                 Fact(

@@ -9,6 +9,7 @@ the persons of cases they accepted, everyone only their own gmina or institution
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -43,6 +44,7 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases/{case_id}/close"): frozenset({CW, CO}),
     ("intake", "POST", "/api/v1/cases/{case_id}/reopen"): frozenset({CW, CO}),
     ("intake", "POST", "/api/v1/cases/{case_id}/send-to-diagnosis"): frozenset({CW, CO}),
+    ("intake", "POST", "/api/v1/cases/{case_id}/consent"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/audit"): frozenset({CO}),
     ("intake", "GET", "/api/v1/persons/{person_id}/export"): frozenset({CO}),
     ("diagnosis", "GET", "/api/v1/diagnoses"): frozenset({TM, CO}),
@@ -309,6 +311,14 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
             {403, 404},
         ),
         ("intake", "POST", f"/api/v1/cases/{case}/reopen", caseworker, {}, {403, 404}),
+        (
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case}/consent",
+            caseworker,
+            {"json": {"given_on": date.today().isoformat()}},
+            {403, 404},
+        ),
         ("intake", "GET", "/api/v1/audit", coordinator, {"params": {"gmina": GMINA}}, {403}),
         ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", team_member, {}, {403, 404}),
         ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", coordinator, {}, {403, 404}),

@@ -594,3 +594,108 @@ async def test_answers_to_idempotent_requests_are_forgotten_after_a_week(
             "SELECT key FROM idempotency_keys WHERE key = ANY($1::text[])", [old, fresh]
         )
     assert [r["key"] for r in kept] == [fresh]
+
+
+CONSENT_BAD_INPUT = [
+    ("dated tomorrow", {"given_on": (date.today() + timedelta(days=1)).isoformat()}, "given_on"),
+    (
+        "dated before the case opened",
+        {"given_on": (date.today() - timedelta(days=1)).isoformat()},
+        "given_on",
+    ),
+    ("no date", {"scope": []}, "given_on"),
+    ("not a date", {"given_on": "5 stycznia"}, "given_on"),
+    ("unknown sector", {"given_on": date.today().isoformat(), "scope": ["bank"]}, "scope[0]"),
+    ("unknown field", {"given_on": date.today().isoformat(), "signed_by": "Jan"}, "signed_by"),
+]
+
+
+async def test_consent_given_later_sends_the_case_to_diagnosis_once_and_publishes_codes_only(
+    intake: Service, tap: EventTap
+) -> None:
+    gmina = GMINAS.fresh()
+    case_id = (await open_case(intake, gmina, consent_to_share=False))["case_id"]
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    coordinator = intake.as_(Role.COORDINATOR, gmina=gmina)
+
+    for what, body, field in CONSENT_BAD_INPUT:
+        response = await intake.call("POST", f"/cases/{case_id}/consent", caseworker, json=body)
+        assert response.status_code == 422, (what, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["field"] == field, (what, response.json())
+    [case] = await cases_in(intake, gmina)
+    assert case["status"] == "opened" and case["consent_to_share"] is False
+    response = await intake.call(
+        "POST", f"/cases/{uuid4()}/consent", caseworker, json={"given_on": str(date.today())}
+    )
+    assert response.status_code == 404 and response.json()["code"] == "case_not_found"
+
+    body = {"given_on": date.today().isoformat(), "scope": ["health", "education", "health"]}
+    key = {"Idempotency-Key": str(uuid4())}
+    for _ in range(2):
+        response = await intake.call(
+            "POST", f"/cases/{case_id}/consent", coordinator, json=body, headers=key
+        )
+        assert response.status_code == 200, response.text
+        assert response.json() == {"case_id": case_id, "status": "in_diagnosis"}
+    response = await intake.call("POST", f"/cases/{case_id}/consent", caseworker, json=body)
+    assert_problem(response, 409, "consent", "consent_already_given")
+
+    [given] = await tap.wait_for(case_id, "case.consent_given.v1")
+    assert given.data == {
+        "case_id": case_id,
+        "place": place_of(gmina).model_dump(mode="json"),
+        "given_on": date.today().isoformat(),
+    }
+    [opened] = tap.about(case_id, "case.opened.v1")
+    assert given.sequence > opened.sequence
+
+    response = await intake.call("GET", f"/cases/{case_id}", caseworker, headers=REASON)
+    case = response.json()
+    assert case["consent_to_share"] is True
+    assert case["consent"] == {
+        "given_on": date.today().isoformat(),
+        "scope": ["health", "education"],
+    }
+    assert [(h["step"], h["from_status"], h["to_status"]) for h in case["history"]] == [
+        ("open", None, "opened"),
+        ("give_consent", "opened", "opened"),
+        ("send_to_diagnosis", "opened", "in_diagnosis"),
+    ]
+
+    # A close published after the consent proves that the refused and retried requests
+    # published nothing of their own.
+    response = await intake.call(
+        "POST", f"/cases/{case_id}/close", caseworker, json={"outcome": "moved_away"}
+    )
+    assert response.status_code == 200, response.text
+    await tap.wait_for(case_id, "case.closed.v1")
+    assert len(tap.about(case_id, "case.consent_given.v1")) == 1
+
+
+async def test_consent_is_refused_for_a_closed_case_and_changes_nothing(
+    intake: Service, tap: EventTap
+) -> None:
+    gmina = GMINAS.fresh()
+    case_id = (await open_case(intake, gmina, consent_to_share=False))["case_id"]
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    response = await intake.call(
+        "POST", f"/cases/{case_id}/close", caseworker, json={"outcome": "moved_away"}
+    )
+    assert response.status_code == 200, response.text
+
+    body = {"given_on": date.today().isoformat()}
+    response = await intake.call("POST", f"/cases/{case_id}/consent", caseworker, json=body)
+    assert_problem(response, 409, "consent", "case_closed")
+    [case] = await cases_in(intake, gmina)
+    assert case["status"] == "closed" and case["consent_to_share"] is False
+
+    # Reopened, the case may take the consent; it stays reopened until sent to diagnosis.
+    response = await intake.call("POST", f"/cases/{case_id}/reopen", caseworker)
+    assert response.status_code == 200, response.text
+    response = await intake.call("POST", f"/cases/{case_id}/consent", caseworker, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "reopened"
+    await tap.wait_for(case_id, "case.consent_given.v1")
+    response = await intake.call("POST", f"/cases/{case_id}/send-to-diagnosis", caseworker)
+    assert response.json()["status"] == "in_diagnosis", response.text

@@ -188,3 +188,43 @@ def test_minimal_personal_data_is_for_the_gminas_staff_and_granted_institutions(
             with_consent,
             ["health"],
         )
+
+
+# --- consent given after opening --------------------------------------------------------------
+
+
+def test_consent_given_later_sends_an_opened_case_to_diagnosis() -> None:
+    case = state(CaseStatus.OPENED, consent=None)
+    consent, after, event = case.give_consent(TODAY - timedelta(days=2), ["health"], TODAY)
+    assert after is CaseStatus.IN_DIAGNOSIS
+    assert consent == Consent(TODAY - timedelta(days=2), ("health",))
+    assert event.case_id == case.case_id and event.given_on == TODAY - timedelta(days=2)
+    assert event.place.gmina == GMINA.code
+    assert set(event.model_dump()) == {"case_id", "place", "given_on"}
+
+
+def test_consent_given_later_keeps_the_status_of_a_case_not_just_opened() -> None:
+    for status in (CaseStatus.REOPENED, CaseStatus.IN_SUPPORT):
+        _, after, _ = state(status, consent=None).give_consent(TODAY, [], TODAY)
+        assert after is status
+
+
+def test_consent_cannot_be_given_twice_nor_to_a_closed_case() -> None:
+    with pytest.raises(Conflict) as refused:
+        state(CaseStatus.OPENED).give_consent(TODAY, [], TODAY)
+    assert refused.value.code == "consent_already_given" and refused.value.field == "consent"
+    with pytest.raises(Conflict) as refused:
+        state(CaseStatus.CLOSED, consent=None).give_consent(TODAY, [], TODAY)
+    assert refused.value.code == "case_closed" and refused.value.field == "consent"
+
+
+@pytest.mark.parametrize("days", [1, -31], ids=["tomorrow", "before the case opened"])
+def test_consent_is_dated_between_the_opening_and_today(days: int) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        state(CaseStatus.OPENED, consent=None).give_consent(TODAY + timedelta(days=days), [], TODAY)
+    assert refused.value.field == "given_on"
+    # The day of opening itself is fine.
+    _, after, _ = state(CaseStatus.OPENED, consent=None).give_consent(
+        TODAY - timedelta(days=30), [], TODAY
+    )
+    assert after is CaseStatus.IN_DIAGNOSIS
