@@ -17,6 +17,7 @@ from shared.auth import Role
 from shared.db import create_pool
 from shared.events import (
     CaseClosed,
+    CaseConsentGiven,
     CaseOpened,
     CaseReopened,
     InstitutionUpdated,
@@ -391,6 +392,60 @@ async def test_case_without_consent_gets_no_diagnosis(team: Team) -> None:
         "GET", "/diagnoses", team.coordinator, params={"case_id": str(without.case_id)}
     )
     assert response.json() == []
+
+
+def consent_given(case: CaseOpened) -> CaseConsentGiven:
+    return CaseConsentGiven(case_id=case.case_id, place=case.place, given_on=date.today())
+
+
+async def diagnoses_of(team: Team, case_id: UUID) -> list[dict[str, Any]]:
+    response = await team.service.call(
+        "GET", "/diagnoses", team.coordinator, params={"case_id": str(case_id)}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_consent_given_later_opens_one_diagnosis_in_whatever_order_it_arrives(
+    team: Team,
+) -> None:
+    in_order, consent_first = (case_opened(team.gmina, consent=False) for _ in range(2))
+
+    async def send(event: Any, sequence: int) -> UUID:
+        envelope = await publish(
+            team.amqp, team.settings, event, service="intake", sequence=sequence
+        )
+        return envelope.id
+
+    ids = [
+        await send(in_order, 1),
+        # The same fact twice (a producer retry under a new id): still one diagnosis.
+        await send(consent_given(in_order), 2),
+        await send(consent_given(in_order), 2),
+        # Consent before the opening it follows: the diagnosis opens all the same.
+        await send(consent_given(consent_first), 2),
+        await send(consent_first, 1),
+    ]
+    await eventually(lambda: handled(team.pool, *ids), what="all the events")
+    for case in (in_order, consent_first):
+        assert [d["status"] for d in await diagnoses_of(team, case.case_id)] == ["open"]
+
+
+async def test_consent_arriving_after_the_case_was_closed_opens_no_diagnosis(team: Team) -> None:
+    case = case_opened(team.gmina, consent=False)
+    closed = CaseClosed(
+        case_id=case.case_id, place=case.place, closed_on=date.today(), outcome="moved_away"
+    )
+    ids = [
+        (await publish(team.amqp, team.settings, case, service="intake", sequence=1)).id,
+        (await publish(team.amqp, team.settings, closed, service="intake", sequence=3)).id,
+    ]
+    await eventually(lambda: handled(team.pool, *ids), what="the opening and the close")
+    late = await publish(
+        team.amqp, team.settings, consent_given(case), service="intake", sequence=2
+    )
+    await eventually(lambda: handled(team.pool, late.id), what="the late consent")
+    assert await diagnoses_of(team, case.case_id) == []
 
 
 async def test_listing_by_an_unknown_status_is_refused_naming_it(team: Team) -> None:

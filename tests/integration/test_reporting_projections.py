@@ -24,6 +24,7 @@ from shared.auth import Role
 from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
+    CaseConsentGiven,
     CaseOpened,
     CaseReopened,
     DiagnosisCompleted,
@@ -191,6 +192,22 @@ async def test_events_out_of_order_and_twice_are_counted_once(
     # the diagnosis' member (its sector not in the directory) and the accepting institution
     assert row(cooperation, gmina)["total"] == 2
     assert row(cooperation, gmina)["sectors_engaged"] == 2
+
+
+async def test_consent_given_later_is_handled_and_changes_no_figure(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("02", 1)
+    case = opened(gmina, date(2025, 4, 1)).model_copy(update={"consent_to_share": False})
+    consent = CaseConsentGiven(case_id=case.case_id, place=case.place, given_on=date(2025, 4, 9))
+    # The consent first as well: out of order it is still handled (in the inbox, so not
+    # dead-lettered) and the case is counted once, as opened and open.
+    sent = await send(stack, published, consent, case, on=date(2025, 4, 9))
+    await stack.settle(sent)
+
+    cases = await report(stack, "cases", stack.who(Role.COORDINATOR, gmina=gmina))
+    assert row(cases, gmina)["cells"]["open"] == 1
+    assert cases["total"]["total"] == 1
 
 
 async def test_the_testing_phase_figure_172_families_in_30_gminas_140_successful(
