@@ -100,8 +100,10 @@ class OutboxRelay:
                     listener = await self._listen()
                 try:
                     published = await self.publish_batch()
-                except (OSError, asyncpg.PostgresError, aio_pika.exceptions.AMQPError) as exc:
-                    # Nothing is lost: the rows stay until a publish is confirmed.
+                except Exception as exc:
+                    # Whatever failed (a broker or database restart, a channel closed under
+                    # us), nothing is lost: the rows stay until a publish is confirmed. The
+                    # relay must outlive every such fault, or the service would stop.
                     log.warning("outbox relay of %s failed, will retry: %s", self.service, exc)
                     metrics.OUTBOX_FAILURES.labels(self.service).inc()
                     published = 0
