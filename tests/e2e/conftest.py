@@ -96,6 +96,34 @@ class Api:
         url = f"{self.settings.base_url(service)}/api/v1{path}"
         return await self.http.request(method, url, headers=who, **kwargs)
 
+    async def register_institution(
+        self,
+        gmina: str,
+        name: str,
+        support_types: list[str],
+        *,
+        sector: str = "social_assistance",
+        capacity: int = 5,
+        partner: bool = True,
+    ) -> str:
+        """Register an institution serving one gmina (on its PZK when `partner`); its id."""
+        response = await self.call(
+            "POST",
+            "referrals",
+            "/institutions",
+            self.as_(Role.COORDINATOR, gmina=gmina),
+            json={
+                "name": name,
+                "sector": sector,
+                "support_types": support_types,
+                "gminas": [gmina],
+                "capacity": capacity,
+                "partnership_gminas": [gmina] if partner else [],
+            },
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["institution_id"])
+
     async def diagnosis_of(self, case_id: str, who: dict[str, str]) -> dict[str, Any]:
         """The case's diagnosis, once diagnosis has opened it from case.opened.v1."""
 

@@ -47,22 +47,7 @@ async def test_consent_given_later_opens_the_diagnosis_and_the_support_is_routed
 ) -> None:
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
     caseworker = api.as_(Role.CASEWORKER, gmina=GMINA)
-    response = await api.call(
-        "POST",
-        "referrals",
-        "/institutions",
-        coordinator,
-        json={
-            "name": "GOPS Gnojno",
-            "sector": "social_assistance",
-            "support_types": ["family_assistant"],
-            "gminas": [GMINA],
-            "capacity": 3,
-            "partnership_gminas": [GMINA],
-        },
-    )
-    assert response.status_code == 201, response.text
-    gops = response.json()["institution_id"]
+    gops = await api.register_institution(GMINA, "GOPS Gnojno", ["family_assistant"], capacity=3)
 
     case_id = await _open_case(api, consent=False, last_name="Zgodna")
     # A case opened after it with consent gets its diagnosis; by then the first case's

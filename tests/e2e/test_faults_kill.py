@@ -37,22 +37,7 @@ def household(i: int) -> dict[str, Any]:
 
 async def test_killing_each_service_loses_and_duplicates_nothing(api: Api, running: Stack) -> None:
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
-    response = await api.call(
-        "POST",
-        "referrals",
-        "/institutions",
-        coordinator,
-        json={
-            "name": "GOPS Kodeń",
-            "sector": "social_assistance",
-            "support_types": ["meals"],
-            "gminas": [GMINA],
-            "capacity": 1000,
-            "partnership_gminas": [GMINA],
-        },
-    )
-    assert response.status_code == 201, response.text
-    institution = response.json()["institution_id"]
+    institution = await api.register_institution(GMINA, "GOPS Kodeń", ["meals"], capacity=1000)
     caseworker = api.as_(Role.CASEWORKER, gmina=GMINA)
     team = api.as_(Role.TEAM_MEMBER, gmina=GMINA, institution=institution)
 

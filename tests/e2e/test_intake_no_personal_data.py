@@ -60,22 +60,12 @@ async def test_no_event_carries_a_name_pesel_birth_date_contact_or_free_text(
 ) -> None:
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
     caseworker = api.as_(Role.CASEWORKER, gmina=GMINA)
-    response = await api.call(
-        "POST",
-        "referrals",
-        "/institutions",
-        coordinator,
-        json={
-            "name": "Poradnia Psychologiczno-Pedagogiczna w Tucznej",
-            "sector": "education",
-            "support_types": ["psychological_pedagogical_counselling", "tutoring"],
-            "gminas": [GMINA],
-            "capacity": 5,
-            "partnership_gminas": [GMINA],
-        },
+    institution = await api.register_institution(
+        GMINA,
+        "Poradnia Psychologiczno-Pedagogiczna w Tucznej",
+        ["psychological_pedagogical_counselling", "tutoring"],
+        sector="education",
     )
-    assert response.status_code == 201, response.text
-    institution = response.json()["institution_id"]
 
     pesel = pesel_for(date(1979, 11, 23), "F", 4242)
     contact = {

@@ -24,22 +24,12 @@ async def test_declined_support_is_rerouted_accepted_once_and_completed(
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
     institutions = []
     for name, partner in (("GOPS Zambrów", True), ("Fundacja Pomocna Dłoń", False)):
-        response = await api.call(
-            "POST",
-            "referrals",
-            "/institutions",
-            coordinator,
-            json={
-                "name": name,
-                "sector": "social_assistance" if partner else "ngo",
-                "support_types": ["family_assistant"],
-                "gminas": [GMINA],
-                "capacity": 3,
-                "partnership_gminas": [GMINA] if partner else [],
-            },
+        sector = "social_assistance" if partner else "ngo"
+        institutions.append(
+            await api.register_institution(
+                GMINA, name, ["family_assistant"], sector=sector, capacity=3, partner=partner
+            )
         )
-        assert response.status_code == 201, response.text
-        institutions.append(response.json()["institution_id"])
     gops, ngo = institutions
 
     pesel = pesel_for(date(1979, 11, 2), "M", 457)

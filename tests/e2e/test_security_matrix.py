@@ -109,22 +109,7 @@ async def _world(api: Api) -> dict[str, str]:
     """An institution, a case, its completed diagnosis and the referral the institution
     accepted, in this test's own gmina."""
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
-    r = await api.call(
-        "POST",
-        "referrals",
-        "/institutions",
-        coordinator,
-        json={
-            "name": "GOPS Dzierzkowice",
-            "sector": "social_assistance",
-            "support_types": ["family_assistant"],
-            "gminas": [GMINA],
-            "capacity": 5,
-            "partnership_gminas": [GMINA],
-        },
-    )
-    assert r.status_code == 201, r.text
-    institution = r.json()["institution_id"]
+    institution = await api.register_institution(GMINA, "GOPS Dzierzkowice", ["family_assistant"])
     r = await api.call(
         "POST",
         "intake",

@@ -19,22 +19,9 @@ async def test_case_travels_from_intake_to_reporting(
     from datetime import date
 
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
-    response = await api.call(
-        "POST",
-        "referrals",
-        "/institutions",
-        coordinator,
-        json={
-            "name": "GOPS Drelów",
-            "sector": "social_assistance",
-            "support_types": ["family_assistant", "financial_benefit"],
-            "gminas": [GMINA],
-            "capacity": 5,
-            "partnership_gminas": [GMINA],
-        },
+    institution_id = await api.register_institution(
+        GMINA, "GOPS Drelów", ["family_assistant", "financial_benefit"]
     )
-    assert response.status_code == 201, response.text
-    institution_id = response.json()["institution_id"]
 
     pesel = pesel_for(date(1987, 3, 14), "F", 321)
     response = await api.call(
