@@ -82,7 +82,7 @@ def make_envelopes(count: int) -> list[Envelope]:
     envelopes: list[Envelope] = []
     while len(envelopes) < count:
         g = rng.choice(gminas)
-        place = Place(gmina=g.code, powiat=g.powiat, region=g.region, variant=g.variant)
+        place = g.place
         start = date(2024, 1, 1) + timedelta(days=rng.randint(0, 500))
         for event in story(rng, place, start):
             envelopes.append(wrap(event, region="06", service="bench"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from shared.codes import ModelVariant
 from shared.errors import InvalidInput
+from shared.events import Place
 
 TERC_FILE = Path(__file__).parent / "data" / "terc-2024-01-01.csv"
 
@@ -31,6 +32,11 @@ class Gmina:
     region: str
     region_name: str
     variant: ModelVariant
+
+    @property
+    def place(self) -> Place:
+        """How events name this gmina: its codes and model variant, never its name."""
+        return Place(gmina=self.code, powiat=self.powiat, region=self.region, variant=self.variant)
 
 
 class TercRegister:

@@ -14,7 +14,7 @@ from stdnum.pl import pesel as pesel_checker
 from shared.auth import Principal, Role
 from shared.codes import AgeBand, CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shared.events import CaseClosed, CaseConsentGiven, CaseOpened, CaseReopened, Place
+from shared.events import CaseClosed, CaseConsentGiven, CaseOpened, CaseReopened
 from shared.teryt import Gmina
 
 
@@ -74,10 +74,6 @@ def age_on(birth_date: date, day: date) -> int:
 
 def age_bands(members: list[Member], day: date) -> dict[AgeBand, int]:
     return dict(Counter(AgeBand.of_age(age_on(m.birth_date, day)) for m in members))
-
-
-def place_of(gmina: Gmina) -> Place:
-    return Place(gmina=gmina.code, powiat=gmina.powiat, region=gmina.region, variant=gmina.variant)
 
 
 # --- lifecycle --------------------------------------------------------------------------------
@@ -170,13 +166,13 @@ class CaseState:
                 field="closed_on",
             )
         return status, CaseClosed(
-            case_id=self.case_id, place=place_of(self.gmina), closed_on=closed_on, outcome=outcome
+            case_id=self.case_id, place=self.gmina.place, closed_on=closed_on, outcome=outcome
         )
 
     def reopen(self, reopened_on: date) -> tuple[CaseStatus, CaseReopened]:
         status = next_status(self.status, Step.REOPEN)
         return status, CaseReopened(
-            case_id=self.case_id, place=place_of(self.gmina), reopened_on=reopened_on
+            case_id=self.case_id, place=self.gmina.place, reopened_on=reopened_on
         )
 
     def send_to_diagnosis(self) -> CaseStatus:
@@ -211,9 +207,7 @@ class CaseState:
             if self.status is CaseStatus.OPENED
             else self.status
         )
-        event = CaseConsentGiven(
-            case_id=self.case_id, place=place_of(self.gmina), given_on=given_on
-        )
+        event = CaseConsentGiven(case_id=self.case_id, place=self.gmina.place, given_on=given_on)
         return consent, status, event
 
     def start_support(self) -> CaseStatus | None:
@@ -300,7 +294,7 @@ class NewCase:
         """What the rest of the system learns: codes, bands and counts, never a person."""
         return CaseOpened(
             case_id=self.case_id,
-            place=place_of(self.gmina),
+            place=self.gmina.place,
             opened_on=self.opened_on,
             household_size=len(self.members),
             age_bands=age_bands(self.members, self.opened_on),

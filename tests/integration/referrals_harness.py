@@ -69,10 +69,7 @@ class Area:
         self.gmina = self.gminas[0]
 
     def place(self, gmina: str | None = None) -> Place:
-        found = terc().gmina(gmina or self.gmina)
-        return Place(
-            gmina=found.code, powiat=found.powiat, region=found.region, variant=found.variant
-        )
+        return terc().gmina(gmina or self.gmina).place
 
 
 class ReferralsProcess:

@@ -38,8 +38,7 @@ class _OwnSettings(Settings):
 
 
 def place(gmina: str) -> Place:
-    g = terc().gmina(gmina)
-    return Place(gmina=g.code, powiat=g.powiat, region=g.region, variant=g.variant)
+    return terc().gmina(gmina).place
 
 
 @dataclass

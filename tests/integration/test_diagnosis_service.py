@@ -61,8 +61,7 @@ async def diagnosis_db(settings: Settings, diagnosis: Service) -> AsyncIterator[
 
 
 def place_of(gmina: str) -> Place:
-    g = terc().gmina(gmina)
-    return Place(gmina=g.code, powiat=g.powiat, region=g.region, variant=g.variant)
+    return terc().gmina(gmina).place
 
 
 def case_opened(gmina: str, *, consent: bool = True) -> CaseOpened:

@@ -99,8 +99,7 @@ def household(gmina: str, *, pesel: str | None = None, **fields: Any) -> dict[st
 
 
 def place_of(gmina: str) -> Place:
-    g = terc().gmina(gmina)
-    return Place(gmina=g.code, powiat=g.powiat, region=g.region, variant=g.variant)
+    return terc().gmina(gmina).place
 
 
 async def open_case(intake: Service, gmina: str, **fields: Any) -> dict[str, Any]:
