@@ -1,4 +1,5 @@
-"""Diagnosis's event handlers; each runs inside the consumer's transaction after the inbox check.
+"""Diagnosis's event handlers; each runs inside the consumer's transaction after the inbox check,
+holding the lock of its event's case (shared.locks), as the API does when it changes a case.
 
 Events may arrive out of order: a close before its open, an older team list after a newer one.
 """
@@ -27,7 +28,6 @@ handlers = Handlers()
 async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope) -> None:
     # Without consent to share data within the PZK, the team cannot diagnose the case.
     if event.consent_to_share:
-        await store.lock_case(tx, event.case_id)
         await store.open_diagnosis(tx, event.case_id, event.place)
 
 
@@ -37,19 +37,16 @@ async def on_case_consent_given(
 ) -> None:
     # Consent recorded after opening: the team may now diagnose. The open is idempotent and
     # skipped for a case known closed, whichever of the case's events came first.
-    await store.lock_case(tx, event.case_id)
     await store.open_diagnosis(tx, event.case_id, event.place)
 
 
 @handlers.on(CaseClosed)
 async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Envelope) -> None:
-    await store.lock_case(tx, event.case_id)
     await store.cancel_for_case(tx, event.case_id, env.sequence)
 
 
 @handlers.on(CaseReopened)
 async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, env: Envelope) -> None:
-    await store.lock_case(tx, event.case_id)
     await store.reopen_for_case(tx, event.case_id, env.sequence)
 
 

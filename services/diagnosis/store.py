@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.diagnosis.domain import Assessment, Diagnosis, Partnership
+from shared import locks
 from shared.codes import NeedArea, SupportType
 from shared.events import InstitutionRegistered, PartnershipChanged, Place, Recommendation
 
@@ -16,9 +17,10 @@ from shared.events import InstitutionRegistered, PartnershipChanged, Place, Reco
 
 
 async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
-    """Serialise the handlers of one case: the consumer runs deliveries concurrently, and an
-    opening racing a close would otherwise miss it (each blind to the other's uncommitted row)."""
-    await tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"case:{case_id}")
+    """Serialise what changes one case: an API call racing the case's closure would otherwise
+    miss it (each blind to the other's uncommitted row). The consumer holds this lock already
+    for the case of each event it handles."""
+    await locks.lock_subject(tx, str(case_id))
 
 
 async def open_diagnosis(tx: asyncpg.Connection, case_id: UUID, place: Place) -> UUID | None:

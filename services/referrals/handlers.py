@@ -1,5 +1,6 @@
 """Referrals' event handlers: a completed or revised diagnosis becomes referrals, a closed case
-ends them. The consumer has opened the transaction and checked the inbox."""
+ends them. The consumer has opened the transaction, checked the inbox and locked the event's
+case (shared.locks), as the API does when it changes a case."""
 
 from __future__ import annotations
 
@@ -65,7 +66,6 @@ async def on_diagnosis_completed(
     tx: asyncpg.Connection, event: DiagnosisCompleted, envelope: Envelope
 ) -> None:
     """Route each recommendation of the plan (IPW) to an institution that can give it."""
-    await store.lock_case(tx, event.case_id)
     if await store.is_case_closed(tx, event.case_id):
         return  # closed before its diagnosis arrived: nothing to plan any more
     await store.lock_routing(tx)
@@ -84,7 +84,6 @@ async def on_diagnosis_revised(
     tx: asyncpg.Connection, event: DiagnosisRevised, envelope: Envelope
 ) -> None:
     """Dropped recommendations cancel their referrals; new ones are routed."""
-    await store.lock_case(tx, event.case_id)
     if await store.is_case_closed(tx, event.case_id):
         return
     await store.lock_routing(tx)
@@ -112,7 +111,6 @@ async def on_diagnosis_revised(
 async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: Envelope) -> None:
     """The cooperation ended: open referrals are cancelled and waiting recommendations stop
     waiting; the places they held go to other families."""
-    await store.lock_case(tx, event.case_id)
     if not await store.set_case_closed(tx, event.case_id, True, envelope.sequence):
         return  # a reopening that came later in intake arrived first: the case stays open
     await store.lock_routing(tx)
@@ -129,5 +127,4 @@ async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: En
 @handlers.on(CaseReopened)
 async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, envelope: Envelope) -> None:
     """A reopened case takes referrals again, from its next completed or revised diagnosis."""
-    await store.lock_case(tx, event.case_id)
     await store.set_case_closed(tx, event.case_id, False, envelope.sequence)

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from services.referrals.domain import Candidate, ReferralState
+from shared import locks
 from shared.codes import Sector, SupportType
 from shared.events import Place
 
@@ -33,15 +34,14 @@ _REFERRAL_COLUMNS = """referral_id, recommendation_id, diagnosis_id, case_id, gm
 
 
 async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
-    """Serialise everything that changes one case's referrals (a decline racing a closure)."""
-    await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1::text))", str(case_id))
+    """Serialise everything that changes one case's referrals (a decline racing a closure).
+    The consumer holds this lock already for the case of each event it handles."""
+    await locks.lock_subject(tx, str(case_id))
 
 
 async def try_lock_case(tx: asyncpg.Connection, case_id: UUID) -> bool:
     """Take the case lock only if free: used while holding the routing lock, never to wait."""
-    return bool(
-        await tx.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1::text))", str(case_id))
-    )
+    return await locks.try_lock_subject(tx, str(case_id))
 
 
 async def lock_routing(tx: asyncpg.Connection) -> None:
