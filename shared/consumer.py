@@ -15,10 +15,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 
-from shared import inbox, metrics
+from shared import inbox, locks, metrics, outbox
 from shared.envelope import Envelope, MalformedEvent, open_envelope, parse_envelope
 from shared.events import Event
 
@@ -41,17 +42,43 @@ class Outcome:
     attempts: int = 1
 
 
+BulkHandler = Callable[[asyncpg.Connection, list[tuple[Any, Envelope]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    fn: Handler | BulkHandler
+    bulk: bool
+
+
 class Handlers:
-    """The event handlers of one service, by routing key."""
+    """The event handlers of one service, by routing key.
+
+    A handler runs in the consumer's transaction, after the inbox check, holding the lock of
+    its event's subject (shared.locks). `on` registers a handler of one event at a time, run in
+    arrival order; `on_each_batch` one that takes all its events of a batch at once, for effects
+    that do not depend on order (reporting's facts): one statement for the batch, not one each.
+    """
 
     def __init__(self) -> None:
-        self._by_key: dict[str, Handler] = {}
+        self._by_key: dict[str, _Registered] = {}
+
+    def _register(self, event_cls: type[Event], registered: _Registered) -> None:
+        if event_cls.routing_key in self._by_key:
+            raise ValueError(f"two handlers for {event_cls.routing_key}")
+        self._by_key[event_cls.routing_key] = registered
 
     def on(self, event_cls: type[E]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            if event_cls.routing_key in self._by_key:
-                raise ValueError(f"two handlers for {event_cls.routing_key}")
-            self._by_key[event_cls.routing_key] = fn
+            self._register(event_cls, _Registered(fn, bulk=False))
+            return fn
+
+        return register
+
+    def on_each_batch(self, *event_classes: type[Event]) -> Callable[[BulkHandler], BulkHandler]:
+        def register(fn: BulkHandler) -> BulkHandler:
+            for event_cls in event_classes:
+                self._register(event_cls, _Registered(fn, bulk=True))
             return fn
 
         return register
@@ -60,8 +87,19 @@ class Handlers:
     def routing_keys(self) -> list[str]:
         return sorted(self._by_key)
 
-    def get(self, routing_key: str) -> Handler | None:
+    def handles(self, routing_key: str) -> bool:
+        return routing_key in self._by_key
+
+    def get(self, routing_key: str) -> _Registered | None:
         return self._by_key.get(routing_key)
+
+    async def run_one(self, tx: asyncpg.Connection, event: Event, envelope: Envelope) -> None:
+        """The handler of one event, alone (a bulk handler with a batch of one)."""
+        registered = self._by_key[envelope.routing_key]
+        if registered.bulk:
+            await registered.fn(tx, [(event, envelope)])  # type: ignore[call-arg]
+        else:
+            await registered.fn(tx, event, envelope)  # type: ignore[call-arg]
 
 
 def attempts_so_far(headers: Mapping[str, Any]) -> int:
@@ -87,22 +125,22 @@ class _Delivery:
     attempt: int = 1
     envelope: Envelope | None = None
     event: Event | None = None
-    handler: Handler | None = None
 
 
 class EventConsumer:
     """Handles deliveries in batches: the broker's callbacks run concurrently (up to the
     prefetch) and each hands its message here; one loop takes what is waiting (up to
-    `batch_size`), handles it in ONE transaction, each message in its own savepoint, commits,
-    then answers every callback with its verdict, so the ack follows the commit.
-    A batch runs first without savepoints; only when a message fails is it run again with one
-    savepoint per message.
+    `batch_size`), handles it in ONE transaction, commits, then answers every callback with its
+    verdict, so the ack follows the commit.
 
-    One transaction per batch instead of one per message is what lets a hop keep up with the
-    raw broker and database. A failing message rolls back to its savepoint alone and gets its
-    retry or dead-letter verdict; the others commit. Batches run one after another, so the
-    events of one case (subject) are handled in arrival order in this instance; the advisory
-    lock per subject keeps them apart from other instances.
+    A batch runs first as a whole: one inbox statement, the handlers, the outbox written once.
+    Only when a message fails is it run again with each message in its own savepoint: the
+    failing one rolls back alone and gets its retry or dead-letter verdict; the others commit.
+
+    Round trips to the database, not Python, are what a hop costs on a small machine; a batch
+    makes few for many messages. Batches run one after another, so the events of one case
+    (subject) are handled in arrival order in this instance; the advisory lock per subject
+    keeps them apart from other instances and from API calls.
     """
 
     def __init__(
@@ -191,27 +229,53 @@ class EventConsumer:
     async def _in_one_transaction(
         self, ready: list[_Delivery], *, isolate: bool
     ) -> list[tuple[Outcome, float]]:
-        handled: list[tuple[Outcome, float]] = []
         async with self.pool.acquire() as conn, conn.transaction():
-            # Events of one case (subject) are never handled at once by two instances: both
-            # transactions would read before either wrote, e.g. an open and a close of one case.
-            # Locks are taken in one order (by key) so that two batches cannot deadlock.
-            await conn.execute(
-                """SELECT pg_advisory_xact_lock(k) FROM (
-                       SELECT DISTINCT hashtextextended(s, 0) AS k FROM unnest($1::text[]) s
-                       ORDER BY k) keys""",
-                [d.envelope.subject or str(d.envelope.id) for d in ready if d.envelope],
-            )
-            for d in ready:
-                started = time.perf_counter()
-                if isolate:
+            # Events of one case (subject) are never handled at once by two instances, nor by an
+            # instance and an API call: both would read before either wrote, e.g. an open and a
+            # close of one case.
+            await locks.lock_subjects(conn, [_subject(d) for d in ready])
+            if isolate:
+                handled = []
+                for d in ready:
+                    started = time.perf_counter()
                     outcome = await self._handle_isolated(conn, d)
-                else:
-                    try:
-                        outcome = await self._handle_one(conn, d)
-                    except Exception as exc:
-                        raise _HandlerFailed from exc
-                handled.append((outcome, time.perf_counter() - started))
+                    handled.append((outcome, time.perf_counter() - started))
+                return handled
+            try:
+                return await self._handle_together(conn, ready)
+            except Exception as exc:
+                raise _HandlerFailed from exc
+
+    async def _handle_together(
+        self, conn: asyncpg.Connection, ready: list[_Delivery]
+    ) -> list[tuple[Outcome, float]]:
+        """The batch with one inbox statement, the one-event handlers in arrival order, each
+        bulk handler once, and the outbox written once: a few round trips for the batch."""
+        fresh = await inbox.first_times(conn, [_inbox_key(d) for d in ready])
+        handled: list[tuple[Outcome, float]] = []
+        bulk: dict[Any, list[tuple[int, _Delivery]]] = {}
+        async with outbox.deferred(conn):
+            for i, d in enumerate(ready):
+                assert d.envelope is not None and d.event is not None
+                if d.envelope.id not in fresh:
+                    handled.append((Outcome(Verdict.ACK, "duplicate", d.attempt), 0.0))
+                    continue
+                fresh.discard(d.envelope.id)  # the same event twice in one batch: once
+                handled.append((Outcome(Verdict.ACK, "", d.attempt), 0.0))
+                registered = self.handlers.get(d.envelope.routing_key)
+                assert registered is not None
+                if registered.bulk:
+                    bulk.setdefault(registered.fn, []).append((i, d))
+                    continue
+                started = time.perf_counter()
+                await registered.fn(conn, d.event, d.envelope)  # type: ignore[call-arg]
+                handled[i] = (handled[i][0], time.perf_counter() - started)
+            for fn, members in bulk.items():
+                started = time.perf_counter()
+                await fn(conn, [(d.event, d.envelope) for _, d in members])
+                share = (time.perf_counter() - started) / len(members)
+                for i, _ in members:
+                    handled[i] = (handled[i][0], share)
         return handled
 
     def _open(self, d: _Delivery) -> Outcome | None:
@@ -224,25 +288,21 @@ class EventConsumer:
             metrics.EVENTS_FAILED.labels(self.service).inc()
             log.error("%s: dead-lettering malformed message: %s", self.service, exc)
             return Outcome(Verdict.DEAD_LETTER, f"{type(exc).__name__}: {exc}", d.attempt)
-        d.handler = self.handlers.get(d.envelope.routing_key)
-        if d.handler is None:
+        if not self.handlers.handles(d.envelope.routing_key):
             # Bound by mistake or by an operator: keep it visible rather than drop it.
             reason = f"NoHandler: {self.service} does not handle {d.envelope.type}"
             return Outcome(Verdict.DEAD_LETTER, reason, d.attempt)
         return None
 
-    async def _handle_one(self, conn: asyncpg.Connection, d: _Delivery) -> Outcome:
-        envelope, handler = d.envelope, d.handler
-        assert envelope is not None and handler is not None
-        if not await inbox.first_time(conn, envelope.id, envelope.routing_key):
-            return Outcome(Verdict.ACK, "duplicate", d.attempt)
-        await handler(conn, d.event, envelope)
-        return Outcome(Verdict.ACK, "", d.attempt)
-
     async def _handle_isolated(self, conn: asyncpg.Connection, d: _Delivery) -> Outcome:
+        envelope, event = d.envelope, d.event
+        assert envelope is not None and event is not None
         try:
             async with conn.transaction():  # a savepoint: this message's effect alone
-                return await self._handle_one(conn, d)
+                if not await inbox.first_time(conn, envelope.id, envelope.routing_key):
+                    return Outcome(Verdict.ACK, "duplicate", d.attempt)
+                await self.handlers.run_one(conn, event, envelope)
+                return Outcome(Verdict.ACK, "", d.attempt)
         except Exception as exc:
             return self._failed(d, f"{type(exc).__name__}: {exc}")
 
@@ -270,3 +330,13 @@ class EventConsumer:
             reason,
         )
         return Outcome(Verdict.RETRY, reason, d.attempt)
+
+
+def _subject(d: _Delivery) -> str:
+    assert d.envelope is not None
+    return d.envelope.subject or str(d.envelope.id)
+
+
+def _inbox_key(d: _Delivery) -> tuple[UUID, str]:
+    assert d.envelope is not None
+    return d.envelope.id, d.envelope.routing_key

@@ -15,3 +15,15 @@ async def first_time(tx: asyncpg.Connection, event_id: UUID, event_type: str) ->
         event_type,
     )
     return status == "INSERT 0 1"
+
+
+async def first_times(tx: asyncpg.Connection, events: list[tuple[UUID, str]]) -> set[UUID]:
+    """`first_time` for many events in one statement: the ids not handled before, now recorded."""
+    rows = await tx.fetch(
+        """INSERT INTO inbox (event_id, event_type)
+           SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING
+           RETURNING event_id""",
+        [event_id for event_id, _ in events],
+        [event_type for _, event_type in events],
+    )
+    return {r["event_id"] for r in rows}

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import aio_pika
 import asyncpg
@@ -27,38 +30,84 @@ class Origin:
     service: str
 
 
+_Item = tuple[Origin, tuple[Event, ...], Envelope | None]
+
+
+@dataclass
+class _Deferred:
+    tx: asyncpg.Connection
+    items: list[_Item] = field(default_factory=list)
+
+
+# Set by the consumer around a batch: the events its handlers add are written in one go at the
+# end of the batch (two statements for all), not two round trips per event.
+_deferred: ContextVar[_Deferred | None] = ContextVar("outbox_deferred", default=None)
+
+
 async def add(
     tx: asyncpg.Connection,
     origin: Origin,
     *events: Event,
     cause: Envelope | None = None,
-) -> list[Envelope]:
+) -> None:
     """Record events to be published once the surrounding transaction commits.
 
     With `cause`, the events continue its correlation and name it as their causation.
     """
+    deferred = _deferred.get()
+    if deferred is not None and deferred.tx is tx:
+        deferred.items.append((origin, events, cause))
+    elif events:
+        await _write(tx, [(origin, events, cause)])
+
+
+@contextlib.asynccontextmanager
+async def deferred(tx: asyncpg.Connection) -> AsyncIterator[None]:
+    """Collect what `add` is given on `tx` inside the block and write it when the block ends
+    without an error (on an error the transaction is rolled back anyway)."""
+    collected = _Deferred(tx)
+    token = _deferred.set(collected)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if collected.items:
+        await _write(tx, collected.items)
+
+
+async def _write(tx: asyncpg.Connection, items: list[_Item]) -> None:
+    subjects = [event.subject for _, events, _ in items for event in events]
+    # Each subject's counter moves by the number of its events in one statement; the events
+    # then take the numbers up to the new value in the order they were added.
+    rows = await tx.fetch(
+        """INSERT INTO event_sequence AS s (subject, last)
+           SELECT subject, count(*) FROM unnest($1::text[]) AS subject GROUP BY subject
+           ON CONFLICT (subject) DO UPDATE SET last = s.last + EXCLUDED.last
+           RETURNING subject, last""",
+        subjects,
+    )
+    taken = Counter(subjects)
+    next_of = {r["subject"]: r["last"] - taken[r["subject"]] + 1 for r in rows}
     envelopes = []
-    for event in events:
-        sequence = await tx.fetchval(
-            """INSERT INTO event_sequence (subject, last) VALUES ($1, 1)
-               ON CONFLICT (subject) DO UPDATE SET last = event_sequence.last + 1
-               RETURNING last""",
-            event.subject,
-        )
-        envelope = wrap(
-            event,
-            region=origin.region,
-            service=origin.service,
-            correlation_id=cause.correlationid if cause else None,
-            causation_id=str(cause.id) if cause else None,
-            sequence=sequence,
-        )
-        envelopes.append(envelope)
+    for origin, events, cause in items:
+        for event in events:
+            sequence = next_of[event.subject]
+            next_of[event.subject] += 1
+            envelopes.append(
+                wrap(
+                    event,
+                    region=origin.region,
+                    service=origin.service,
+                    correlation_id=cause.correlationid if cause else None,
+                    causation_id=str(cause.id) if cause else None,
+                    sequence=sequence,
+                )
+            )
+    # executemany keeps the order, so positions follow the order the events were added in.
     await tx.executemany(
         "INSERT INTO outbox (event_id, routing_key, body) VALUES ($1, $2, $3)",
         [(e.id, e.routing_key, e.to_bytes()) for e in envelopes],
     )
-    return envelopes
 
 
 async def backlog(pool: asyncpg.Pool) -> int:

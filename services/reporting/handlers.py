@@ -22,9 +22,9 @@ REPORTED_EVENTS: tuple[type[Event], ...] = tuple(
 )
 
 
-async def record_facts(tx: asyncpg.Connection, event: Event, envelope: Envelope) -> None:
-    await store.record(tx, domain.facts_of(event, envelope))
-
-
-for _event_cls in REPORTED_EVENTS:
-    handlers.on(_event_cls)(record_facts)
+@handlers.on_each_batch(*REPORTED_EVENTS)
+async def record_facts(tx: asyncpg.Connection, events: list[tuple[Event, Envelope]]) -> None:
+    """The facts of a whole batch, folded and written with one statement per table."""
+    await store.record(
+        tx, [f for event, envelope in events for f in domain.facts_of(event, envelope)]
+    )
