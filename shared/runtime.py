@@ -24,6 +24,7 @@ from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
 from shared import metrics
+from shared.acks import AckWindow
 from shared.consumer import EventConsumer, Handlers, Outcome, Verdict
 from shared.db import create_pool, prepare_database
 from shared.outbox import Origin, OutboxRelay, backlog
@@ -178,6 +179,7 @@ class ServiceRuntime:
             batch_size=s.prefetch,
         )
         self._consumer = consumer
+        acks = AckWindow()
         # Per-message logs at DEBUG: at INFO they drown what matters.
         broker = RabbitBroker(s.amqp_url, graceful_timeout=30, logger=log, log_level=logging.DEBUG)
 
@@ -192,12 +194,14 @@ class ServiceRuntime:
             message: RabbitMessage = broker.context.get_local("message")
             outcome = await consumer.handle(message.body, message.headers)
             if outcome.verdict is Verdict.ACK:
-                await message.ack()
-            elif outcome.verdict is Verdict.RETRY:
+                await acks.ack(message.raw_message)
+                return
+            if outcome.verdict is Verdict.RETRY:
                 await message.nack(requeue=True)
             else:
                 await self._dead_letter(message, outcome)
                 await message.ack()
+            acks.settled(message.raw_message)
 
         await broker.start()
         return broker
