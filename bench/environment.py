@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import asyncpg
 
 from shared.settings import Settings
 
-NAMESPACE = "kooperacja_bench"
+# Two benchmark runs on one machine need names of their own.
+NAMESPACE = os.environ.get("KOOP_BENCH_NAMESPACE", "kooperacja_bench")
 
 
 def bench_settings() -> Settings:

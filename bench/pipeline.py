@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -364,11 +365,14 @@ async def paced(driver: Driver, settings: Settings, rate: float, seconds: float)
     return run
 
 
-async def event_chain(settings: Settings, gminas: list[str], diagnoses: int) -> EventChainRun:
-    """Completed diagnoses published straight onto the exchange, 100 confirms in flight; timed
-    until reporting counts every support: referrals' and reporting's hops without HTTP."""
-    services = processes.SERVICES
-    before = await handled_deliveries(settings, services)
+async def event_chain(
+    settings: Settings, services: Services, gminas: list[str], diagnoses: int
+) -> EventChainRun:
+    """Completed diagnoses queued while referrals and reporting are stopped, as the baseline's
+    flood is preloaded; then both started and timed, on the database's clock, from the first
+    delivery referrals handles until reporting counts every support: their hops without HTTP."""
+    consumers = ("referrals", "reporting")
+    before = await handled_deliveries(settings, processes.SERVICES)
     bodies = []
     case_ids = []
     for n in range(diagnoses):
@@ -391,23 +395,30 @@ async def event_chain(settings: Settings, gminas: list[str], diagnoses: int) -> 
         )
         bodies.append(wrap(event, region="06", service="diagnosis").to_bytes())
     reporting = await asyncpg.connect(settings.database_url("reporting"))
+    referrals = await asyncpg.connect(settings.database_url("referrals"))
     try:
-        started = time.perf_counter()
+        since = await referrals.fetchval("SELECT now()")
+        await asyncio.to_thread(services.stop, *consumers)
         await publish_all(settings, bodies, "diagnosis.completed.v1")
-        deadline = time.monotonic() + 300
+        await asyncio.to_thread(services.start, *consumers)
+        deadline = time.monotonic() + 600
         want = len(SUPPORT) * diagnoses
         query = (
-            "SELECT count(*) FROM referral_facts"
+            "SELECT count(*) = $2, clock_timestamp() FROM referral_facts"
             " WHERE case_id = ANY($1) AND assigned_on IS NOT NULL"
         )
-        while await reporting.fetchval(query, case_ids) < want:
+        while not (done := await reporting.fetchrow(query, case_ids, want))[0]:
             if time.monotonic() > deadline:
                 raise TimeoutError("reporting never counted every support")
             await asyncio.sleep(POLL_SECONDS)
-        seconds = time.perf_counter() - started
+        first = await referrals.fetchval(
+            "SELECT min(received_at) FROM inbox WHERE received_at > $1", since
+        )
+        seconds = (done[1] - first).total_seconds()
     finally:
         await reporting.close()
-    handled = await handled_deliveries(settings, services) - before
+        await referrals.close()
+    handled = await handled_deliveries(settings, processes.SERVICES) - before
     return EventChainRun(diagnoses, seconds, diagnoses / seconds, handled, handled / seconds)
 
 
@@ -435,17 +446,43 @@ async def publish_all(settings: Settings, bodies: list[bytes], routing_key: str)
         await connection.close()
 
 
-async def hop_flood(settings: Settings, gminas: list[str], events: int) -> HopFlood:
-    """One hop per service, as the baseline's: opened cases (new ids, never seen by intake)
-    flooded onto the exchange; each consumer's time until its inbox holds them all. Diagnosis
-    opens a diagnosis for each, reporting counts it."""
-    consumers = ("diagnosis", "reporting")
+class Services:
+    """The four service processes of a run; one can be stopped and started again."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.env = service_env(settings)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.peak_rss: dict[str, float] = {}
+
+    def start(self, *names: str) -> None:
+        procs = processes.start(self.settings, env=self.env, only=names)
+        self.procs.update(procs)
+        processes.wait_ready(self.settings, procs)
+
+    def stop(self, *names: str) -> None:
+        self.note_rss()
+        processes.stop({n: self.procs.pop(n) for n in names})
+
+    def note_rss(self) -> None:
+        for name, proc in self.procs.items():
+            self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), peak_rss_mb(proc.pid))
+
+
+async def hop_flood(
+    settings: Settings, services: Services, gminas: list[str], events: int
+) -> HopFlood:
+    """One hop per service, measured as the baseline's is: the queue is filled while the
+    consumer is stopped, then the consumer alone drains it. Opened cases (new ids) go to diagnosis
+    (which opens a diagnosis for each) and to reporting (which counts them). Timed on the
+    database's clock: from the first batch's transaction to the poll that finds the inbox
+    complete and the outbox empty."""
     bodies = []
     for n in range(events):
         gmina = terc().gmina(gminas[n % len(gminas)])
         event = CaseOpened(
             case_id=uuid4(),
-            place=Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
+            place=gmina.place,
             opened_on=date(2026, 5, 1),
             household_size=2,
             age_bands={"30-44": 1, "6-17": 1},
@@ -454,25 +491,39 @@ async def hop_flood(settings: Settings, gminas: list[str], events: int) -> HopFl
             consent_to_share=True,
         )
         bodies.append(wrap(event, region="06", service="intake").to_bytes())
-    conns = {name: await asyncpg.connect(settings.database_url(name)) for name in consumers}
-    query = "SELECT count(*) FROM inbox WHERE event_type = 'case.opened.v1'"
+    # One after the other, so that no timed consumer shares the machine with another.
+    order = {"diagnosis": events, "reporting": events}
+    conns = {name: await asyncpg.connect(settings.database_url(name)) for name in order}
     try:
-        before = {name: await conn.fetchval(query) for name, conn in conns.items()}
-        started = time.perf_counter()
+        before = {name: await conn.fetchval("SELECT now()") for name, conn in conns.items()}
+        await asyncio.to_thread(services.stop, *order)
         await publish_all(settings, bodies, "case.opened.v1")
         seconds: dict[str, float] = {}
-        deadline = time.monotonic() + 300
-        while len(seconds) < len(consumers):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the hop flood never drained: {seconds}")
-            for name, conn in conns.items():
-                if name not in seconds and await conn.fetchval(query) - before[name] >= events:
-                    seconds[name] = time.perf_counter() - started
-            await asyncio.sleep(POLL_SECONDS)
+        for name, expected in order.items():
+            await asyncio.to_thread(services.start, name)
+            seconds[name] = await drained(conns[name], before[name], expected)
     finally:
         for conn in conns.values():
             await conn.close()
-    return HopFlood(events, seconds, {k: events / v for k, v in seconds.items()})
+    return HopFlood(events, seconds, {k: order[k] / v for k, v in seconds.items()})
+
+
+async def drained(conn: asyncpg.Connection, since: Any, expected: int) -> float:
+    """Seconds from the first delivery handled after `since` until `expected` are handled and
+    the outbox is empty, on the database's clock."""
+    deadline = time.monotonic() + 120
+    while True:
+        row = await conn.fetchrow(
+            """SELECT count(*) AS handled, min(received_at) AS first, clock_timestamp() AS now,
+                      (SELECT count(*) FROM outbox) AS unpublished
+               FROM inbox WHERE received_at > $1""",
+            since,
+        )
+        if row["handled"] >= expected and row["unpublished"] == 0:
+            return (row["now"] - row["first"]).total_seconds()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the hop flood never drained: {row}")
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def drive_chain(
@@ -512,14 +563,16 @@ async def drive_chain(
         await progress.stop()
 
 
-async def measure(args: argparse.Namespace, settings: Settings, results: Results) -> None:
+async def measure(
+    args: argparse.Namespace, settings: Settings, services: Services, results: Results
+) -> None:
     gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[: args.gminas]
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
         team = await register_partners(settings, http, gminas)
         if args.preload:
             # Scale: the measured runs then work on databases that already hold this many
             # cases with their referrals (sent as completed diagnoses, as the event chain).
-            pre = await event_chain(settings, gminas, args.preload)
+            pre = await event_chain(settings, services, gminas, args.preload)
             results.preload = asdict(pre)
             print(
                 f"preloaded {pre.diagnoses} completed diagnoses in {pre.seconds:.1f}s "
@@ -528,7 +581,7 @@ async def measure(args: argparse.Namespace, settings: Settings, results: Results
         if "chain" in args.parts:
             await drive_chain(args, settings, http, team, gminas, results)
     if "hop" in args.parts:
-        flood = await hop_flood(settings, gminas, args.hop_events)
+        flood = await hop_flood(settings, services, gminas, args.hop_events)
         results.hop_flood = asdict(flood)
         print(
             f"one hop, flood of {flood.events} case.opened.v1: "
@@ -536,7 +589,7 @@ async def measure(args: argparse.Namespace, settings: Settings, results: Results
         )
     if "events" not in args.parts:
         return
-    chain = await event_chain(settings, gminas, args.diagnoses)
+    chain = await event_chain(settings, services, gminas, args.diagnoses)
     results.event_chain = asdict(chain)
     print(
         f"event chain (diagnosis.completed.v1 → referrals → reporting, no HTTP): "
@@ -567,13 +620,14 @@ async def run(args: argparse.Namespace, flood: baseline.HopResult | None = None)
     results.baseline_flood = asdict(flood)
     # base_url reads KOOP_<SERVICE>_PORT from the environment: this process's too.
     os.environ.update(service_env(settings))
-    procs = processes.start(settings, env=service_env(settings))
+    services = Services(settings)
     try:
-        await asyncio.to_thread(processes.wait_ready, settings, procs)
-        await measure(args, settings, results)
-        results.peak_rss_mb = {name: peak_rss_mb(p.pid) for name, p in procs.items()}
+        await asyncio.to_thread(services.start, *processes.SERVICES)
+        await measure(args, settings, services, results)
+        services.note_rss()
+        results.peak_rss_mb = services.peak_rss
     finally:
-        processes.stop(procs)
+        services.stop(*services.procs)
     ratios = {f"{k} hop": v for k, v in results.hop_flood.get("rate", {}).items()}
     if results.saturation:
         ratios["chain (events handled/s)"] = results.saturation["events_per_s"]
