@@ -21,7 +21,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     results: dict[str, object] = {"baseline_flood": asdict(flood)}
     print(
         f"baseline hop, flood: {flood.messages} msgs in {flood.seconds:.2f}s = "
-        f"{flood.rate:,.0f} msg/s"
+        f"{flood.rate:,.0f} msg/s ({flood.cpu_ms_per_msg:.2f} ms CPU/msg)"
     )
     for share in (0.25, 0.5, 0.75):
         rate = flood.rate * share

@@ -32,6 +32,7 @@ class HopResult:
     rate: float
     p50_ms: float = float("nan")
     p99_ms: float = float("nan")
+    cpu_ms_per_msg: float = float("nan")  # the hop's own process, not the broker's or database's
 
 
 async def _setup(settings: Settings) -> tuple[asyncpg.Pool, aio_pika.abc.AbstractRobustConnection]:
@@ -107,13 +108,14 @@ async def flood(settings: Settings, messages: int, prefetch: int = 100) -> HopRe
         loaded = await channel.declare_queue(IN, passive=True)
         assert loaded.declaration_result.message_count == messages, "preload incomplete"
         done: asyncio.Queue[float] = asyncio.Queue()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         hop_channel = await _hop(pool, connection, prefetch, done)
         for _ in range(messages):
             await done.get()
         seconds = time.perf_counter() - began
+        cpu_ms = (time.process_time() - cpu) * 1000 / messages
         await hop_channel.close()
-        return HopResult("flood", messages, seconds, messages / seconds)
+        return HopResult("flood", messages, seconds, messages / seconds, cpu_ms_per_msg=cpu_ms)
     finally:
         await connection.close()
         await pool.close()

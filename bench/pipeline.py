@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -80,6 +81,8 @@ class HopFlood:
     events: int
     seconds: dict[str, float]
     rate: dict[str, float]
+    # CPU time of the service's process per message: unlike rates, hardly moved by other load.
+    cpu_ms_per_msg: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -464,6 +467,11 @@ class Services:
         self.note_rss()
         processes.stop({n: self.procs.pop(n) for n in names})
 
+    def cpu_seconds(self, name: str) -> float:
+        """User + system CPU time the service's process has used (from /proc)."""
+        fields = Path(f"/proc/{self.procs[name].pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def note_rss(self) -> None:
         for name, proc in self.procs.items():
             self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), peak_rss_mb(proc.pid))
@@ -499,19 +507,26 @@ async def hop_flood(
         await asyncio.to_thread(services.stop, *order)
         await publish_all(settings, bodies, "case.opened.v1")
         seconds: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         for name, expected in order.items():
             await asyncio.to_thread(services.start, name)
-            seconds[name] = await drained(conns[name], before[name], expected)
+            seconds[name], cpu[name] = await drained(
+                conns[name], before[name], expected, lambda n=name: services.cpu_seconds(n)
+            )
     finally:
         for conn in conns.values():
             await conn.close()
-    return HopFlood(events, seconds, {k: order[k] / v for k, v in seconds.items()})
+    return HopFlood(events, seconds, {k: order[k] / v for k, v in seconds.items()}, cpu)
 
 
-async def drained(conn: asyncpg.Connection, since: Any, expected: int) -> float:
+async def drained(
+    conn: asyncpg.Connection, since: Any, expected: int, cpu_seconds: Callable[[], float]
+) -> tuple[float, float]:
     """Seconds from the first delivery handled after `since` until `expected` are handled and
-    the outbox is empty, on the database's clock."""
+    the outbox is empty, on the database's clock; and the service's CPU milliseconds per
+    message from the first poll that saw deliveries handled (start-up is not counted)."""
     deadline = time.monotonic() + 120
+    first_cpu: tuple[float, int] | None = None
     while True:
         row = await conn.fetchrow(
             """SELECT count(*) AS handled, min(received_at) AS first, clock_timestamp() AS now,
@@ -519,8 +534,13 @@ async def drained(conn: asyncpg.Connection, since: Any, expected: int) -> float:
                FROM inbox WHERE received_at > $1""",
             since,
         )
+        if first_cpu is None and row["handled"] > 0:
+            first_cpu = (cpu_seconds(), row["handled"])
         if row["handled"] >= expected and row["unpublished"] == 0:
-            return (row["now"] - row["first"]).total_seconds()
+            assert first_cpu is not None
+            used, counted = cpu_seconds() - first_cpu[0], row["handled"] - first_cpu[1]
+            cpu_ms = used * 1000 / counted if counted else float("nan")
+            return (row["now"] - row["first"]).total_seconds(), cpu_ms
         if time.monotonic() > deadline:
             raise TimeoutError(f"the hop flood never drained: {row}")
         await asyncio.sleep(POLL_SECONDS)
@@ -585,7 +605,10 @@ async def measure(
         results.hop_flood = asdict(flood)
         print(
             f"one hop, flood of {flood.events} case.opened.v1: "
-            + ", ".join(f"{k} {v:,.0f} msg/s" for k, v in flood.rate.items())
+            + ", ".join(
+                f"{k} {v:,.0f} msg/s ({flood.cpu_ms_per_msg[k]:.2f} ms CPU/msg)"
+                for k, v in flood.rate.items()
+            )
         )
     if "events" not in args.parts:
         return
