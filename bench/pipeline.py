@@ -279,7 +279,7 @@ class Driver:
 
 
 async def register_partners(
-    settings: Settings, http: httpx.AsyncClient, gminas: list[str]
+    settings: Settings, http: httpx.AsyncClient, gminas: list[str], capacity: int
 ) -> dict[str, str]:
     coordinator = {
         "Authorization": "Bearer "
@@ -295,7 +295,7 @@ async def register_partners(
                 "sector": "social_assistance",
                 "support_types": SUPPORT,
                 "gminas": [gmina],
-                "capacity": 10_000,
+                "capacity": capacity,
                 "partnership_gminas": [gmina],
             },
         )
@@ -588,7 +588,10 @@ async def measure(
 ) -> None:
     gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[: args.gminas]
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
-        team = await register_partners(settings, http, gminas)
+        # Room for every referral the run makes: the benchmark never accepts or completes one,
+        # so each stays open (the worst case for routing's count of open load).
+        capacity = 10_000 + len(SUPPORT) * args.preload // len(gminas)
+        team = await register_partners(settings, http, gminas, capacity)
         if args.preload:
             # Scale: the measured runs then work on databases that already hold this many
             # cases with their referrals (sent as completed diagnoses, as the event chain).
