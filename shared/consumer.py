@@ -250,32 +250,39 @@ class EventConsumer:
         self, conn: asyncpg.Connection, ready: list[_Delivery]
     ) -> list[tuple[Outcome, float]]:
         """The batch with one inbox statement, the one-event handlers in arrival order, each
-        bulk handler once, and the outbox written once: a few round trips for the batch."""
+        bulk handler once, the outbox written once and each lock taken once: a few round trips
+        for the whole batch."""
         fresh = await inbox.first_times(conn, [_inbox_key(d) for d in ready])
+        async with outbox.deferred(conn):
+            with locks.remembered(conn):
+                return await self._run_handlers(conn, ready, fresh)
+
+    async def _run_handlers(
+        self, conn: asyncpg.Connection, ready: list[_Delivery], fresh: set[UUID]
+    ) -> list[tuple[Outcome, float]]:
         handled: list[tuple[Outcome, float]] = []
         bulk: dict[Any, list[tuple[int, _Delivery]]] = {}
-        async with outbox.deferred(conn):
-            for i, d in enumerate(ready):
-                assert d.envelope is not None and d.event is not None
-                if d.envelope.id not in fresh:
-                    handled.append((Outcome(Verdict.ACK, "duplicate", d.attempt), 0.0))
-                    continue
-                fresh.discard(d.envelope.id)  # the same event twice in one batch: once
-                handled.append((Outcome(Verdict.ACK, "", d.attempt), 0.0))
-                registered = self.handlers.get(d.envelope.routing_key)
-                assert registered is not None
-                if registered.bulk:
-                    bulk.setdefault(registered.fn, []).append((i, d))
-                    continue
-                started = time.perf_counter()
-                await registered.fn(conn, d.event, d.envelope)  # type: ignore[call-arg]
-                handled[i] = (handled[i][0], time.perf_counter() - started)
-            for fn, members in bulk.items():
-                started = time.perf_counter()
-                await fn(conn, [(d.event, d.envelope) for _, d in members])
-                share = (time.perf_counter() - started) / len(members)
-                for i, _ in members:
-                    handled[i] = (handled[i][0], share)
+        for i, d in enumerate(ready):
+            assert d.envelope is not None and d.event is not None
+            if d.envelope.id not in fresh:
+                handled.append((Outcome(Verdict.ACK, "duplicate", d.attempt), 0.0))
+                continue
+            fresh.discard(d.envelope.id)  # the same event twice in one batch: once
+            handled.append((Outcome(Verdict.ACK, "", d.attempt), 0.0))
+            registered = self.handlers.get(d.envelope.routing_key)
+            assert registered is not None
+            if registered.bulk:
+                bulk.setdefault(registered.fn, []).append((i, d))
+                continue
+            started = time.perf_counter()
+            await registered.fn(conn, d.event, d.envelope)  # type: ignore[call-arg]
+            handled[i] = (handled[i][0], time.perf_counter() - started)
+        for fn, members in bulk.items():
+            started = time.perf_counter()
+            await fn(conn, [(d.event, d.envelope) for _, d in members])
+            share = (time.perf_counter() - started) / len(members)
+            for i, _ in members:
+                handled[i] = (handled[i][0], share)
         return handled
 
     def _open(self, d: _Delivery) -> Outcome | None:

@@ -5,6 +5,10 @@ subject, and an API call on that case waits for the batch to commit (and the oth
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 import asyncpg
 
 # Transaction-scoped, 64-bit: released at commit or rollback, collisions practically absent.
@@ -32,3 +36,32 @@ async def lock_subjects(tx: asyncpg.Connection, subjects: list[str]) -> None:
                ORDER BY k) keys""",
         subjects,
     )
+
+
+# The consumer's batch transaction remembers the keys it has locked: a lock that many handlers
+# of one batch take (referrals' routing lock) then costs one round trip per batch, not one each.
+_held: ContextVar[tuple[asyncpg.Connection, set[int]] | None] = ContextVar(
+    "locks_held", default=None
+)
+
+
+@contextlib.contextmanager
+def remembered(tx: asyncpg.Connection) -> Iterator[None]:
+    """Remember the keys `lock_key` takes on `tx` inside the block. Only for a block whose
+    failure rolls back the whole transaction: a savepoint rolled back would release a lock
+    still remembered as held."""
+    token = _held.set((tx, set()))
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+async def lock_key(tx: asyncpg.Connection, key: int) -> None:
+    """A transaction-scoped advisory lock on a fixed key (held to commit or rollback)."""
+    held = _held.get()
+    if held is not None and held[0] is tx:
+        if key in held[1]:
+            return
+        held[1].add(key)
+    await tx.execute("SELECT pg_advisory_xact_lock($1)", key)

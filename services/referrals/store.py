@@ -45,7 +45,7 @@ async def try_lock_case(tx: asyncpg.Connection, case_id: UUID) -> bool:
 
 
 async def lock_routing(tx: asyncpg.Connection) -> None:
-    await tx.execute("SELECT pg_advisory_xact_lock($1)", _ROUTING_LOCK)
+    await locks.lock_key(tx, _ROUTING_LOCK)
 
 
 # --- institutions ---------------------------------------------------------------------------

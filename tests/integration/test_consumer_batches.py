@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from shared import outbox
+from shared import locks, outbox
 from shared.consumer import EventConsumer, Handlers, Outcome, Verdict
 from shared.db import create_pool, prepare_database
 from shared.envelope import Envelope, parse_envelope, wrap
@@ -158,3 +158,27 @@ async def test_events_added_in_a_batch_are_numbered_per_case_in_the_order_added(
     assert (
         await pool.fetchval("SELECT last FROM event_sequence WHERE subject = $1", str(case_a)) == 10
     )
+
+
+async def test_a_lock_taken_by_many_handlers_of_a_batch_is_held_for_each(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    handlers = Handlers()
+    key = 0x7465_7374
+    seen_free: list[bool] = []
+    other = await asyncpg.connect(settings.database_url("batches"))
+
+    @handlers.on(CaseOpened)
+    async def on_opened(tx: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
+        await locks.lock_key(tx, key)  # once for the batch, remembered after
+        seen_free.append(await other.fetchval("SELECT pg_try_advisory_lock($1)", key))
+
+    consumer = EventConsumer(service="batches", pool=pool, handlers=handlers, max_attempts=3)
+    try:
+        await in_one_batch(consumer, [body(opened()) for _ in range(5)])
+        # After the commit the lock is free again.
+        assert await other.fetchval("SELECT pg_try_advisory_lock($1)", key)
+    finally:
+        await consumer.close()
+        await other.close()
+    assert seen_free == [False] * 5
