@@ -98,8 +98,8 @@ async def lines_of(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, byt
 
 def _first_error(exc: ValidationError) -> InvalidInput:
     error = exc.errors()[0]
-    where = field_path(("body", *error["loc"]))
-    return InvalidInput("validation_failed", f"{where}: {error['msg']}", field=where or None)
+    where = field_path(tuple(error["loc"])) if error["loc"] else None
+    return InvalidInput("validation_failed", f"{where or 'line'}: {error['msg']}", field=where)
 
 
 def parse_line(number: int, raw: bytes, gmina: str, today: date) -> CaseLine | LineError:
