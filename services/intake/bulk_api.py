@@ -87,8 +87,12 @@ async def import_cases(
     request: Request,
     ctx: Ctx,
     gmina: Annotated[
-        str, Query(pattern=r"^\d{7}$", description="TERYT code of the gmina the files are of")
-    ],
+        str | None,
+        Query(
+            pattern=r"^\d{7}$",
+            description="TERYT code of the gmina the files are of; a caseworker's own by default",
+        ),
+    ] = None,
     idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
 ) -> JSONResponse:
@@ -103,7 +107,10 @@ async def import_cases(
     into a gmina of their scope (their gmina or their powiat's). Every imported case gets an
     audit entry naming the import and the line.
     """
-    place = terc().gmina(gmina, field="gmina")
+    code = gmina or principal.gmina
+    if code is None:
+        raise InvalidInput("gmina_required", "name the gmina to import into", field="gmina")
+    place = terc().gmina(code, field="gmina")
     principal.require_gmina(place.code)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in MEDIA_TYPES:
