@@ -4,6 +4,7 @@ hold one transaction. A line is refused alone; the others are imported."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import date
@@ -153,16 +154,26 @@ async def run_import(
     async with ctx.pool.acquire() as conn:
         await store.begin_import(conn, report.import_id, gmina, principal)
     batch: list[CaseLine] = []
-    async for number, raw in lines_of(chunks):
-        report.lines += 1
-        parsed = parse_line(number, raw, gmina, today)
-        if isinstance(parsed, LineError):
-            report.refuse(parsed)
-        else:
-            batch.append(parsed)
-        if len(batch) >= CHUNK_LINES:
-            await _commit(ctx, principal, report, batch)
-            batch = []
+    # One chunk commits while the next is read and checked (the server works while Python
+    # parses); chunks still commit one after another, in the order of the file.
+    committing: asyncio.Task[None] | None = None
+    try:
+        async for number, raw in lines_of(chunks):
+            report.lines += 1
+            parsed = parse_line(number, raw, gmina, today)
+            if isinstance(parsed, LineError):
+                report.refuse(parsed)
+            else:
+                batch.append(parsed)
+            if len(batch) >= CHUNK_LINES:
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(_commit(ctx, principal, report, batch))
+                batch = []
+    finally:
+        # Also when the client went away: the chunk in hand commits (or fails) before we end.
+        if committing is not None:
+            await committing
     await _commit(ctx, principal, report, batch, finished=True)
     return report
 
