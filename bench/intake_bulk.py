@@ -5,7 +5,8 @@ holding 0, 10,000 and 100,000 cases beforehand, to show how cost grows with size
 
 For each size: fresh vhost and databases of its own (namespace koop_bulkbench), the four services
 as processes (KOOP_BENCH_PORT_BASE, default 8390), the databases filled to that size through the
-import (untimed, diagnosis caught up), then a few hundred single POST /cases (the baseline), then
+import (untimed; families without consent, so diagnosis only reads them; all services idle after),
+then a few hundred single POST /cases (the baseline), then
 one file of --cases households streamed to POST /cases/import as `kooperacja import-cases` does.
 Reported: cases/s of each, and until when diagnosis had opened a diagnosis for every imported case
 (the chain downstream); the plans and times of the import's per-chunk queries (EXPLAIN ANALYZE).
@@ -27,6 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import asyncpg
 import httpx
 
@@ -36,6 +38,7 @@ from kooperacja.demo_data import pesel_for
 from services.intake import store
 from shared.auth import Role, issue_token
 from shared.settings import Settings
+from shared.topology import queue_name
 
 NAMESPACE = "koop_bulkbench"  # not under kooperacja_bench_, which bench.pipeline drops
 PORT_BASE = int(os.environ.get("KOOP_BENCH_PORT_BASE", "8390"))
@@ -52,7 +55,9 @@ class People:
     def __init__(self) -> None:
         self.serial = 0
 
-    def household(self, gmina: str, external_id: str | None = None) -> dict[str, Any]:
+    def household(
+        self, gmina: str, external_id: str | None = None, *, consent: bool = True
+    ) -> dict[str, Any]:
         n = self.serial
         self.serial += 1
         birth = FIRST_BIRTH + timedelta(days=n % BIRTH_DAYS)
@@ -78,16 +83,19 @@ class People:
             ],
             "reasons": ["1", "4"],
             "notified_by": "self",
-            "consent_to_share": True,
+            "consent_to_share": consent,
             "interview_summary": "Akta z poprzedniego systemu.",
         }
         if external_id is not None:
             case["external_id"] = external_id
         return case
 
-    def lines(self, gmina: str, count: int, prefix: str) -> Iterator[bytes]:
+    def lines(
+        self, gmina: str, count: int, prefix: str, *, consent: bool = True
+    ) -> Iterator[bytes]:
         for i in range(count):
-            yield json.dumps(self.household(gmina, f"{prefix}/{i}")).encode() + b"\n"
+            case = self.household(gmina, f"{prefix}/{i}", consent=consent)
+            yield json.dumps(case).encode() + b"\n"
 
 
 @dataclass
@@ -176,16 +184,37 @@ async def until_diagnosed(settings: Settings, gminas: tuple[str, ...], count: in
     return time.monotonic()
 
 
+async def quiet(settings: Settings) -> None:
+    """Wait until intake's outbox is empty and no consumer has a message waiting."""
+    intake = await asyncpg.connect(settings.database_url("intake"))
+    broker = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await broker.channel()
+        idle = 0
+        while idle < 3:
+            waiting = await intake.fetchval("SELECT count(*) FROM outbox")
+            for name in processes.SERVICES[1:]:
+                queue = await channel.declare_queue(queue_name(name), passive=True)
+                waiting += queue.declaration_result.message_count or 0
+            idle = idle + 1 if waiting == 0 else 0
+            await asyncio.sleep(0.5)
+    finally:
+        await broker.close()
+        await intake.close()
+
+
 async def preload(settings: Settings, people: People, cases: int) -> None:
-    """Fill the databases through the import (untimed) and let diagnosis catch up."""
+    """Fill the databases through the import (untimed) and wait until every service is idle.
+    The preloaded families gave no consent, so diagnosis only reads their case.opened.v1 (a
+    100,000-case preload through diagnosis would take longer than the measured run)."""
     per_gmina = -(-cases // len(PRELOAD)) if cases else 0
     left = cases
     for gmina in PRELOAD:
         take = min(per_gmina, left)
         if take:
-            await import_stream(settings, gmina, people.lines(gmina, take, "pre"))
+            await import_stream(settings, gmina, people.lines(gmina, take, "pre", consent=False))
         left -= take
-    await until_diagnosed(settings, PRELOAD, cases)
+    await quiet(settings)
 
 
 async def singles(settings: Settings, people: People, count: int, level: Level) -> None:
