@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
 from dataclasses import dataclass
 
 import aio_pika
@@ -38,25 +37,14 @@ async def add(
 
     With `cause`, the events continue its correlation and name it as their causation.
     """
-    if not events:
-        return []
-    # One round trip for all the events' sequence numbers: each subject's counter advances by
-    # its number of events (subjects in sorted order, so concurrent writers lock them alike).
-    counts = Counter(event.subject for event in events)
-    subjects = sorted(counts)
-    rows = await tx.fetch(
-        """INSERT INTO event_sequence (subject, last)
-           SELECT * FROM unnest($1::text[], $2::bigint[])
-           ON CONFLICT (subject) DO UPDATE SET last = event_sequence.last + EXCLUDED.last
-           RETURNING subject, last""",
-        subjects,
-        [counts[s] for s in subjects],
-    )
-    next_sequence = {r["subject"]: r["last"] - counts[r["subject"]] + 1 for r in rows}
     envelopes = []
     for event in events:
-        sequence = next_sequence[event.subject]
-        next_sequence[event.subject] += 1
+        sequence = await tx.fetchval(
+            """INSERT INTO event_sequence (subject, last) VALUES ($1, 1)
+               ON CONFLICT (subject) DO UPDATE SET last = event_sequence.last + 1
+               RETURNING last""",
+            event.subject,
+        )
         envelope = wrap(
             event,
             region=origin.region,
