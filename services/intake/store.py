@@ -516,10 +516,17 @@ async def lock_keys(tx: asyncpg.Connection, keys: list[str]) -> None:
 
 
 # The import's reads per chunk, named so that bench/intake_bulk.py explains these very queries.
+# From the members with these PESELs to their cases by key, one lookup each (OFFSET 0 keeps the
+# planner from turning it into a join): during a large import the statistics lag behind, and a
+# plan that hashes all of the gmina's open cases for every chunk grew with each chunk imported.
 OPEN_CASES_BY_PESEL = """
     SELECT DISTINCT ON (m.pesel) m.pesel, c.case_id
-    FROM cases c JOIN members m USING (case_id)
-    WHERE c.gmina = $1 AND c.status <> 'closed' AND m.pesel = ANY($2::bpchar[])
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT case_id, opened_on FROM cases
+        WHERE case_id = m.case_id AND gmina = $1 AND status <> 'closed'
+        OFFSET 0) AS c
+    WHERE m.pesel = ANY($2::bpchar[])
     ORDER BY m.pesel, c.opened_on"""
 EXTERNAL_REFS = """
     SELECT external_id, case_id, line_digest FROM case_external_refs
