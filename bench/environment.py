@@ -13,18 +13,18 @@ from shared.settings import Settings
 NAMESPACE = os.environ.get("KOOP_BENCH_NAMESPACE", "kooperacja_bench")
 
 
-def bench_settings() -> Settings:
+def bench_settings(namespace: str = NAMESPACE) -> Settings:
     return Settings(
-        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}",
-        database_prefix=NAMESPACE,
+        amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{namespace}",
+        database_prefix=namespace,
     )
 
 
-def fresh_vhost() -> None:
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", NAMESPACE], capture_output=True)
+def fresh_vhost(namespace: str = NAMESPACE) -> None:
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", namespace], capture_output=True)
     for args in (
-        ["add_vhost", NAMESPACE],
-        ["set_permissions", "-p", NAMESPACE, "guest", ".*", ".*", ".*"],
+        ["add_vhost", namespace],
+        ["set_permissions", "-p", namespace, "guest", ".*", ".*", ".*"],
     ):
         subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
 
@@ -33,7 +33,8 @@ async def fresh_databases(settings: Settings) -> None:
     admin = await asyncpg.connect(f"{settings.postgres_url}/postgres")
     try:
         for row in await admin.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{NAMESPACE}\\_%"
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            f"{settings.database_prefix}\\_%",
         ):
             await admin.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
     finally:

@@ -1,17 +1,19 @@
-"""`kooperacja up | demo | status | dlq | token | reporting rebuild`."""
+"""`kooperacja up | demo | status | dlq | token | reporting rebuild | import-cases`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
-from kooperacja import operations, processes, status
+from kooperacja import importing, operations, processes, status
 from shared.auth import Role, issue_token
 from shared.settings import get_settings
 
@@ -103,6 +105,16 @@ def cmd_reporting(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_cases(args: argparse.Namespace) -> int:
+    """Stream a file of case files to intake. Without --token (or KOOP_TOKEN) a local token is
+    signed for a caseworker of the gmina, as `kooperacja token` would."""
+    settings = get_settings()
+    token = args.token or issue_token(
+        settings, subject=args.subject, role=Role.CASEWORKER, gmina=args.gmina, ttl_seconds=3600
+    )
+    return importing.run(settings, Path(args.file), args.gmina, token, args.key)
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     print(
         issue_token(
@@ -167,6 +179,18 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--institution")
     token.add_argument("--hours", type=int, default=8)
     token.set_defaults(func=cmd_token)
+
+    imports = sub.add_parser(
+        "import-cases", help="import a gmina's case files (NDJSON, one case per line)"
+    )
+    imports.add_argument("file", help="NDJSON: the body of POST /cases plus external_id a line")
+    imports.add_argument("--gmina", required=True, help="TERYT code of the gmina")
+    imports.add_argument(
+        "--token", default=os.environ.get("KOOP_TOKEN"), help="bearer token (or KOOP_TOKEN)"
+    )
+    imports.add_argument("--subject", default="local-user", help="for the local token")
+    imports.add_argument("--key", help="Idempotency-Key: a retry answers as the first run did")
+    imports.set_defaults(func=cmd_import_cases)
 
     asyncapi = sub.add_parser("asyncapi", help="the AsyncAPI 3 document of the event stream")
     asyncapi.add_argument(

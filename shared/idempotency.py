@@ -86,6 +86,18 @@ async def replay(
     return JSONResponse(json.loads(row["body"]), status_code=row["status"])
 
 
+async def is_known(conn: asyncpg.Connection, principal: Principal, key: str) -> bool:
+    """Whether the caller has an answer under this key: a request too long to fingerprint
+    before it takes effect (a streamed import) asks first, and only then reads itself whole
+    to compare with `replay`."""
+    found = await conn.fetchval(
+        "SELECT true FROM idempotency_keys WHERE principal = $1 AND key = $2",
+        _caller(principal),
+        key,
+    )
+    return bool(found)
+
+
 async def answer(
     tx: asyncpg.Connection,
     principal: Principal,

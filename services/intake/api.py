@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake import domain, store
+from services.intake import bulk_api, domain, store
 from services.intake.domain import CaseState, CaseStatus, Step
+from services.intake.schemas import CaseIn, CaseOut, CloseIn, ConsentIn, StatusOut
 from shared import outbox
 from shared.auth import Principal, Role, requires
-from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.codes import Reason
+from shared.errors import InvalidInput, NotFound
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
@@ -35,65 +35,6 @@ ReasonQuery = Annotated[
 ]
 
 
-class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
-    address: str | None = Field(default=None, max_length=300)
-
-
-class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    birth_date: IsoDate
-    sex: Literal["F", "M"]
-    relation: str = Field(default="head", max_length=50)
-    pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
-    contact: ContactIn | None = None
-
-
-class ConsentIn(BaseModel):
-    """Zgoda na udostępnienie danych w PZK: when given and with which sectors."""
-
-    model_config = ConfigDict(extra="forbid")
-    given_on: IsoDate
-    scope: list[Sector] = Field(
-        default_factory=list, description="sectors the family agreed to; empty means all"
-    )
-
-
-class CaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    gmina: str = Field(pattern=r"^\d{7}$", description="TERYT gmina code")
-    members: list[MemberIn] = Field(min_length=1, max_length=30)
-    reasons: list[Reason] = Field(min_length=1, description="art. 7 codes")
-    notified_by: NotifiedBy
-    consent_to_share: bool | None = None
-    consent: ConsentIn | None = None
-    interview_summary: str = Field(
-        default="", max_length=20_000, description="wywiad środowiskowy; stays in intake"
-    )
-
-
-class CaseOut(BaseModel):
-    case_id: UUID
-    gmina: str
-    status: CaseStatus
-    opened_on: date
-
-
-class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcome: CaseOutcome
-    closed_on: IsoDate | None = None
-
-
-class StatusOut(BaseModel):
-    case_id: UUID
-    status: CaseStatus
-
-
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -106,27 +47,7 @@ async def open_case(
 ) -> JSONResponse:
     gmina = terc().gmina(body.gmina, field="gmina")
     principal.require_gmina(gmina.code)
-    today = date.today()
-    case = domain.open_case(
-        gmina=gmina,
-        members=[
-            domain.new_member(
-                **m.model_dump(exclude={"contact"}),
-                contact=domain.Contact(**(m.contact.model_dump() if m.contact else {})),
-            )
-            for m in body.members
-        ],
-        reasons=body.reasons,
-        notified_by=body.notified_by,
-        consent=domain.decide_consent(
-            body.consent_to_share,
-            body.consent.given_on if body.consent else None,
-            body.consent.scope if body.consent else [],
-            today,
-        ),
-        today=today,
-        interview_summary=body.interview_summary,
-    )
+    case = body.new_case(date.today())
     request_hash = fingerprint("POST /cases", body)
     pesels = [m.pesel for m in case.members if m.pesel]
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -160,11 +81,7 @@ async def _refuse_duplicate(
         return
     existing, pesel = found
     field = f"members[{field_of[pesel]}].pesel" if field_of and pesel in field_of else "members"
-    raise Conflict(
-        "duplicate_case",
-        f"this person already has an open case {existing} in gmina {gmina}",
-        field=field,
-    )
+    raise domain.duplicate_case(existing, gmina, field)
 
 
 @router.get("/cases")
@@ -444,5 +361,6 @@ def build_api() -> FastAPI:
     app = create_api(
         "intake", description="Przyjęcie sprawy: gospodarstwa domowe i ich członkowie."
     )
+    app.include_router(bulk_api.router)
     app.include_router(router)
     return app

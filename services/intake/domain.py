@@ -348,6 +348,15 @@ def open_case(
     )
 
 
+def duplicate_case(existing: UUID, gmina: str, field: str) -> Conflict:
+    """A person with a PESEL has at most one open case in a gmina: the refusal of a second."""
+    return Conflict(
+        "duplicate_case",
+        f"this person already has an open case {existing} in gmina {gmina}",
+        field=field,
+    )
+
+
 def new_member(**fields: object) -> Member:
     """A household member; a person without PESEL is known by the internal id alone."""
     return Member(person_id=uuid4(), **fields)  # type: ignore[arg-type]

@@ -13,14 +13,40 @@ from shared.auth import Principal
 from shared.codes import Sector
 from shared.teryt import terc
 
+_CASE_COLUMNS = (
+    "case_id",
+    "gmina",
+    "status",
+    "reasons",
+    "notified_by",
+    "consent_to_share",
+    "consent_given_on",
+    "consent_scope",
+    "interview_summary",
+    "opened_on",
+    "opened_by",
+)
+_MEMBER_COLUMNS = (
+    "person_id",
+    "case_id",
+    "position",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "sex",
+    "relation",
+    "pesel",
+    "phone",
+    "email",
+    "address",
+    "birth_year",
+)
+_HISTORY_COLUMNS = ("case_id", "step", "from_status", "to_status", "actor")
 
-async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> None:
+
+def _case_row(case: NewCase, opened_by: str) -> tuple[Any, ...]:
     consent = case.consent
-    await tx.execute(
-        """INSERT INTO cases (case_id, gmina, status, reasons, notified_by, consent_to_share,
-                              consent_given_on, consent_scope, interview_summary,
-                              opened_on, opened_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+    return (
         case.case_id,
         case.gmina.code,
         str(case.status),
@@ -33,34 +59,70 @@ async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> No
         case.opened_on,
         opened_by,
     )
-    await tx.executemany(
-        """INSERT INTO members (person_id, case_id, position, first_name, last_name, birth_date,
-                                sex, relation, pesel, phone, email, address, birth_year)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
-        [
-            (
-                m.person_id,
-                case.case_id,
-                i,
-                m.first_name,
-                m.last_name,
-                m.birth_date,
-                m.sex,
-                m.relation,
-                m.pesel,
-                m.contact.phone,
-                m.contact.email,
-                m.contact.address,
-                m.birth_date.year,
-            )
-            for i, m in enumerate(case.members)
-        ],
-    )
-    await record_step(tx, case.case_id, Step.OPEN, None, CaseStatus.OPENED, opened_by)
-    if case.status is not CaseStatus.OPENED:
-        await record_step(
-            tx, case.case_id, Step.SEND_TO_DIAGNOSIS, CaseStatus.OPENED, case.status, opened_by
+
+
+def _member_rows(case: NewCase) -> list[tuple[Any, ...]]:
+    return [
+        (
+            m.person_id,
+            case.case_id,
+            i,
+            m.first_name,
+            m.last_name,
+            m.birth_date,
+            m.sex,
+            m.relation,
+            m.pesel,
+            m.contact.phone,
+            m.contact.email,
+            m.contact.address,
+            m.birth_date.year,
         )
+        for i, m in enumerate(case.members)
+    ]
+
+
+def _opening_history(case: NewCase, opened_by: str) -> list[tuple[Any, ...]]:
+    """An opening is recorded as opened, and as sent to diagnosis when it comes with consent."""
+    rows = [(case.case_id, str(Step.OPEN), None, str(CaseStatus.OPENED), opened_by)]
+    if case.status is not CaseStatus.OPENED:
+        rows.append(
+            (
+                case.case_id,
+                str(Step.SEND_TO_DIAGNOSIS),
+                str(CaseStatus.OPENED),
+                str(case.status),
+                opened_by,
+            )
+        )
+    return rows
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    places = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({places})"
+
+
+async def save_case(tx: asyncpg.Connection, case: NewCase, opened_by: str) -> None:
+    await tx.execute(_insert("cases", _CASE_COLUMNS), *_case_row(case, opened_by))
+    await tx.executemany(_insert("members", _MEMBER_COLUMNS), _member_rows(case))
+    await tx.executemany(
+        _insert("case_history", _HISTORY_COLUMNS), _opening_history(case, opened_by)
+    )
+
+
+async def save_cases(tx: asyncpg.Connection, cases: list[NewCase], opened_by: str) -> None:
+    """Many openings at once, as `save_case` records each, copied in one round trip a table."""
+    for table, columns, rows in (
+        ("cases", _CASE_COLUMNS, [_case_row(c, opened_by) for c in cases]),
+        ("members", _MEMBER_COLUMNS, [r for c in cases for r in _member_rows(c)]),
+        (
+            "case_history",
+            _HISTORY_COLUMNS,
+            [r for c in cases for r in _opening_history(c, opened_by)],
+        ),
+    ):
+        await tx.copy_records_to_table(table, records=rows, columns=columns)
 
 
 async def record_step(
@@ -87,18 +149,21 @@ async def record_step(
 async def lock_pesels(tx: asyncpg.Connection, gmina: str, pesels: list[str]) -> None:
     """Serialise openings for the same person in a gmina, so the duplicate check cannot race."""
     for pesel in sorted(pesels):
-        await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"pesel:{gmina}:{pesel}")
+        await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", pesel_lock_key(gmina, pesel))
 
 
 async def open_case_with_pesel(
     conn: asyncpg.Connection, gmina: str, pesels: list[str], *, other_than: UUID | None = None
 ) -> tuple[UUID, str] | None:
-    """An open case in this gmina that already has one of these PESELs: (case id, PESEL)."""
+    """An open case in this gmina that already has one of these PESELs: (case id, PESEL).
+
+    The PESELs go in as char(11)[] like the column: compared as text, the index on members'
+    PESEL would serve only as a full scan, slower with every case in the database."""
     if not pesels:
         return None
     row = await conn.fetchrow(
         """SELECT c.case_id, m.pesel FROM cases c JOIN members m USING (case_id)
-           WHERE c.gmina = $1 AND c.status <> 'closed' AND m.pesel = ANY($2::text[])
+           WHERE c.gmina = $1 AND c.status <> 'closed' AND m.pesel = ANY($2::bpchar[])
              AND ($3::uuid IS NULL OR c.case_id <> $3)
            ORDER BY c.opened_on LIMIT 1""",
         gmina,
@@ -427,3 +492,127 @@ async def audit_of_case(conn: asyncpg.Connection, case_id: UUID) -> list[dict[st
         case_id,
     )
     return [dict(r) for r in rows]
+
+
+# --- bulk import ------------------------------------------------------------------------------
+
+
+def pesel_lock_key(gmina: str, pesel: str) -> str:
+    return f"pesel:{gmina}:{pesel}"
+
+
+def external_lock_key(gmina: str, external_id: str) -> str:
+    return f"ext:{gmina}:{external_id}"
+
+
+async def lock_keys(tx: asyncpg.Connection, keys: list[str]) -> None:
+    """Advisory locks on many keys in one round trip, taken in sorted order (as `lock_pesels`
+    takes its own) so that two transactions locking overlapping sets cannot deadlock."""
+    await tx.execute(
+        """SELECT pg_advisory_xact_lock(hashtext(k))
+           FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C") AS sorted""",
+        sorted(set(keys)),
+    )
+
+
+# The import's reads per chunk, named so that bench/intake_bulk.py explains these very queries.
+# From the members with these PESELs to their cases by key, one lookup each (OFFSET 0 keeps the
+# planner from turning it into a join): during a large import the statistics lag behind, and a
+# plan that hashes all of the gmina's open cases for every chunk grew with each chunk imported.
+OPEN_CASES_BY_PESEL = """
+    SELECT DISTINCT ON (m.pesel) m.pesel, c.case_id
+    FROM members m
+    CROSS JOIN LATERAL (
+        SELECT case_id, opened_on FROM cases
+        WHERE case_id = m.case_id AND gmina = $1 AND status <> 'closed'
+        OFFSET 0) AS c
+    WHERE m.pesel = ANY($2::bpchar[])
+    ORDER BY m.pesel, c.opened_on"""
+EXTERNAL_REFS = """
+    SELECT external_id, case_id, line_digest FROM case_external_refs
+    WHERE gmina = $1 AND external_id = ANY($2::text[])"""
+
+
+async def open_cases_by_pesel(
+    conn: asyncpg.Connection, gmina: str, pesels: list[str]
+) -> dict[str, UUID]:
+    """For each of these PESELs with an open case in the gmina, the earliest such case."""
+    rows = await conn.fetch(OPEN_CASES_BY_PESEL, gmina, pesels)
+    return {r["pesel"].strip(): r["case_id"] for r in rows}
+
+
+async def external_refs(
+    conn: asyncpg.Connection, gmina: str, external_ids: list[str]
+) -> dict[str, tuple[UUID, str]]:
+    """Which of these references were imported into the gmina: (case id, line digest)."""
+    rows = await conn.fetch(EXTERNAL_REFS, gmina, external_ids)
+    return {r["external_id"]: (r["case_id"], r["line_digest"]) for r in rows}
+
+
+async def begin_import(
+    conn: asyncpg.Connection, import_id: UUID, gmina: str, principal: Principal
+) -> None:
+    await conn.execute(
+        "INSERT INTO case_imports (import_id, gmina, subject, role) VALUES ($1, $2, $3, $4)",
+        import_id,
+        gmina,
+        principal.subject,
+        str(principal.role),
+    )
+
+
+async def record_imported(
+    tx: asyncpg.Connection,
+    import_id: UUID,
+    principal: Principal,
+    imported: list[tuple[int, str, str, NewCase]],
+) -> None:
+    """The references of newly imported cases (line, external id, digest, case) and an audit
+    entry for each: who brought the personal data in, in which import, from which line."""
+    await tx.copy_records_to_table(
+        "case_external_refs",
+        records=[
+            (case.gmina.code, external_id, case.case_id, digest, import_id)
+            for _, external_id, digest, case in imported
+        ],
+        columns=("gmina", "external_id", "case_id", "line_digest", "import_id"),
+    )
+    await tx.copy_records_to_table(
+        "audit_log",
+        records=[
+            (
+                principal.subject,
+                str(principal.role),
+                principal.institution,
+                case.case_id,
+                case.gmina.code,
+                "imported",
+                f"bulk import {import_id}, line {line}",
+            )
+            for line, _, _, case in imported
+        ],
+        columns=("subject", "role", "institution", "case_id", "gmina", "access", "purpose"),
+    )
+
+
+async def count_import(
+    conn: asyncpg.Connection,
+    import_id: UUID,
+    *,
+    lines: int,
+    imported: int,
+    already_imported: int,
+    rejected: int,
+    finished: bool = False,
+) -> None:
+    await conn.execute(
+        """UPDATE case_imports SET lines = $2, imported = $3, already_imported = $4,
+                  rejected = $5, finished_at = CASE WHEN $6 THEN now() END
+           WHERE import_id = $1""",
+        import_id,
+        lines,
+        imported,
+        already_imported,
+        rejected,
+        finished,
+    )

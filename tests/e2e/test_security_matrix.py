@@ -38,6 +38,8 @@ CW, TM, CO, IS, AN, OP = (
 # (service, method, path) → the roles let through; every other role gets 403.
 EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases"): frozenset({CW}),
+    # A migration of case files: the gmina's caseworker, or a coordinator of its gmina or powiat.
+    ("intake", "POST", "/api/v1/cases/import"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/cases"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/cases/{case_id}"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/cases/{case_id}/persons"): frozenset({CW, CO, IS}),

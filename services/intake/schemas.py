@@ -1,0 +1,140 @@
+"""What intake's API takes and answers; an opening's body becomes a NewCase here, so a single
+POST and every line of a bulk import pass the same rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.intake import domain
+from services.intake.domain import CaseStatus
+from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
+from shared.isodate import IsoDate
+from shared.teryt import terc
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    birth_date: IsoDate
+    sex: Literal["F", "M"]
+    relation: str = Field(default="head", max_length=50)
+    pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
+    contact: ContactIn | None = None
+
+
+class ConsentIn(BaseModel):
+    """Zgoda na udostępnienie danych w PZK: when given and with which sectors."""
+
+    model_config = ConfigDict(extra="forbid")
+    given_on: IsoDate
+    scope: list[Sector] = Field(
+        default_factory=list, description="sectors the family agreed to; empty means all"
+    )
+
+
+class CaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gmina: str = Field(pattern=r"^\d{7}$", description="TERYT gmina code")
+    members: list[MemberIn] = Field(min_length=1, max_length=30)
+    reasons: list[Reason] = Field(min_length=1, description="art. 7 codes")
+    notified_by: NotifiedBy
+    consent_to_share: bool | None = None
+    consent: ConsentIn | None = None
+    interview_summary: str = Field(
+        default="", max_length=20_000, description="wywiad środowiskowy; stays in intake"
+    )
+
+    def new_case(self, today: date) -> domain.NewCase:
+        """The case this body opens, or the InvalidInput naming the field at fault."""
+        return domain.open_case(
+            gmina=terc().gmina(self.gmina, field="gmina"),
+            members=[
+                domain.new_member(
+                    **m.model_dump(exclude={"contact"}),
+                    contact=domain.Contact(**(m.contact.model_dump() if m.contact else {})),
+                )
+                for m in self.members
+            ],
+            reasons=self.reasons,
+            notified_by=self.notified_by,
+            consent=domain.decide_consent(
+                self.consent_to_share,
+                self.consent.given_on if self.consent else None,
+                self.consent.scope if self.consent else [],
+                today,
+            ),
+            today=today,
+            interview_summary=self.interview_summary,
+        )
+
+
+class CaseOut(BaseModel):
+    case_id: UUID
+    gmina: str
+    status: CaseStatus
+    opened_on: date
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: CaseOutcome
+    closed_on: IsoDate | None = None
+
+
+class StatusOut(BaseModel):
+    case_id: UUID
+    status: CaseStatus
+
+
+# --- bulk import ------------------------------------------------------------------------------
+
+
+class ImportLine(CaseIn):
+    """One line of an import file: an opening as POST /cases takes it, plus the case's reference
+    in the software the gmina moves from (unique per gmina; what makes a re-run harmless)."""
+
+    external_id: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
+
+
+class LineProblem(BaseModel):
+    """Why a line was refused, as problem details (RFC 9457) with its line number."""
+
+    line: int
+    external_id: str | None = None
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+
+
+class AlreadyImported(BaseModel):
+    line: int
+    external_id: str
+    case_id: UUID
+
+
+class ImportOut(BaseModel):
+    import_id: UUID
+    gmina: str
+    lines: int = Field(description="non-blank lines read")
+    imported: int
+    already_imported: int
+    rejected: int
+    errors: list[LineProblem] = Field(description="the first rejected lines; `rejected` counts all")
+    already: list[AlreadyImported] = Field(
+        description="the first lines imported before; `already_imported` counts all"
+    )
