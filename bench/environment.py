@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import asyncpg
@@ -33,8 +34,10 @@ async def fresh_databases(settings: Settings) -> None:
     admin = await asyncpg.connect(f"{settings.postgres_url}/postgres")
     try:
         for row in await admin.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1",
-            f"{settings.database_prefix}\\_%",
+            # The namespace's own databases (<namespace>_<service>), not those of a namespace
+            # that merely starts with this one's name.
+            "SELECT datname FROM pg_database WHERE datname ~ $1",
+            f"^{re.escape(settings.database_prefix)}_[a-z]+$",
         ):
             await admin.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
     finally:
