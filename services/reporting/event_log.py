@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import struct
 import zlib
@@ -162,8 +163,14 @@ class StreamAddress:
 
 
 class StreamReader:
-    """Reads the stream over the stream protocol. The end marker goes in over AMQP (`amqp_url`)
-    once the subscription is set up, so a stream port that cannot be used fails before it."""
+    """Reads the stream over the stream protocol, in `readers` ranges of offsets at once.
+
+    The end marker goes in over AMQP (`amqp_url`) while a subscription at the stream's last
+    chunk watches for it, which gives its offset; the offsets before it are then read over
+    `readers` connections side by side. Order does not matter to the projections (every column
+    merges by a rule independent of it), and the broker serves each connection from its own
+    process: it spends more on a chunk than the reader does, so several of them read faster.
+    """
 
     transport = "stream"
 
@@ -172,54 +179,107 @@ class StreamReader:
         stream_url: str,
         amqp_url: str,
         *,
+        readers: int = 4,
         credit: int = 200,
         connect_timeout: float = 3,
         idle_timeout: float = 30,
     ) -> None:
         self.address = StreamAddress.parse(stream_url)
         self.amqp_url = amqp_url
+        self.readers = readers
         self.credit = credit
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self._correlation = 0
 
     async def batches(self, batch_size: int) -> AsyncIterator[list[bytes]]:
+        end = await self._place_marker()
+        bounds = [end * i // self.readers for i in range(self.readers + 1)]
+        read: asyncio.Queue[list[bytes] | Exception | None] = asyncio.Queue(4 * self.credit)
+        tasks = [
+            asyncio.create_task(self._read_range(start, stop, read))
+            for start, stop in itertools.pairwise(bounds)
+            if stop > start
+        ]
+        try:
+            running, batch = len(tasks), []
+            while running:
+                bodies = await read.get()
+                if isinstance(bodies, Exception):
+                    raise bodies
+                if bodies is None:
+                    running -= 1
+                    continue
+                batch.extend(bodies)
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _place_marker(self) -> int:
+        """Publish the end marker and return its offset."""
         reader, writer = await self._connect()
         try:
-            await self._subscribe(reader, writer)
+            await self._subscribe(reader, writer, schema.OffsetSpec(OffsetType.LAST))
             amqp = await aiormq.connect(self.amqp_url)
             try:
                 marker = await publish_marker(await amqp.channel())
             finally:
                 await amqp.close()
-            batch: list[bytes] = []
-            owed = 0  # chunks taken and not yet given back as credit
-            async for frames in self._frames(reader):
-                for frame in frames:
-                    key = int.from_bytes(frame[:2], "big")
-                    if key == _HEARTBEAT:
-                        writer.write(_frame(frame[:4]))
-                        continue
-                    if key != _DELIVER:
-                        self._on_control_frame(frame)
-                        continue
-                    owed += 1
-                    for body in _messages_of(frame):
-                        if body == marker:
-                            if batch:
-                                yield batch
-                            return
-                        batch.append(body)
-                if owed >= self.credit // 2:  # one credit frame for many chunks
-                    writer.write(encode_frame(schema.Credit(_SUBSCRIPTION, owed)))
-                    owed = 0
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+            async for first, _, bodies in self._chunks(reader, writer):
+                for i, body in enumerate(bodies):
+                    if body == marker:
+                        return first + i
+            raise AssertionError("unreachable: _chunks ends only by an error")
         finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+            await _close(writer)
+
+    async def _read_range(
+        self, start: int, stop: int, out: asyncio.Queue[list[bytes] | Exception | None]
+    ) -> None:
+        """Put the bodies at offsets start..stop-1 into `out`, then None (or the error)."""
+        try:
+            reader, writer = await self._connect()
+            try:
+                spec = schema.OffsetSpecOffset(OffsetType.OFFSET, start)
+                await self._subscribe(reader, writer, spec)
+                async for first, records, bodies in self._chunks(reader, writer):
+                    # a chunk may begin before `start` and end after `stop`
+                    taken = bodies[max(start - first, 0) : max(stop - first, 0)]
+                    if taken:
+                        await out.put(taken)
+                    if first + records >= stop:
+                        break
+            finally:
+                await _close(writer)
+        except Exception as exc:
+            await out.put(exc)
+        else:
+            await out.put(None)
+
+    async def _chunks(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> AsyncIterator[tuple[int, int, list[bytes]]]:
+        """(first offset, records, bodies) of each chunk delivered, giving credit back."""
+        owed = 0  # chunks taken and not yet given back as credit
+        async for frames in self._frames(reader):
+            for frame in frames:
+                key = int.from_bytes(frame[:2], "big")
+                if key == _HEARTBEAT:
+                    writer.write(_frame(frame[:4]))
+                elif key != _DELIVER:
+                    self._on_control_frame(frame)
+                else:
+                    owed += 1
+                    yield _messages_of(frame)
+            if owed >= self.credit // 2:  # one credit frame for many chunks
+                writer.write(encode_frame(schema.Credit(_SUBSCRIPTION, owed)))
+                owed = 0
 
     async def _frames(self, reader: asyncio.StreamReader) -> AsyncIterator[list[bytes]]:
         """The frames as they come, many per read: one await per read, not per frame."""
@@ -265,7 +325,12 @@ class StreamReader:
             raise EventLogUnavailable(f"stream protocol at {a.host}:{a.port}: {exc!r}") from exc
         return reader, writer
 
-    async def _subscribe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _subscribe(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        offset: schema.OffsetSpec,
+    ) -> None:
         try:
             await self._request(
                 reader,
@@ -274,7 +339,7 @@ class StreamReader:
                     self._next(),
                     subscription_id=_SUBSCRIPTION,
                     stream=EVENT_LOG_STREAM,
-                    offset_spec=schema.OffsetSpec(OffsetType.FIRST),
+                    offset_spec=offset,
                     credit=self.credit,
                     properties=[],
                 ),
@@ -308,16 +373,25 @@ class StreamReader:
         return self._correlation
 
 
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+
+
 def _frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(4, "big") + payload
 
 
-def _messages_of(frame: bytes) -> list[bytes]:
-    """The bodies of the messages of one Deliver frame (a chunk of the stream)."""
-    (_, _, _, _, chunk_type, entries, _, _, _, _, crc, length, _, _) = _CHUNK.unpack_from(frame)
+def _messages_of(frame: bytes) -> tuple[int, int, list[bytes]]:
+    """The first offset, the number of records and the bodies of the messages of one Deliver
+    frame (a chunk of the stream)."""
+    (_, _, _, _, chunk_type, entries, records, _, _, first, crc, length, _, _) = _CHUNK.unpack_from(
+        frame
+    )
     data = memoryview(frame)[_CHUNK.size : _CHUNK.size + length]
     if chunk_type != 0:  # tracking chunks (stored offsets) carry no messages
-        return []
+        return first, records, []
     if zlib.crc32(data) != crc & 0xFFFFFFFF:
         raise ValueError("a chunk of the event log failed its checksum")
     bodies = []
@@ -329,7 +403,7 @@ def _messages_of(frame: bytes) -> list[bytes]:
         position += 4
         bodies.append(_body_of(data[position : position + size]))
         position += size
-    return bodies
+    return first, records, bodies
 
 
 def _body_of(message: memoryview) -> bytes:

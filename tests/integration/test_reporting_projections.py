@@ -528,17 +528,26 @@ async def test_the_stream_protocol_and_amqp_read_the_same_log(
     [gmina] = rural("22", 0)
     await send(stack, published, *(opened(gmina, date(2025, 10, d)) for d in range(1, 9)))
     amqp_url = stack.settings.amqp_url
-    by_stream = [
-        body
-        async for batch in StreamReader(stream_url_of(amqp_url), amqp_url).batches(5)
-        for body in batch
-    ]
+    by_stream = {
+        readers: [
+            body
+            async for batch in StreamReader(
+                stream_url_of(amqp_url), amqp_url, readers=readers
+            ).batches(5)
+            for body in batch
+        ]
+        for readers in (1, 3)
+    }
     by_amqp = [
         body async for batch in AmqpReader(amqp_url, prefetch=10).batches(5) for body in batch
     ]
-    # the second read sees the first one's marker too
-    assert by_amqp[: len(by_stream)] == by_stream
-    events = [b for b in by_stream if not b.startswith(MARKER_PREFIX)]
+    # in order with one reader; each message once in any order with several; every later read
+    # sees the earlier ones' markers too
+    one, three = by_stream[1], by_stream[3]
+    assert by_amqp[: len(one)] == one
+    assert sorted(three) == sorted(by_amqp[: len(three)])
+    assert len(three) == len(one) + 1
+    events = [b for b in one if not b.startswith(MARKER_PREFIX)]
     assert sorted(Envelope.model_validate_json(b).id for b in events) == sorted(
         e.id for e in published
     )
