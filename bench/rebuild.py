@@ -1,22 +1,25 @@
 """How fast reporting rebuilds its projections from the event log, beside a raw COPY.
 
-    python -m bench.rebuild --events 100000
+    python -m bench.rebuild --events 100000 [--out bench/results/rebuild.json]
 
 Makes a RabbitMQ vhost and a database of its own (removed afterwards), writes a realistic mix of
 events into the event-log stream, runs the rebuild the service runs (`POST /admin/rebuild`),
-reads the stream once more without applying anything, then COPYs the fact rows the events make
-into empty tables of the same shape, and prints the rates.
+reads the stream once more over each transport without applying anything, then COPYs the fact
+rows the events make into empty tables of the same shape (columns, keys, indexes; logged like
+the projections), and prints the rates and the rebuild's speed as a share of the COPY's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import subprocess
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import aio_pika
@@ -24,7 +27,8 @@ import asyncpg
 
 from services.reporting import domain
 from services.reporting.app import spec
-from services.reporting.rebuild import EventLogReader, rebuild
+from services.reporting.event_log import AmqpReader, StreamReader, stream_url_of
+from services.reporting.rebuild import rebuild
 from shared.db import prepare_database
 from shared.envelope import CONTENT_TYPE, Envelope, open_envelope, wrap
 from shared.events import (
@@ -110,30 +114,49 @@ async def write_stream(amqp_url: str, envelopes: list[Envelope]) -> float:
     return seconds
 
 
-async def raw_copy(pool: asyncpg.Pool, envelopes: list[Envelope]) -> tuple[int, float]:
-    """COPY the fact rows the events make into empty tables shaped like the projections."""
+async def raw_copy(
+    pool: asyncpg.Pool, envelopes: list[Envelope], *, bare: bool = False
+) -> tuple[int, float]:
+    """COPY the fact rows the events make (folded, as the rebuild writes them) into empty
+    tables shaped like the projections: same columns, keys and indexes, WAL-logged; `bare`:
+    into temporary tables without keys or indexes instead, the cheapest COPY there is."""
     facts = [f for e in envelopes for f in domain.facts_of(open_envelope(e), e)]
     by_table = domain.combine(facts)
+    del facts
     rows = 0
     async with pool.acquire() as conn, conn.transaction():
         for table in by_table:
-            await conn.execute(f"CREATE TEMP TABLE copy_{table.name} (LIKE {table.name})")
+            if bare:
+                await conn.execute(f"CREATE TEMP TABLE copy_{table.name} (LIKE {table.name})")
+            else:
+                await conn.execute(
+                    f"CREATE TABLE copy_{table.name} (LIKE {table.name} INCLUDING ALL)"
+                )
+        records = {
+            table: [tuple(r.get(c) for c in table.columns) for r in found]
+            for table, found in by_table.items()
+        }
         started = time.perf_counter()
-        for table, records in by_table.items():
+        for table, found in records.items():
             await conn.copy_records_to_table(
-                f"copy_{table.name}",
-                records=[tuple(r.get(c) for c in table.columns) for r in records],
-                columns=list(table.columns),
+                f"copy_{table.name}", records=found, columns=list(table.columns)
             )
-            rows += len(records)
+            rows += len(found)
         seconds = time.perf_counter() - started
+        for table in by_table:
+            await conn.execute(f"DROP TABLE copy_{table.name}")
     return rows, seconds
 
 
-async def read_only(amqp_url: str, batch: int) -> float:
+async def read_only(amqp_url: str, transport: str, batch: int) -> float:
     """The stream alone, read the way the rebuild reads it: the bound on the rebuild's speed."""
+    reader = (
+        StreamReader(stream_url_of(amqp_url), amqp_url)
+        if transport == "stream"
+        else AmqpReader(amqp_url, prefetch=2 * batch)
+    )
     started = time.perf_counter()
-    async for _ in EventLogReader(amqp_url, prefetch=2 * batch).batches(batch):
+    async for _ in reader.batches(batch):
         pass
     return time.perf_counter() - started
 
@@ -142,22 +165,25 @@ def rabbitmqctl(*args: str, check: bool = True) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=check, capture_output=True, timeout=60)
 
 
-async def main(events: int, batch: int) -> None:
+async def main(events: int, batch: int) -> dict[str, object]:
     vhost = f"koop_bench_{os.getpid()}"
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
     settings = Settings(amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
                         database_prefix=vhost)  # fmt: skip
     url = settings.database_url("reporting")
+    stream_url = stream_url_of(settings.amqp_url)
     try:
         envelopes = make_envelopes(events)
         publish_seconds = await write_stream(settings.amqp_url, envelopes)
         await prepare_database(url, "reporting", spec.migrations)
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         try:
-            result = await rebuild(pool, settings.amqp_url, batch_size=batch)
-            read_seconds = await read_only(settings.amqp_url, batch)
+            result = await rebuild(pool, settings.amqp_url, stream_url=stream_url,
+                                   batch_size=batch)  # fmt: skip
+            read = {t: await read_only(settings.amqp_url, t, batch) for t in ("stream", "amqp")}
             copied, copy_seconds = await raw_copy(pool, envelopes)
+            _, bare_seconds = await raw_copy(pool, envelopes, bare=True)
         finally:
             await pool.close()
     finally:
@@ -166,17 +192,40 @@ async def main(events: int, batch: int) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{vhost}_reporting" WITH (FORCE)')
         await admin.close()
     rate = result.events_per_second
+    share = copy_seconds / result.seconds  # the same rows: speed ratio = inverse time ratio
     print(f"events in the stream  {events:,} (written at {events / publish_seconds:,.0f}/s)")
     print(f"rebuild               {result.seconds:.2f} s, {rate:,.0f} events/s (batch {batch})")
-    print(f"stream read alone     {read_seconds:.2f} s, {events / read_seconds:,.0f} events/s")
+    for transport, seconds in read.items():
+        print(f"read alone, {transport:<9} {seconds:.2f} s, {events / seconds:,.0f} events/s")
     print(f"raw COPY              {copy_seconds:.2f} s for the {copied:,} fact rows they make, "
-          f"{copied / copy_seconds:,.0f} rows/s")  # fmt: skip
-    print(f"rebuild / COPY time   {result.seconds / copy_seconds:.1f}x")
+          f"{copied / copy_seconds:,.0f} rows/s (bare temp tables: {bare_seconds:.2f} s, "
+          f"{copied / bare_seconds:,.0f} rows/s)")  # fmt: skip
+    print(f"rebuild / COPY speed  {100 * share:.1f} % "
+          f"({100 * bare_seconds / result.seconds:.1f} % of the bare COPY)")  # fmt: skip
+    figures = {
+        "events": events,
+        "batch": batch,
+        "rebuild_seconds": round(result.seconds, 3),
+        "rebuild_events_per_second": round(rate),
+        "skipped": result.skipped,
+        "read_alone_events_per_second": {t: round(events / s) for t, s in read.items()},
+        "fact_rows": copied,
+        "copy_seconds": round(copy_seconds, 3),
+        "copy_rows_per_second": round(copied / copy_seconds),
+        "bare_copy_rows_per_second": round(copied / bare_seconds),
+        "rebuild_share_of_copy_speed_percent": round(100 * share, 1),
+        "rebuild_share_of_bare_copy_speed_percent": round(100 * bare_seconds / result.seconds, 1),
+    }
+    return figures
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--out", default="bench/results/rebuild.json")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.batch))
+    figures = asyncio.run(main(args.events, args.batch))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")

@@ -2,36 +2,92 @@
 
 In one transaction: lock the inbox against the live consumer, forget every fact, put a marker
 at the end of the stream, replay the stream from its first offset up to the marker in batches
-(one multi-row upsert per table and batch) and record every replayed event in the inbox; commit.
-Live events waiting meanwhile then find their id in the inbox (already replayed) or not (they
-came after the marker), so none is lost or counted twice. Readers see the old figures until
-the commit.
+and record every replayed event in the inbox; commit. Live events waiting meanwhile then find
+their id in the inbox (already replayed) or not (they came after the marker), so none is lost or
+counted twice. Readers see the old figures until the commit.
+
+Each batch is parsed in one pydantic pass (envelope and data together), turned into facts by
+`domain.facts_of`, folded, and loaded by binary COPY into staging tables merged into the
+projections by the merge rules (store.load). While the database merges one batch, the next one
+is read and parsed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
-from uuid import UUID, uuid4
+from types import EllipsisType
+from typing import Annotated, Any, Literal, Union
 
-import aiormq
 import asyncpg
-from aiormq.abc import DeliveredMessage
+from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from services.reporting import domain, store
-from services.reporting.handlers import handlers
-from shared.envelope import MalformedEvent, open_envelope, parse_envelope
+from services.reporting.event_log import read_event_log
+from services.reporting.handlers import REPORTED_EVENTS
+from services.reporting.settings import reporting_settings
+from shared.envelope import TYPE_PREFIX, Envelope
 from shared.errors import Conflict
-from shared.topology import EVENT_LOG_STREAM
 
 log = logging.getLogger(__name__)
 
-MARKER_HEADER = "x-kooperacja-rebuild-marker"
 _REBUILD_LOCK = 0x72656275  # "rebu": one rebuild at a time per database
+
+
+def _typed_envelope(event_cls: type) -> type[Envelope]:
+    """The envelope of one event type, its data that event: both validated in one pass."""
+    return create_model(
+        f"{event_cls.__name__}Envelope",
+        __base__=Envelope,
+        type=(Literal[TYPE_PREFIX + event_cls.routing_key], ...),  # type: ignore[attr-defined]
+        data=(event_cls, ...),
+    )
+
+
+# Only the events reporting handles: any other (partnership.changed, an unknown type or
+# version, data off schema, not JSON, a marker) fails here and is skipped, as live it is
+# ignored or dead-lettered.
+_REPORTED = TypeAdapter(
+    Annotated[
+        Union[tuple(_typed_envelope(e) for e in REPORTED_EVENTS)],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+)
+
+
+def parse(body: bytes) -> Any:
+    """The envelope of a reported event, with the typed event as its `data`; None if the
+    body is no such event."""
+    try:
+        return _REPORTED.validate_json(body)
+    except ValidationError:
+        return None
+
+
+@dataclass(frozen=True)
+class Batch:
+    rows: store.Rows
+    handled: list[tuple[Any, str]]
+    skipped: int
+
+
+def prepare(bodies: list[bytes]) -> Batch:
+    """A batch of the log as folded rows and the events to record in the inbox."""
+    facts: list[domain.Fact] = []
+    handled: list[tuple[Any, str]] = []
+    skipped = 0
+    for body in bodies:
+        envelope = parse(body)
+        if envelope is None:
+            skipped += 1  # live, it went to the dead-letter queue or was not for reporting
+            continue
+        facts.extend(domain.facts_of(envelope.data, envelope))
+        handled.append((envelope.id, envelope.routing_key))
+    return Batch(store.as_records(facts), handled, skipped)
 
 
 @dataclass(frozen=True)
@@ -45,84 +101,50 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-class EventLogReader:
-    """Reads the stream from its first offset up to a marker placed at its end now.
+async def _prepared(
+    amqp_url: str, stream_url: str | None, *, batch_size: int, prefetch: int
+) -> AsyncIterator[Batch]:
+    """The log's batches prepared ahead: the next is read and parsed while the caller awaits
+    the database with this one."""
+    ahead: asyncio.Queue[Batch | None] = asyncio.Queue()
+    room = asyncio.Semaphore(2)  # the batch being loaded and the next one
 
-    On aiormq directly, beneath aio-pika: a rebuild reads every message ever published, and
-    aio-pika's message objects cost more than the rest of the replay.
-    """
-
-    def __init__(self, amqp_url: str, *, prefetch: int, idle_timeout: float = 30) -> None:
-        self.amqp_url = amqp_url
-        self.prefetch = prefetch
-        self.idle_timeout = idle_timeout
-
-    async def batches(self, batch_size: int) -> AsyncIterator[list[bytes]]:
-        """The bodies of the messages before the marker, `batch_size` at a time."""
-        connection = await aiormq.connect(self.amqp_url)
+    async def produce() -> None:
         try:
-            channel = await connection.channel()
-            # Streams require a prefetch: it is the consumer's credit.
-            await channel.basic_qos(prefetch_count=self.prefetch)
-            await channel.queue_declare(EVENT_LOG_STREAM, passive=True)
-            marker = str(uuid4())
-            # Straight into the stream through the default exchange: subscribers of the
-            # topic exchange never see the marker.
-            await channel.basic_publish(
-                b"",
-                routing_key=EVENT_LOG_STREAM,
-                properties=aiormq.spec.Basic.Properties(
-                    headers={MARKER_HEADER: marker}, message_id=marker, delivery_mode=2
-                ),
-            )
-            arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
-
-            async def on_message(message: DeliveredMessage) -> None:
-                arrived.put_nowait(message)
-
-            await channel.basic_consume(
-                EVENT_LOG_STREAM,
-                on_message,
-                no_ack=False,
-                arguments={"x-stream-offset": "first"},
-            )
-            batch: list[bytes] = []
-            unacked = 0
-            while True:
-                try:
-                    message = await asyncio.wait_for(arrived.get(), timeout=self.idle_timeout)
-                except TimeoutError as exc:
-                    raise RuntimeError(
-                        f"the event log went quiet before its end marker {marker}"
-                    ) from exc
-                # Acks on a stream remove nothing, they only return credit: one for many.
-                unacked += 1
-                if unacked >= max(1, self.prefetch // 2):
-                    await channel.basic_ack(message.delivery.delivery_tag, multiple=True)
-                    unacked = 0
-                headers = message.header.properties.headers or {}
-                if _text(headers.get(MARKER_HEADER)) == marker:
-                    if batch:
-                        yield batch
-                    return
-                batch.append(message.body)
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+            async for bodies in read_event_log(
+                amqp_url, stream_url, batch_size=batch_size, prefetch=prefetch
+            ):
+                await room.acquire()
+                ahead.put_nowait(prepare(bodies))
         finally:
-            await connection.close()
+            ahead.put_nowait(None)
 
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value or "")
+    producer = asyncio.create_task(produce())
+    try:
+        while (batch := await ahead.get()) is not None:
+            yield batch
+            room.release()
+        await producer  # the reader's error, if it failed
+    finally:
+        producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
 
 
 async def rebuild(
-    pool: asyncpg.Pool, amqp_url: str, *, batch_size: int = 2000, prefetch: int = 4000
+    pool: asyncpg.Pool,
+    amqp_url: str,
+    *,
+    stream_url: str | EllipsisType | None = ...,
+    batch_size: int = 5000,
+    prefetch: int = 4000,
 ) -> Rebuilt:
+    """Replay the log into empty projections; over the stream protocol at `stream_url` (by
+    default from the settings; None: not at all) when it can be used, else over AMQP."""
+    if stream_url is ...:
+        stream_url = reporting_settings().event_log_url(amqp_url)
     started = time.perf_counter()
     applied = skipped = 0
-    reader = EventLogReader(amqp_url, prefetch=prefetch)
     async with pool.acquire() as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _REBUILD_LOCK):
             raise Conflict("rebuild_running", "a rebuild of the projections is already running")
@@ -132,24 +154,13 @@ async def rebuild(
                 # waits for the commit, and readers go on reading the old figures.
                 await conn.execute("LOCK TABLE inbox IN EXCLUSIVE MODE")
                 await store.forget_everything(conn)
-                async for batch in reader.batches(batch_size):
-                    facts: list[domain.Fact] = []
-                    handled: list[tuple[UUID, str]] = []
-                    for body in batch:
-                        try:
-                            envelope = parse_envelope(body)
-                            event = open_envelope(envelope)
-                        except MalformedEvent:
-                            skipped += 1  # live, it went to the dead-letter queue
-                            continue
-                        if handlers.get(envelope.routing_key) is None:
-                            skipped += 1
-                            continue
-                        facts.extend(domain.facts_of(event, envelope))
-                        handled.append((envelope.id, envelope.routing_key))
-                    await store.record(conn, facts)
-                    await store.mark_handled(conn, handled)
-                    applied += len(handled)
+                await store.create_staging(conn)
+                batches = _prepared(amqp_url, stream_url, batch_size=batch_size, prefetch=prefetch)
+                async with contextlib.aclosing(batches):
+                    async for batch in batches:
+                        await store.load(conn, batch.rows, batch.handled)
+                        applied += len(batch.handled)
+                        skipped += batch.skipped
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _REBUILD_LOCK)
     result = Rebuilt(applied, skipped, time.perf_counter() - started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -20,6 +21,8 @@ from uuid import UUID, uuid4
 import openpyxl
 import pytest
 
+from services.reporting.event_log import MARKER_PREFIX, AmqpReader, StreamReader, stream_url_of
+from services.reporting.rebuild import rebuild
 from shared.auth import Role
 from shared.envelope import Envelope
 from shared.events import (
@@ -517,6 +520,63 @@ async def test_events_arriving_during_a_rebuild_are_neither_lost_nor_counted_twi
     again = await stack.post("/admin/rebuild", operator)
     assert again.status_code == 200
     assert await stack.snapshot() == live
+
+
+async def test_the_stream_protocol_and_amqp_read_the_same_log(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    [gmina] = rural("22", 0)
+    await send(stack, published, *(opened(gmina, date(2025, 10, d)) for d in range(1, 9)))
+    amqp_url = stack.settings.amqp_url
+    by_stream = {
+        readers: [
+            body
+            async for batch in StreamReader(
+                stream_url_of(amqp_url), amqp_url, readers=readers
+            ).batches(5)
+            for body in batch
+        ]
+        for readers in (1, 3)
+    }
+    by_amqp = [
+        body async for batch in AmqpReader(amqp_url, prefetch=10).batches(5) for body in batch
+    ]
+    # in order with one reader; each message once in any order with several; every later read
+    # sees the earlier ones' markers too
+    one, three = by_stream[1], by_stream[3]
+    assert by_amqp[: len(one)] == one
+    assert sorted(three) == sorted(by_amqp[: len(three)])
+    assert len(three) == len(one) + 1
+    events = [b for b in one if not b.startswith(MARKER_PREFIX)]
+    assert sorted(Envelope.model_validate_json(b).id for b in events) == sorted(
+        e.id for e in published
+    )
+
+
+async def test_a_rebuild_reads_over_amqp_when_the_stream_port_is_closed(
+    stack: ReportingStack, published: list[Envelope], caplog: pytest.LogCaptureFixture
+) -> None:
+    [gmina] = rural("24", 0)
+    case = opened(gmina, date(2025, 11, 3))
+    await send(stack, published, case, diagnosed(case, date(2025, 11, 20)), published[0])
+    await stack.settle(published)
+    live = await stack.snapshot()
+    amqp_url = stack.settings.amqp_url
+    # small batches: rows of one thing and one event id in several batches
+    over_stream = await rebuild(
+        stack.pool, amqp_url, stream_url=stream_url_of(amqp_url), batch_size=7
+    )
+    assert "over AMQP" not in caplog.text
+    assert await stack.snapshot() == live
+    with caplog.at_level(logging.WARNING, logger="services.reporting.event_log"):
+        over_amqp = await rebuild(
+            stack.pool, amqp_url, stream_url=stream_url_of(amqp_url, port=1), batch_size=7
+        )
+    assert "reading the event log over AMQP" in caplog.text
+    assert await stack.snapshot() == live
+    assert over_stream.events == over_amqp.events == len(published)  # duplicates included
+    in_inbox = await stack.pool.fetchval("SELECT count(*) FROM inbox")
+    assert in_inbox == len({e.id for e in published})
 
 
 async def test_a_token_without_scope_sees_no_report(stack: ReportingStack) -> None:
