@@ -42,6 +42,7 @@ from shared.topology import declare_exchange
 POWIAT = "0601"
 SUPPORT = ["family_assistant", "psychologist"]
 POLL_SECONDS = 0.01
+CAPACITY = 10_000  # the most an institution may declare per support type
 PORT_BASE = int(os.environ.get("KOOP_BENCH_PORT_BASE", "8290"))
 
 
@@ -586,12 +587,13 @@ async def drive_chain(
 async def measure(
     args: argparse.Namespace, settings: Settings, services: Services, results: Results
 ) -> None:
-    gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[: args.gminas]
+    # Room for every referral the run makes: the benchmark never accepts or completes one, so
+    # each stays open (the worst case for routing's count of open load); a large preload
+    # spreads over more gminas, each with its institution.
+    wanted = max(args.gminas, -(-(args.preload + 10_000) // (CAPACITY * 8 // 10)))
+    gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[:wanted]
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
-        # Room for every referral the run makes: the benchmark never accepts or completes one,
-        # so each stays open (the worst case for routing's count of open load).
-        capacity = 10_000 + len(SUPPORT) * args.preload // len(gminas)
-        team = await register_partners(settings, http, gminas, capacity)
+        team = await register_partners(settings, http, gminas, CAPACITY)
         if args.preload:
             # Scale: the measured runs then work on databases that already hold this many
             # cases with their referrals (sent as completed diagnoses, as the event chain).
