@@ -405,7 +405,7 @@ async def event_chain(
         await asyncio.to_thread(services.stop, *consumers)
         await publish_all(settings, bodies, "diagnosis.completed.v1")
         await asyncio.to_thread(services.start, *consumers)
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + 600 + diagnoses / 20  # a large preload takes long
         want = len(SUPPORT) * diagnoses
         query = (
             "SELECT count(*) = $2, clock_timestamp() FROM referral_facts"
