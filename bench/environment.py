@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import asyncpg
 
+from kooperacja import processes
 from shared.settings import Settings
 
 # Two benchmark runs on one machine need names of their own.
@@ -49,3 +51,24 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def service_env(settings: Settings, port_base: int) -> dict[str, str]:
+    """The environment that runs the four services on the benchmark's vhost, databases and
+    ports (port_base, port_base + 1, …)."""
+    env = {
+        "KOOP_AMQP_URL": settings.amqp_url,
+        "KOOP_DATABASE_PREFIX": settings.database_prefix,
+        "KOOP_LOG_LEVEL": "ERROR",
+    }
+    for i, name in enumerate(processes.SERVICES):
+        env[f"KOOP_{name.upper()}_PORT"] = str(port_base + i)
+    return env
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the highest resident set size the process has had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

@@ -32,7 +32,7 @@ import aio_pika
 import asyncpg
 import httpx
 
-from bench.environment import bench_settings, fresh_databases, fresh_vhost
+from bench.environment import bench_settings, fresh_databases, fresh_vhost, peak_rss_mb, service_env
 from kooperacja import importing, processes
 from kooperacja.demo_data import pesel_for
 from services.intake import store
@@ -111,24 +111,6 @@ class Level:
     diagnosed_per_s: float = 0.0
     intake_peak_rss_mb: float = 0.0
     queries_ms: dict[str, float] = field(default_factory=dict)
-
-
-def service_env(settings: Settings) -> dict[str, str]:
-    env = {
-        "KOOP_AMQP_URL": settings.amqp_url,
-        "KOOP_DATABASE_PREFIX": settings.database_prefix,
-        "KOOP_LOG_LEVEL": "ERROR",
-    }
-    for i, name in enumerate(processes.SERVICES):
-        env[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
-    return env
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def caseworker(settings: Settings, gmina: str) -> str:
@@ -300,8 +282,8 @@ async def one_level(args: argparse.Namespace, cases_before: int) -> Level:
     settings = bench_settings(NAMESPACE)
     fresh_vhost(NAMESPACE)
     await fresh_databases(settings)
-    os.environ.update(service_env(settings))
-    procs = processes.start(settings, env=service_env(settings))
+    os.environ.update(service_env(settings, PORT_BASE))
+    procs = processes.start(settings, env=service_env(settings, PORT_BASE))
     level = Level(cases_before=cases_before)
     people = People()
     try:

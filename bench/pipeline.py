@@ -30,7 +30,14 @@ import asyncpg
 import httpx
 
 from bench import baseline
-from bench.environment import bench_settings, fresh_databases, fresh_vhost, percentile
+from bench.environment import (
+    bench_settings,
+    fresh_databases,
+    fresh_vhost,
+    peak_rss_mb,
+    percentile,
+    service_env,
+)
 from kooperacja import processes
 from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, wrap
@@ -96,25 +103,6 @@ class Results:
     preload: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)
-
-
-def service_env(settings: Settings) -> dict[str, str]:
-    env = {
-        "KOOP_AMQP_URL": settings.amqp_url,
-        "KOOP_DATABASE_PREFIX": settings.database_prefix,
-        "KOOP_LOG_LEVEL": "ERROR",
-    }
-    for i, name in enumerate(processes.SERVICES):
-        env[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
-    return env
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM: the highest resident set size the process has had."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Progress:
@@ -455,7 +443,7 @@ class Services:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.env = service_env(settings)
+        self.env = service_env(settings, PORT_BASE)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.peak_rss: dict[str, float] = {}
 
@@ -647,7 +635,7 @@ async def run(args: argparse.Namespace, flood: baseline.HopResult | None = None)
         print(f"baseline hop, flood: {flood.rate:,.0f} msg/s")
     results.baseline_flood = asdict(flood)
     # base_url reads KOOP_<SERVICE>_PORT from the environment: this process's too.
-    os.environ.update(service_env(settings))
+    os.environ.update(service_env(settings, PORT_BASE))
     services = Services(settings)
     try:
         await asyncio.to_thread(services.start, *processes.SERVICES)
