@@ -54,10 +54,12 @@ async def add(
 
     With `cause`, the events continue its correlation and name it as their causation.
     """
+    if not events:
+        return
     deferred = _deferred.get()
     if deferred is not None and deferred.tx is tx:
         deferred.items.append((origin, events, cause))
-    elif events:
+    else:
         await _write(tx, [(origin, events, cause)])
 
 
