@@ -275,7 +275,7 @@ class EventConsumer:
                 bulk.setdefault(registered.fn, []).append((i, d))
                 continue
             started = time.perf_counter()
-            await registered.fn(conn, d.event, d.envelope)  # type: ignore[call-arg]
+            await self.handlers.run_one(conn, d.event, d.envelope)
             handled[i] = (handled[i][0], time.perf_counter() - started)
         for fn, members in bulk.items():
             started = time.perf_counter()

@@ -65,18 +65,6 @@ async def forget_everything(tx: asyncpg.Connection) -> None:
     await tx.execute("DELETE FROM inbox")
 
 
-async def mark_handled(tx: asyncpg.Connection, handled: list[tuple[Any, str]]) -> None:
-    """Record replayed events in the inbox, so a late redelivery of one is a known duplicate."""
-    for start in range(0, len(handled), 10_000):
-        part = handled[start : start + 10_000]
-        await tx.execute(
-            """INSERT INTO inbox (event_id, event_type)
-               SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING""",
-            [h[0] for h in part],
-            [h[1] for h in part],
-        )
-
-
 # --- bulk loading, for a rebuild ------------------------------------------------------------
 # A batch of folded rows goes by binary COPY into an unindexed staging table, then into the
 # projection in one INSERT ... SELECT ... ON CONFLICT with the same merge rules as `record`.
