@@ -54,7 +54,7 @@ def story(rng: random.Random, place: Place, start: date) -> list[Event]:
     events: list[Event] = [
         CaseOpened(case_id=case_id, place=place, opened_on=start,
                    household_size=rng.randint(1, 7), age_bands={"30-44": 1, "6-17": 1},
-                   reasons=rng.sample(["1", "4", "5", "9", "12"], 2), notified_by="school",
+                   reasons=rng.sample(["1", "4", "5", "9", "13"], 2), notified_by="school",
                    consent_to_share=True),
         DiagnosisCompleted(diagnosis_id=uuid4(), case_id=case_id, place=place,
                            completed_on=start + timedelta(days=rng.randint(5, 40)),

@@ -73,7 +73,7 @@ def push_case(client: Client, rng: random.Random, gmina: str) -> dict[str, Any]:
         json={
             "gmina": gmina,
             "members": demo_data.household(rng, date.today()),
-            "reasons": rng.sample(["1", "4", "5", "7", "9", "12"], k=rng.randint(1, 3)),
+            "reasons": rng.sample(["1", "4", "5", "7", "9", "13"], k=rng.randint(1, 3)),
             "notified_by": rng.choice(["self", "police", "school", "health", "family"]),
             "consent_to_share": True,
         },

@@ -9,7 +9,11 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
-    """Reason for assistance, art. 7 of the Act on social assistance (ustawa o pomocy społ.)."""
+    """Reason for assistance: art. 7 of the Act on social assistance (ustawa z dnia 12 marca
+    2004 r. o pomocy społecznej, Dz.U. 2023 poz. 901), each code the number of its point.
+
+    Point 10 is repealed and has no code; point 15 is one point (natural or ecological disaster).
+    """
 
     POVERTY = "1"
     ORPHANHOOD = "2"
@@ -21,14 +25,17 @@ class Reason(StrEnum):
     TRAFFICKING_VICTIM = "7a"
     MATERNITY_OR_LARGE_FAMILY = "8"
     PARENTING_HELPLESSNESS = "9"
-    FOREIGNER_INTEGRATION = "10"
-    AFTER_PRISON = "11"
-    ADDICTION = "12"
-    RANDOM_EVENT_OR_CRISIS = "13"
-    NATURAL_DISASTER = "14"
-    ECOLOGICAL_DISASTER = "15"
+    FOREIGNER_INTEGRATION = "11"
+    AFTER_PRISON = "12"
+    ADDICTION = "13"
+    RANDOM_EVENT_OR_CRISIS = "14"
+    DISASTER = "15"
 
 
+# Points of art. 7 the statute repealed: refused wherever a reason is read.
+REPEALED_REASONS: frozenset[str] = frozenset({"10"})
+
+# The statute's wording of each point, in the nominative (reports, exports, the UI, the CLI).
 REASON_LABELS: dict[Reason, str] = {
     Reason.POVERTY: "ubóstwo",
     Reason.ORPHANHOOD: "sieroctwo",
@@ -39,14 +46,38 @@ REASON_LABELS: dict[Reason, str] = {
     Reason.DOMESTIC_VIOLENCE: "przemoc domowa",
     Reason.TRAFFICKING_VICTIM: "potrzeba ochrony ofiar handlu ludźmi",
     Reason.MATERNITY_OR_LARGE_FAMILY: "potrzeba ochrony macierzyństwa lub wielodzietności",
-    Reason.PARENTING_HELPLESSNESS: "bezradność w sprawach opiekuńczo-wychowawczych",
-    Reason.FOREIGNER_INTEGRATION: "trudności w integracji cudzoziemców",
-    Reason.AFTER_PRISON: "trudności w przystosowaniu po opuszczeniu zakładu karnego",
+    Reason.PARENTING_HELPLESSNESS: (
+        "bezradność w sprawach opiekuńczo-wychowawczych i prowadzenia gospodarstwa domowego,"
+        " zwłaszcza w rodzinach niepełnych lub wielodzietnych"
+    ),
+    Reason.FOREIGNER_INTEGRATION: (
+        "trudności w integracji cudzoziemców, którzy uzyskali w Rzeczypospolitej Polskiej"
+        " status uchodźcy, ochronę uzupełniającą lub zezwolenie na pobyt czasowy"
+    ),
+    Reason.AFTER_PRISON: "trudności w przystosowaniu do życia po zwolnieniu z zakładu karnego",
     Reason.ADDICTION: "alkoholizm lub narkomania",
     Reason.RANDOM_EVENT_OR_CRISIS: "zdarzenie losowe i sytuacja kryzysowa",
-    Reason.NATURAL_DISASTER: "klęska żywiołowa",
-    Reason.ECOLOGICAL_DISASTER: "klęska ekologiczna",
+    Reason.DISASTER: "klęska żywiołowa lub ekologiczna",
 }
+
+# The numbering of `reasons` in case.opened.v1: 2 = the statute's (above). Events published
+# before the fix carry no marker and numbered 10 foreigners, 11 after prison, 12 addiction,
+# 13 random event or crisis, 14 natural disaster, 15 ecological disaster.
+REASONS_VERSION = 2
+_BEFORE_THE_FIX: dict[str, str] = {
+    "10": "11",
+    "11": "12",
+    "12": "13",
+    "13": "14",
+    "14": "15",
+    "15": "15",  # natural and ecological disaster are one point of the statute
+}
+
+
+def renumbered(old_codes: list[str]) -> list[str]:
+    """Reason codes of the numbering before the fix as the statute numbers them, in the same
+    order, without the duplicate that merging 14 and 15 into one point can leave."""
+    return list(dict.fromkeys(_BEFORE_THE_FIX.get(str(c), str(c)) for c in old_codes))
 
 
 class NotifiedBy(StrEnum):

@@ -90,7 +90,7 @@ def open_envelope(envelope: Envelope) -> Event:
     if event_cls is None:
         raise UnknownEventType(f"unknown event type {envelope.type!r}")
     try:
-        return event_cls.model_validate(envelope.data)
+        return event_cls.model_validate(event_cls.from_wire(envelope.data))
     except ValidationError as exc:
         raise MalformedEvent(f"{envelope.type} data off schema: {_first_errors(exc)}") from exc
 

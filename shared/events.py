@@ -7,12 +7,15 @@ Consumers ignore fields they do not know (extra="ignore"), so adding an optional
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from shared.codes import (
+    REASONS_VERSION,
+    REPEALED_REASONS,
     AgeBand,
     CaseOutcome,
     DeclineReason,
@@ -23,6 +26,7 @@ from shared.codes import (
     Sector,
     SupportOutcome,
     SupportType,
+    renumbered,
 )
 
 GminaCode = Annotated[str, Field(pattern=r"^\d{7}$", description="TERYT gmina code, 7 digits")]
@@ -30,11 +34,32 @@ PowiatCode = Annotated[str, Field(pattern=r"^\d{4}$", description="TERYT powiat 
 RegionCode = Annotated[str, Field(pattern=r"^\d{2}$", description="TERYT voivodeship code")]
 
 
+def _not_repealed(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() in REPEALED_REASONS:
+        raise PydanticCustomError(
+            "reason_repealed",
+            "pkt {point} art. 7 ustawy o pomocy społecznej jest uchylony; podaj powód według"
+            " obowiązującej numeracji (np. 11: trudności w integracji cudzoziemców)",
+            {"point": value.strip()},
+        )
+    return value
+
+
+# An art. 7 code as the statute numbers it; a repealed point is refused by name.
+ReasonCode = Annotated[Reason, BeforeValidator(_not_repealed)]
+
+
 class Event(BaseModel):
     """Base of every integration event; `routing_key` doubles as the short event type."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str]
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Any:
+        """The event's data as this code reads it: an older shape brought up to date before
+        validation (an upcaster). Most events have had one shape only."""
+        return data
 
     @property
     def subject(self) -> str:
@@ -54,15 +79,44 @@ class Place(BaseModel):
 
 
 class CaseOpened(Event):
+    """A case was opened for a household (art. 7 reasons as the statute numbers them).
+
+    `reasons` are art. 7 codes numbered as `reasons_version` says: 2, the statute's numbering,
+    in every event intake publishes since the codes were fixed (fixed in place: no release had
+    been made). An event without the marker was published before the fix; `from_wire` (applied
+    wherever an event is read off the wire or the log) translates its codes (10→11, 11→12,
+    12→13, 13→14, 14 and 15→15), so every consumer and every rebuild sees the statute's codes.
+    """
+
     routing_key: ClassVar[str] = "case.opened.v1"
     case_id: UUID
     place: Place
     opened_on: date
     household_size: int = Field(ge=1, le=30)
     age_bands: dict[AgeBand, int]
-    reasons: list[Reason] = Field(min_length=1)
+    reasons: list[ReasonCode] = Field(min_length=1)
     notified_by: NotifiedBy
     consent_to_share: bool
+    reasons_version: int = Field(
+        default=REASONS_VERSION,
+        ge=1,
+        le=REASONS_VERSION,
+        description="numbering of `reasons`: 2 = as the statute numbers art. 7; absent (or 1) ="
+        " the numbering before the fix (10 foreigners' integration, 11 after prison,"
+        " 12 addiction, 13 random event, 14 natural, 15 ecological disaster)",
+        # On the wire an absent marker means the old numbering, not this default.
+        json_schema_extra=lambda schema: schema.pop("default", None),  # type: ignore[arg-type,misc]
+    )
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Any:
+        """An event from before the fix (no marker) numbered as the statute numbers it."""
+        if isinstance(data, dict) and data.get("reasons_version") in (None, 1):
+            reasons = data.get("reasons")
+            if isinstance(reasons, list):
+                data = {**data, "reasons": renumbered(reasons)}
+            data = {**data, "reasons_version": REASONS_VERSION}
+        return data
 
 
 class CaseClosed(Event):

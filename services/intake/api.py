@@ -15,8 +15,8 @@ from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import CaseIn, CaseOut, CloseIn, ConsentIn, StatusOut
 from shared import outbox
 from shared.auth import Principal, Role, requires
-from shared.codes import Reason
 from shared.errors import InvalidInput, NotFound
+from shared.events import ReasonCode
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
@@ -89,7 +89,7 @@ async def list_cases(
     ctx: Ctx,
     gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
     status: CaseStatus | None = None,
-    reason: Reason | None = None,
+    reason: ReasonCode | None = None,
     opened_from: IsoDate | None = None,
     opened_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake import domain
 from services.intake.domain import CaseStatus
-from shared.codes import CaseOutcome, NotifiedBy, Reason, Sector
+from shared.codes import CaseOutcome, NotifiedBy, Sector
+from shared.events import ReasonCode
 from shared.isodate import IsoDate
 from shared.teryt import terc
 
@@ -48,7 +49,9 @@ class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     gmina: str = Field(pattern=r"^\d{7}$", description="TERYT gmina code")
     members: list[MemberIn] = Field(min_length=1, max_length=30)
-    reasons: list[Reason] = Field(min_length=1, description="art. 7 codes")
+    reasons: list[ReasonCode] = Field(
+        min_length=1, description="art. 7 codes as the statute numbers them (10 is repealed)"
+    )
     notified_by: NotifiedBy
     consent_to_share: bool | None = None
     consent: ConsentIn | None = None

@@ -184,6 +184,7 @@ BAD_INPUT = [
     ),
     ("unknown TERYT gmina", {"gmina": "1499999"}, "gmina"),
     ("unknown art. 7 reason", {"reasons": ["16"]}, "reasons[0]"),
+    ("repealed art. 7 point 10", {"reasons": ["1", "10"]}, "reasons[1]"),
     ("unknown notifying sector", {"notified_by": "neighbour"}, "notified_by"),
     ("birth date in the future", {"members": [{"birth_date": "2099-01-01"}]}, "members[0]"),
     ("no members", {"members": []}, "members"),
@@ -195,6 +196,18 @@ BAD_INPUT = [
     ("no word on consent", {"consent_to_share": None}, "consent_to_share"),
     ("bad phone", {"members": [{"contact": {"phone": "call me"}}]}, "members[0].contact.phone"),
 ]
+
+
+async def test_repealed_point_10_is_refused_with_a_problem_saying_so(intake: Service) -> None:
+    gmina = GMINAS.fresh()
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    body = {**household(gmina), "reasons": ["10"]}
+    response = await intake.call("POST", "/cases", caseworker, json=body)
+    assert_problem(response, 422, "reasons[0]", "validation_failed")
+    assert "pkt 10" in response.json()["detail"] and "uchylony" in response.json()["detail"]
+    assert response.json()["errors"][0]["type"] == "reason_repealed"
+    listed = await intake.call("GET", "/cases", caseworker, params={"reason": "10"})
+    assert_problem(listed, 422, "reason", "validation_failed")
 
 
 @pytest.mark.parametrize(("what", "change", "field"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])

@@ -24,7 +24,8 @@ import pytest
 from services.reporting.event_log import MARKER_PREFIX, AmqpReader, StreamReader, stream_url_of
 from services.reporting.rebuild import rebuild
 from shared.auth import Role
-from shared.envelope import Envelope
+from shared.codes import Reason
+from shared.envelope import Envelope, wrap
 from shared.events import (
     CaseClosed,
     CaseConsentGiven,
@@ -584,3 +585,40 @@ async def test_a_token_without_scope_sees_no_report(stack: ReportingStack) -> No
         response = await stack.get("/reports/summary", stack.who(role))
         assert response.status_code == 403, response.text
         assert response.json()["code"] == "no_scope"
+
+
+async def test_a_rebuild_over_a_log_with_events_from_before_the_fix_finds_statute_codes(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    """Events published before the art. 7 fix carry no reasons_version and numbered 10
+    foreigners … 15 ecological disaster: live and rebuilt, they count under the statute's
+    codes (11 … 15), and no column 10 exists."""
+    [gmina] = rural("28", 0)
+
+    def before_the_fix(reasons: list[str]) -> Envelope:
+        envelope = wrap(opened(gmina, date(2025, 3, 3)), region="28", service="intake")
+        data = {k: v for k, v in envelope.data.items() if k != "reasons_version"}
+        return envelope.model_copy(update={"data": {**data, "reasons": reasons}})
+
+    old = [before_the_fix(["10", "12"]), before_the_fix(["14", "15"]), before_the_fix(["12"])]
+    assert all("reasons_version" not in e.data for e in old)
+    fixed = opened(gmina, date(2025, 3, 4)).model_copy(update={"reasons": [Reason.ADDICTION]})
+    await send(stack, published, *old, fixed)
+    await stack.settle(published)
+    coordinator = stack.who(Role.COORDINATOR, gmina=gmina)
+    expected = {"11": 1, "12": 0, "13": 3, "14": 0, "15": 1}
+
+    async def reasons_counted() -> dict[str, int]:
+        table = await report(stack, "reasons", coordinator)
+        assert "10" not in {c["key"] for c in table["columns"]}
+        return {k: row(table, gmina)["cells"][k] for k in expected}
+
+    assert await reasons_counted() == expected
+    live = await stack.snapshot()
+    await rebuild(stack.pool, stack.settings.amqp_url)
+    assert await stack.snapshot() == live
+    assert await reasons_counted() == expected
+    stored = await stack.pool.fetch(
+        "SELECT reasons FROM case_facts WHERE gmina = $1 ORDER BY reasons", gmina
+    )
+    assert sorted(r["reasons"] for r in stored) == [["11", "13"], ["13"], ["13"], ["15"]]

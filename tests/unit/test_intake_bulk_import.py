@@ -96,6 +96,17 @@ def test_a_line_gets_the_domains_refusal_with_its_field() -> None:
     assert problem.external_id == "A1" and problem.status == 422
 
 
+def test_a_line_naming_repealed_point_10_is_refused_saying_so() -> None:
+    refused = parse_line(4, body("A10", reasons=["1", "10"]), GMINA, TODAY)
+    assert isinstance(refused, LineError)
+    problem = refused.problem()
+    assert (problem.line, problem.field, problem.status) == (4, "reasons[1]", 422)
+    assert "pkt 10" in problem.detail and "uchylony" in problem.detail
+    statute = parsed("A13", reasons=["13", "15"])
+    assert [str(r) for r in statute.case.reasons] == ["13", "15"]
+    assert statute.case.opened_event().reasons_version == 2
+
+
 def test_triage_tells_new_already_imported_conflicting_and_duplicate_lines() -> None:
     existing, earlier = uuid4(), uuid4()
     lines = [
