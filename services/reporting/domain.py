@@ -89,17 +89,20 @@ CASES = FactTable(
         "age_bands": Merge.KEEP,
         "reasons": Merge.KEEP,
         "notified_by": Merge.KEEP,
-        "closed_on": Merge.MAX,
-        "outcome": Follows("closed_on"),
-        "reopened_on": Merge.MAX,
         "diagnosed_on": Merge.MIN,
         "need_revision": Merge.MAX,
         "need_areas": Follows("need_revision"),
     },
 )
-# Every closing and reopening: the state of a case on a day is its latest transition by then.
+# Every closing and reopening, each its own row: the state of a case on a day is the state
+# after its last transition dated by then. "Last" is by intake's `sequence` (the CloudEvents
+# extension, counted per case), so a case closed, reopened and closed again on one day - or
+# closed again with an earlier date than its reopening - ends as intake left it, whatever order
+# the events arrive in. An event without a sequence counts as 0 (see `transition_order`).
 CASE_TRANSITIONS = FactTable(
-    "case_transition_facts", ("case_id", "on_day", "kind"), {"outcome": Merge.KEEP}
+    "case_transition_facts",
+    ("case_id", "on_day", "kind", "sequence"),
+    {"outcome": Merge.KEEP},
 )
 REFERRALS = FactTable(
     "referral_facts",
@@ -193,18 +196,20 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 )
             ]
         case CaseClosed():
-            values = {"closed_on": event.closed_on, "outcome": str(event.outcome)}
-            transition = {"on_day": event.closed_on, "kind": "closed", "outcome": values["outcome"]}
+            transition = {
+                "on_day": event.closed_on,
+                "kind": "closed",
+                "outcome": str(event.outcome),
+            }
             return [
-                Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
-                Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
+                Fact(CASES, {"case_id": event.case_id, **_place(event.place)}),
+                _transition(event.case_id, envelope, **transition),
             ]
         case CaseReopened():
-            values = {"reopened_on": event.reopened_on}
             transition = {"on_day": event.reopened_on, "kind": "reopened", "outcome": None}
             return [
-                Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values}),
-                Fact(CASE_TRANSITIONS, {"case_id": event.case_id, **transition}),
+                Fact(CASES, {"case_id": event.case_id, **_place(event.place)}),
+                _transition(event.case_id, envelope, **transition),
             ]
         case CaseConsentGiven():
             # Consent is no figure of the reports; its effect shows in the diagnosis that follows.
@@ -269,6 +274,29 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
             }
             return [Fact(INSTITUTIONS, values)]
     return []
+
+
+def _transition(case_id: UUID, envelope: Envelope, **values: Any) -> Fact:
+    return Fact(
+        CASE_TRANSITIONS,
+        {"case_id": case_id, "sequence": envelope.sequence or 0, **values},
+    )
+
+
+def transition_order(transitions: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A case's transitions first to last: by intake's sequence; those without one (0) before
+    every numbered one, among themselves by day, a reopening after a closing of the same day
+    (it can only follow one). The same order as store's SQL."""
+    return sorted(transitions, key=lambda t: (t["sequence"], t["on_day"], t["kind"]))
+
+
+def case_state(transitions: Iterable[Mapping[str, Any]], as_of: date) -> str:
+    """'open', or the outcome of the closing the case was left in at the end of `as_of`."""
+    by_then = [t for t in transitions if t["on_day"] <= as_of]
+    if not by_then:
+        return "open"
+    last = transition_order(by_then)[-1]
+    return str(last["outcome"] or "other") if last["kind"] == "closed" else "open"
 
 
 def _referral(

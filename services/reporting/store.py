@@ -165,11 +165,11 @@ _CASES_AS_OF = (
 
 
 def _outcome_then(cases: str = "case_facts") -> str:
-    """The outcome of the case if it was closed at the end of the day, else NULL: its latest
-    transition by then (a case closed and reopened on the same day is open)."""
+    """The outcome of the case if it was closed at the end of the day, else NULL: its last
+    transition dated by then, in the order of domain.transition_order (intake's sequence)."""
     return f"""(SELECT CASE WHEN t.kind = 'closed' THEN coalesce(t.outcome, 'other') END
         FROM case_transition_facts t WHERE t.case_id = {cases}.case_id AND t.on_day <= $5
-        ORDER BY t.on_day DESC, t.kind DESC LIMIT 1)"""
+        ORDER BY t.sequence DESC, t.on_day DESC, t.kind DESC LIMIT 1)"""
 
 
 # The state of a referral as of the day: the furthest step it had reached.

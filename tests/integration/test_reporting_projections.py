@@ -198,6 +198,54 @@ async def test_events_out_of_order_and_twice_are_counted_once(
     assert row(cooperation, gmina)["sectors_engaged"] == 2
 
 
+async def test_closed_reopened_and_closed_again_on_one_day_ends_closed_in_any_order(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    """Intake numbers a case's events (the `sequence` extension): the last transition decides,
+    whatever the dates, however the events arrive, and after a rebuild."""
+    gminas = rural("32", 0, 3)
+    day = date(2025, 6, 2)
+    expected: dict[str, tuple[int, int, int]] = {}  # gmina: open, successful, partly
+    stories = []
+    for n, gmina in enumerate(gminas):
+        case = opened(gmina, date(2025, 3, 1))
+        first = closed(case, day, "completed_partly")
+        reopen = CaseReopened(case_id=case.case_id, place=case.place, reopened_on=day)
+        # the same day; or closed again with a date before its reopening; or left reopened
+        again = [
+            [closed(case, day, "completed_successfully")],
+            [closed(case, date(2025, 5, 30), "completed_successfully")],
+            [],
+        ][n]
+        expected[gmina] = [(0, 1, 0), (0, 1, 0), (1, 0, 0)][n]
+        story = [case, first, reopen, *again]
+        stories.append([
+            wrap(e, region="32", service="intake", time=at(day), sequence=i)
+            for i, e in enumerate(story, start=1)
+        ])  # fmt: skip
+    # last first, each event twice
+    arriving = [e for story in stories for e in reversed(story)]
+    sent = await send(stack, published, *arriving, *arriving[::2])
+    await stack.settle(sent)
+
+    async def check() -> None:
+        for gmina in gminas:
+            who = stack.who(Role.COORDINATOR, gmina=gmina)
+            cells = row(await report(stack, "cases", who), gmina)["cells"]
+            shown = (cells["open"], cells["completed_successfully"], cells["completed_partly"])
+            assert shown == expected[gmina], gmina
+            [figures] = (await report(stack, "indicators", who))["rows"]
+            assert figures["cases_closed"] == 1 - expected[gmina][0]
+            assert figures["completed_successfully"] == expected[gmina][1]
+            # as of the day before the closings, it was open
+            early = await report(stack, "cases", who, as_of="2025-05-29")
+            assert early["total"]["cells"]["open"] == 1
+
+    await check()
+    await rebuild(stack.pool, stack.settings.amqp_url, batch_size=3)
+    await check()
+
+
 async def test_consent_given_later_is_handled_and_changes_no_figure(
     stack: ReportingStack, published: list[Envelope]
 ) -> None:

@@ -7,7 +7,14 @@ import random
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
-from services.reporting.domain import CASES, REFERRALS, combine, facts_of
+from services.reporting.domain import (
+    CASE_TRANSITIONS,
+    CASES,
+    REFERRALS,
+    case_state,
+    combine,
+    facts_of,
+)
 from shared.envelope import wrap
 from shared.events import (
     CaseClosed,
@@ -25,6 +32,12 @@ PLACE = Place(gmina="0601042", powiat="0601", region="06", variant="rural")
 def _facts(events_at):
     return [f for event, at in events_at for f in facts_of(event, wrap(event, region="06",
             service="test", time=at))]  # fmt: skip
+
+
+def _sequenced(story):
+    """Envelopes as intake's outbox numbers them: the case's own sequence, 1, 2, ..."""
+    return [(event, wrap(event, region="06", service="intake", time=at, sequence=n))
+            for n, (event, at) in enumerate(story, start=1)]  # fmt: skip
 
 
 def _at(day: int) -> datetime:
@@ -50,9 +63,42 @@ def test_a_case_story_gives_one_row_in_any_order_and_with_repeats() -> None:
     assert len(rows) == 1
     [row] = combine(_facts(story))[CASES]
     assert row["opened_on"] == date(2025, 3, 1)
-    assert row["closed_on"] == date(2025, 12, 1)
-    assert row["outcome"] == "completed_successfully"  # the latest closing's
     assert row["reasons"] == ["1", "9"]
+
+
+def test_the_state_is_that_after_the_last_transition_whatever_the_dates_and_the_order() -> None:
+    case_id = uuid4()
+
+    def close(on: date, outcome: str) -> CaseClosed:
+        return CaseClosed(case_id=case_id, place=PLACE, closed_on=on, outcome=outcome)
+
+    def reopen(on: date) -> CaseReopened:
+        return CaseReopened(case_id=case_id, place=PLACE, reopened_on=on)
+
+    day = date(2025, 6, 1)
+    stories = {
+        # closed, reopened and closed again on one day
+        "completed_successfully": [close(day, "completed_partly"), reopen(day),
+                                   close(day, "completed_successfully")],
+        # closed again, dated before the reopening (intake accepts any day since opening)
+        "moved_away": [close(day, "completed_partly"), reopen(date(2025, 6, 3)),
+                       close(date(2025, 6, 2), "moved_away")],
+        # reopened on the day of its closing
+        "open": [close(day, "completed_partly"), reopen(day)],
+    }  # fmt: skip
+    for expected, story in stories.items():
+        envelopes = _sequenced([(event, _at(10)) for event in story])
+        for order in itertools.permutations(envelopes):
+            facts = [f for event, e in (*order, order[-1]) for f in facts_of(event, e)]
+            transitions = combine(facts)[CASE_TRANSITIONS]
+            assert len(transitions) == len(story)  # none lost, the repeat merged
+            assert case_state(transitions, date(2025, 12, 31)) == expected, order
+    # as of a day: the last transition dated by then
+    sequenced = _sequenced([(e, _at(10)) for e in stories["moved_away"]])
+    one_day = combine([f for event, e in sequenced for f in facts_of(event, e)])
+    assert case_state(one_day[CASE_TRANSITIONS], date(2025, 6, 1)) == "completed_partly"
+    assert case_state(one_day[CASE_TRANSITIONS], date(2025, 6, 2)) == "moved_away"
+    assert case_state(one_day[CASE_TRANSITIONS], date(2025, 5, 31)) == "open"
 
 
 def test_a_referral_known_before_its_assignment_keeps_every_date() -> None:
