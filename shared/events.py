@@ -143,6 +143,20 @@ class CaseConsentGiven(Event):
     given_on: date
 
 
+class CaseConsentWithdrawn(Event):
+    """The family withdrew its consent to share data within the PZK (RODO art. 7(3)).
+
+    From then on nobody outside intake reads the case's personal data, access grants end, the
+    team adds nothing to the diagnosis and referrals not yet accepted are cancelled. Consent
+    given again (`case.consent_given.v1`) reopens sharing; of the two, the one with the later
+    `sequence` (intake's per-case counter) stands, whatever the order they arrive in."""
+
+    routing_key: ClassVar[str] = "case.consent_withdrawn.v1"
+    case_id: UUID
+    place: Place
+    withdrawn_on: date
+
+
 # --- diagnosis ------------------------------------------------------------------------------
 
 
@@ -249,7 +263,9 @@ class SupportCancelled(Event):
     place: Place
     support_type: SupportType
     institution_id: UUID
-    reason: str = Field(pattern=r"^(case_closed|recommendation_dropped|institution_deactivated)$")
+    reason: str = Field(
+        pattern=r"^(case_closed|recommendation_dropped|institution_deactivated|consent_withdrawn)$"
+    )
 
 
 class SupportOverdue(Event):
@@ -301,6 +317,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CaseClosed,
     CaseReopened,
     CaseConsentGiven,
+    CaseConsentWithdrawn,
     DiagnosisCompleted,
     DiagnosisRevised,
     SupportAssigned,

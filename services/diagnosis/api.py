@@ -99,6 +99,7 @@ async def read_diagnosis(
         "gmina": diagnosis.place.gmina,
         "status": diagnosis.status,
         "revision": diagnosis.revision,
+        "consent_withdrawn_on": diagnosis.consent_withdrawn_on,
         "needs": [n.model_dump(mode="json") for n in diagnosis.needs()],
         "recommendations": [r.model_dump(mode="json") for r in diagnosis.recommendations()],
         "assessments": assessments,

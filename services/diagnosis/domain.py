@@ -68,8 +68,19 @@ class Diagnosis:
     revision: int = 1
     added: list[Recommendation] = field(default_factory=list)  # by later revisions
     dropped: set[UUID] = field(default_factory=set)
+    consent_withdrawn_on: date | None = None  # while the family's withdrawal stands
+
+    def ensure_shared(self) -> None:
+        """After the family withdrew its consent (RODO art. 7(3)) the team adds nothing."""
+        if self.consent_withdrawn_on is not None:
+            raise Conflict(
+                "consent_withdrawn",
+                f"the family withdrew its consent to share data on {self.consent_withdrawn_on}",
+                field="consent",
+            )
 
     def ensure_open(self) -> None:
+        self.ensure_shared()
         if self.status != "open":
             raise Conflict("diagnosis_not_open", f"the diagnosis is {self.status}", field="status")
 
@@ -123,6 +134,7 @@ class Diagnosis:
     ) -> DiagnosisRevised:
         """A review of a completed diagnosis: add recommendations for needs already found,
         drop ones no longer needed; the event carries the full set after the change."""
+        self.ensure_shared()
         if self.status != "completed":
             raise Conflict(
                 "diagnosis_not_completed",

@@ -14,6 +14,7 @@ from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
     CaseConsentGiven,
+    CaseConsentWithdrawn,
     CaseOpened,
     CaseReopened,
     InstitutionRegistered,
@@ -33,11 +34,22 @@ async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope)
 
 @handlers.on(CaseConsentGiven)
 async def on_case_consent_given(
-    tx: asyncpg.Connection, event: CaseConsentGiven, _: Envelope
+    tx: asyncpg.Connection, event: CaseConsentGiven, env: Envelope
 ) -> None:
-    # Consent recorded after opening: the team may now diagnose. The open is idempotent and
-    # skipped for a case known closed, whichever of the case's events came first.
+    # Consent recorded after opening (or again after a withdrawal): the team may now diagnose.
+    # The open is idempotent and skipped for a case known closed, whichever of the case's
+    # events came first.
+    await store.settle_consent(tx, event.case_id, True, event.given_on, env.sequence)
     await store.open_diagnosis(tx, event.case_id, event.place)
+
+
+@handlers.on(CaseConsentWithdrawn)
+async def on_case_consent_withdrawn(
+    tx: asyncpg.Connection, event: CaseConsentWithdrawn, env: Envelope
+) -> None:
+    # The team adds nothing more (assessments, completion, revisions) unless consent is given
+    # again later; what it recorded stays, as the case's history.
+    await store.settle_consent(tx, event.case_id, False, event.withdrawn_on, env.sequence)
 
 
 @handlers.on(CaseClosed)

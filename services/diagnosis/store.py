@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -70,6 +70,28 @@ async def reopen_for_case(tx: asyncpg.Connection, case_id: UUID, sequence: int |
             "UPDATE diagnoses SET status = 'open' WHERE case_id = $1 AND status = 'cancelled'",
             case_id,
         )
+
+
+async def settle_consent(
+    tx: asyncpg.Connection, case_id: UUID, shared: bool, on_day: date, sequence: int | None
+) -> None:
+    """Record consent given or withdrawn unless a later event of intake already said otherwise."""
+    await tx.execute(
+        """INSERT INTO case_consent (case_id, shared, on_day, sequence) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (case_id) DO UPDATE SET shared = $2, on_day = $3, sequence = $4
+           WHERE case_consent.sequence < $4""",
+        case_id,
+        shared,
+        on_day,
+        sequence if sequence is not None else 0,
+    )
+
+
+async def consent_withdrawn_on(conn: asyncpg.Connection, case_id: UUID) -> date | None:
+    """The day the family withdrew its consent, while that withdrawal stands."""
+    return await conn.fetchval(
+        "SELECT on_day FROM case_consent WHERE case_id = $1 AND NOT shared", case_id
+    )
 
 
 # --- the partner teams and their institutions, from referrals' events -----------------------
@@ -170,6 +192,7 @@ async def load(
     place = Place(
         gmina=row["gmina"], powiat=row["powiat"], region=row["region"], variant=row["variant"]
     )
+    withdrawn_on = await consent_withdrawn_on(conn, row["case_id"])
     return Diagnosis(
         row["diagnosis_id"],
         row["case_id"],
@@ -188,6 +211,7 @@ async def load(
             if c["change"] == "added"
         ],
         dropped={c["recommendation_id"] for c in changes if c["change"] == "dropped"},
+        consent_withdrawn_on=withdrawn_on,
     )
 
 

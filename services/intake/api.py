@@ -12,7 +12,14 @@ from fastapi.responses import JSONResponse
 
 from services.intake import bulk_api, domain, store
 from services.intake.domain import CaseState, CaseStatus, Step
-from services.intake.schemas import CaseIn, CaseOut, CloseIn, ConsentIn, StatusOut
+from services.intake.schemas import (
+    CaseIn,
+    CaseOut,
+    CloseIn,
+    ConsentIn,
+    ConsentWithdrawalIn,
+    StatusOut,
+)
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.errors import InvalidInput, NotFound
@@ -292,10 +299,50 @@ async def give_consent(
         await store.give_consent(conn, state, consent, principal.subject)
         if after is not state.status:
             await store.move(conn, state, Step.SEND_TO_DIAGNOSIS, after, principal.subject)
+        if state.consent_withdrawn_on is not None:
+            # Sharing reopens: the grants of supports still going on give access again.
+            await store.audit_grants(
+                conn,
+                case_id,
+                state.gmina.code,
+                "grant_resumed",
+                f"consent given on {body.given_on}",
+            )
         await outbox.add(conn, ctx.origin, event)
         return after
 
     request_hash = fingerprint(f"POST /cases/{case_id}/consent", body)
+    return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
+
+
+@router.post("/cases/{case_id}/consent/withdrawal", response_model=StatusOut)
+async def withdraw_consent(
+    case_id: UUID,
+    body: ConsentWithdrawalIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> JSONResponse:
+    """Record that the family withdrew its consent to share data within the PZK (RODO art.
+    7(3)) → case.consent_withdrawn.v1. From then on no institution reads the case's personal
+    data (each access grant that ends is audited), the team adds nothing to the diagnosis and
+    referrals not yet accepted are cancelled; accepted supports go on as the institution's own
+    relation with the family. Consent given again (POST /cases/{id}/consent) reopens sharing."""
+
+    async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
+        after, event = state.withdraw_consent(body.withdrawn_on, date.today())
+        await store.withdraw_consent(conn, state, body.withdrawn_on, principal.subject)
+        await store.audit_grants(
+            conn,
+            case_id,
+            state.gmina.code,
+            "grant_ended",
+            f"consent withdrawn on {body.withdrawn_on}",
+        )
+        await outbox.add(conn, ctx.origin, event)
+        return after
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/consent/withdrawal", body)
     return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
 
 

@@ -14,7 +14,13 @@ from stdnum.pl import pesel as pesel_checker
 from shared.auth import Principal, Role
 from shared.codes import AgeBand, CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shared.events import CaseClosed, CaseConsentGiven, CaseOpened, CaseReopened
+from shared.events import (
+    CaseClosed,
+    CaseConsentGiven,
+    CaseConsentWithdrawn,
+    CaseOpened,
+    CaseReopened,
+)
 from shared.teryt import Gmina
 
 
@@ -96,6 +102,7 @@ class Step(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     GIVE_CONSENT = "give_consent"  # consent recorded after opening; the status stays
+    WITHDRAW_CONSENT = "withdraw_consent"  # RODO art. 7(3); the status stays
 
 
 _STILL_OPEN = (
@@ -154,6 +161,7 @@ class CaseState:
     status: CaseStatus
     consent: Consent | None
     opened_on: date
+    consent_withdrawn_on: date | None = None
 
     def close(
         self, outcome: CaseOutcome, closed_on: date, today: date
@@ -201,6 +209,13 @@ class CaseState:
                 f"consent to a case opened on {self.opened_on} is dated between then and today",
                 field="given_on",
             )
+        if self.consent_withdrawn_on is not None and given_on < self.consent_withdrawn_on:
+            raise InvalidInput(
+                "consent_given_before_withdrawal",
+                f"consent was withdrawn on {self.consent_withdrawn_on}; "
+                "consent given again is dated on that day or later",
+                field="given_on",
+            )
         consent = Consent(given_on=given_on, scope=tuple(dict.fromkeys(scope)))
         status = (
             next_status(self.status, Step.SEND_TO_DIAGNOSIS, consent=consent)
@@ -209,6 +224,29 @@ class CaseState:
         )
         event = CaseConsentGiven(case_id=self.case_id, place=self.gmina.place, given_on=given_on)
         return consent, status, event
+
+    def withdraw_consent(
+        self, withdrawn_on: date, today: date
+    ) -> tuple[CaseStatus, CaseConsentWithdrawn]:
+        """The family withdraws its consent (RODO art. 7(3)): sharing within the PZK ends from
+        `withdrawn_on`; the case stays with the centre in the status it has. Possible on a
+        closed case too: consent also covers what the PZK keeps after the closing."""
+        if self.consent is None:
+            raise Conflict(
+                "no_consent",
+                "the case has no consent to share data within the PZK to withdraw",
+                field="consent",
+            )
+        if not self.consent.given_on <= withdrawn_on <= today:
+            raise InvalidInput(
+                "consent_withdrawn_on_out_of_range",
+                f"consent given on {self.consent.given_on} is withdrawn between then and today",
+                field="withdrawn_on",
+            )
+        event = CaseConsentWithdrawn(
+            case_id=self.case_id, place=self.gmina.place, withdrawn_on=withdrawn_on
+        )
+        return self.status, event
 
     def start_support(self) -> CaseStatus | None:
         """On a completed diagnosis; None when the case has no use for it (closed, or already
@@ -253,6 +291,13 @@ def may_read_persons(
     not, so that they learn nothing without a grant.
     """
     if principal.role is Role.INSTITUTION_STAFF:
+        if case is not None and case[1] is None and granted:
+            # The family withdrew its consent: the support may go on as the institution's own
+            # relation with the family, but intake shares nothing with it any more.
+            raise Forbidden(
+                "consent_withdrawn",
+                f"the family withdrew its consent to share data of case {case_id}",
+            )
         if case is None or case[1] is None or not any(case[1].covers(s) for s in granted):
             raise Forbidden(
                 "no_access_grant", f"your institution has no accepted referral for case {case_id}"

@@ -45,6 +45,13 @@ class ConsentIn(BaseModel):
     )
 
 
+class ConsentWithdrawalIn(BaseModel):
+    """Cofnięcie zgody (RODO art. 7 ust. 3): the day the family withdrew its consent."""
+
+    model_config = ConfigDict(extra="forbid")
+    withdrawn_on: IsoDate
+
+
 class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     gmina: str = Field(pattern=r"^\d{7}$", description="TERYT gmina code")

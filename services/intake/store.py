@@ -203,6 +203,7 @@ async def load_state(
         status=CaseStatus(row["status"]),
         consent=_consent(row),
         opened_on=row["opened_on"],
+        consent_withdrawn_on=row["consent_withdrawn_on"],
     )
 
 
@@ -242,6 +243,39 @@ async def give_consent(
         [str(s) for s in consent.scope],
     )
     await record_step(tx, state.case_id, Step.GIVE_CONSENT, state.status, state.status, actor)
+
+
+async def withdraw_consent(
+    tx: asyncpg.Connection, state: CaseState, withdrawn_on: date, actor: str
+) -> None:
+    """Record the withdrawal: no consent from now on, the day kept; its own step in history."""
+    await tx.execute(
+        """UPDATE cases SET consent_to_share = false, consent_given_on = NULL,
+                  consent_scope = '{}', consent_withdrawn_on = $2, updated_at = now()
+           WHERE case_id = $1""",
+        state.case_id,
+        withdrawn_on,
+    )
+    await record_step(tx, state.case_id, Step.WITHDRAW_CONSENT, state.status, state.status, actor)
+
+
+async def audit_grants(
+    tx: asyncpg.Connection, case_id: UUID, gmina: str, access: str, purpose: str
+) -> int:
+    """One audit entry per live access grant of the case, naming its institution: what a
+    withdrawal ended (`grant_ended`) or consent given again resumed (`grant_resumed`)."""
+    status = await tx.execute(
+        """INSERT INTO audit_log (subject, role, institution, case_id, gmina, access, purpose)
+           SELECT 'intake-consent', 'system', institution_id, case_id, $2, $3, $4
+           FROM access_grants
+           WHERE case_id = $1 AND granted_at IS NOT NULL AND revoked_at IS NULL
+           ORDER BY granted_at, referral_id""",
+        case_id,
+        gmina,
+        access,
+        purpose,
+    )
+    return int(status.split()[-1])
 
 
 def _summary(row: asyncpg.Record) -> dict[str, Any]:
@@ -316,6 +350,7 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
         "consent": {"given_on": row["consent_given_on"], "scope": list(row["consent_scope"])}
         if row["consent_to_share"]
         else None,
+        "consent_withdrawn_on": row["consent_withdrawn_on"],
         "opened_by": row["opened_by"],
         "anonymised_at": row["anonymised_at"],
         "members": [

@@ -15,6 +15,8 @@ from shared.consumer import Handlers
 from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
+    CaseConsentGiven,
+    CaseConsentWithdrawn,
     CaseReopened,
     DiagnosisCompleted,
     DiagnosisRevised,
@@ -42,22 +44,25 @@ async def _route_new(
     """Route the recommendations not seen before; a redelivered or late event routes nothing
     twice and never revives a dropped recommendation."""
     known = await store.known_recommendations(tx, [r.recommendation_id for r in recommendations])
+    # While the family's consent is withdrawn, recommendations are held, not routed.
+    withdrawn = await store.is_consent_withdrawn(tx, case_id)
     events: list[Event] = []
     for rec in sorted(recommendations, key=lambda r: r.priority):
         if rec.recommendation_id in known:
             continue
         known.add(rec.recommendation_id)
-        events += await routing.route(
-            tx,
-            Pending(
-                recommendation_id=rec.recommendation_id,
-                diagnosis_id=diagnosis_id,
-                case_id=case_id,
-                place=place,
-                support_type=rec.support_type,
-                priority=rec.priority,
-            ),
+        pending = Pending(
+            recommendation_id=rec.recommendation_id,
+            diagnosis_id=diagnosis_id,
+            case_id=case_id,
+            place=place,
+            support_type=rec.support_type,
+            priority=rec.priority,
         )
+        if withdrawn:
+            await routing.hold(tx, pending)
+        else:
+            events += await routing.route(tx, pending)
     return events
 
 
@@ -128,3 +133,31 @@ async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: En
 async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, envelope: Envelope) -> None:
     """A reopened case takes referrals again, from its next completed or revised diagnosis."""
     await store.set_case_closed(tx, event.case_id, False, envelope.sequence)
+
+
+@handlers.on(CaseConsentWithdrawn)
+async def on_case_consent_withdrawn(
+    tx: asyncpg.Connection, event: CaseConsentWithdrawn, envelope: Envelope
+) -> None:
+    """Sharing within the PZK ends (RODO art. 7(3)): referrals not yet accepted are cancelled
+    with that reason; accepted supports go on as the institution's own relation."""
+    if not await store.settle_consent(tx, event.case_id, False, envelope.sequence):
+        return  # already withdrawn, or consent given again later in intake arrived first
+    await store.lock_routing(tx)
+    events = await routing.end_sharing(tx, event.case_id)
+    await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(CaseConsentGiven)
+async def on_case_consent_given(
+    tx: asyncpg.Connection, event: CaseConsentGiven, envelope: Envelope
+) -> None:
+    """Consent given again after a withdrawal reopens sharing: what the withdrawal cancelled
+    or held is routed anew (a first consent changes nothing here)."""
+    if await store.settle_consent(tx, event.case_id, True, envelope.sequence) is not False:
+        return  # sharing was in effect already, or a later withdrawal arrived first
+    if await store.is_case_closed(tx, event.case_id):
+        return
+    await store.lock_routing(tx)
+    events = await routing.resume_sharing(tx, event.case_id)
+    await outbox.add(tx, origin_of(envelope), *events, cause=envelope)

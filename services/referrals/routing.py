@@ -19,6 +19,8 @@ from services.referrals.settings import referral_settings
 from shared.codes import ModelVariant, SupportType
 from shared.events import Event, Place, SupportAssigned, SupportCancelled, SupportUnassignable
 
+CONSENT_WITHDRAWN = "consent_withdrawn"
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -56,11 +58,23 @@ def _accept_by() -> datetime:
     return domain.accept_by(datetime.now(UTC), referral_settings().acceptance_window)
 
 
-async def route(tx: asyncpg.Connection, rec: Pending, *, attempt: int = 1) -> list[Event]:
-    """A new referral for the recommendation: assigned to the best institution not tried yet,
-    or unassignable (waiting) when none has room."""
+async def route(
+    tx: asyncpg.Connection,
+    rec: Pending,
+    *,
+    attempt: int = 1,
+    excluded: set[UUID] | None = None,
+) -> list[Event]:
+    """A new referral for the recommendation: assigned to the best institution not tried yet
+    (or not among `excluded`, when given), or unassignable (waiting) when none has room."""
     # A first attempt is a recommendation never routed before: nobody has declined it yet.
-    tried = await store.tried_institutions(tx, rec.recommendation_id) if attempt > 1 else set()
+    tried = (
+        excluded
+        if excluded is not None
+        else await store.tried_institutions(tx, rec.recommendation_id)
+        if attempt > 1
+        else set()
+    )
     chosen = domain.choose_institution(
         await store.candidates(tx, rec.support_type, rec.place), excluded=tried
     )
@@ -115,7 +129,56 @@ async def reroute(tx: asyncpg.Connection, ended: dict[str, Any]) -> list[Event]:
     """After a decline or a deactivation: the next attempt for the same recommendation."""
     if await store.is_case_closed(tx, ended["case_id"]):
         return []
+    if await store.is_consent_withdrawn(tx, ended["case_id"]):
+        await hold(tx, pending_of(ended), attempt=ended["attempt"] + 1)
+        return []
     return await route(tx, pending_of(ended), attempt=ended["attempt"] + 1)
+
+
+async def hold(tx: asyncpg.Connection, rec: Pending, *, attempt: int = 1) -> None:
+    """A recommendation of a case whose family withdrew its consent: recorded as a referral
+    cancelled for that reason, reaching no institution (so no event), routed when consent is
+    given again."""
+    referral_id = uuid4()
+    await store.save_referral(
+        tx,
+        referral_id=referral_id,
+        recommendation_id=rec.recommendation_id,
+        diagnosis_id=rec.diagnosis_id,
+        case_id=rec.case_id,
+        place=rec.place,
+        support_type=rec.support_type,
+        priority=rec.priority,
+        institution_id=None,
+        state=ReferralState.UNASSIGNABLE,
+        attempt=attempt,
+        accept_by=None,
+    )
+    state = domain.next_state(ReferralState.UNASSIGNABLE, Action.CANCEL)
+    await store.close(tx, referral_id, state, cancel_reason=CONSENT_WITHDRAWN)
+
+
+async def end_sharing(tx: asyncpg.Connection, case_id: UUID) -> list[Event]:
+    """The family withdrew its consent: referrals not yet accepted are cancelled (an accepted
+    support goes on as the institution's own relation with the family); the places freed go
+    to other families."""
+    events: list[Event] = []
+    freed: set[UUID] = set()
+    for row in await store.unaccepted_referrals_of_case(tx, case_id):
+        events += await cancel(tx, row, CONSENT_WITHDRAWN)
+        if row["institution_id"] is not None and row["state"] == ReferralState.ASSIGNED:
+            freed.add(row["institution_id"])
+    return events + await assign_waiting_for(tx, freed)
+
+
+async def resume_sharing(tx: asyncpg.Connection, case_id: UUID) -> list[Event]:
+    """Consent given again: what the withdrawal cancelled or held is routed anew, never to an
+    institution that declined it."""
+    events: list[Event] = []
+    for row in await store.held_for_consent(tx, case_id):
+        declined = await store.declined_institutions(tx, row["recommendation_id"])
+        events += await route(tx, pending_of(row), attempt=row["attempt"], excluded=declined)
+    return events
 
 
 async def cancel(tx: asyncpg.Connection, row: dict[str, Any], reason: str) -> list[Event]:

@@ -209,6 +209,63 @@ async def is_case_closed(tx: asyncpg.Connection, case_id: UUID) -> bool:
     return bool(await tx.fetchval("SELECT closed FROM case_status WHERE case_id = $1", case_id))
 
 
+async def settle_consent(
+    tx: asyncpg.Connection, case_id: UUID, shared: bool, sequence: int | None
+) -> bool | None:
+    """Record consent withdrawn or given again unless a later event of intake already said
+    otherwise. Returns whether sharing was in effect before (None: it did not change, because
+    this event is not the latest; a case never withdrawn counts as shared)."""
+    before = await tx.fetchrow(
+        "SELECT shared, sequence FROM case_consent WHERE case_id = $1", case_id
+    )
+    seq = sequence if sequence is not None else 0
+    if before is not None and before["sequence"] >= seq:
+        return None
+    await tx.execute(
+        """INSERT INTO case_consent (case_id, shared, sequence) VALUES ($1, $2, $3)
+           ON CONFLICT (case_id) DO UPDATE
+               SET shared = excluded.shared, sequence = excluded.sequence, changed_at = now()""",
+        case_id,
+        shared,
+        seq,
+    )
+    return True if before is None else bool(before["shared"])
+
+
+async def is_consent_withdrawn(tx: asyncpg.Connection, case_id: UUID) -> bool:
+    return (
+        await tx.fetchval("SELECT shared FROM case_consent WHERE case_id = $1", case_id)
+    ) is False
+
+
+async def held_for_consent(tx: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
+    """The last referral of each recommendation of the case that the family's withdrawal
+    cancelled (or held before it was routed), where the recommendation has no live referral
+    and was not dropped since: what consent given again routes."""
+    rows = await tx.fetch(
+        f"""SELECT DISTINCT ON (recommendation_id) {_REFERRAL_COLUMNS} FROM referrals r
+            WHERE case_id = $1 AND cancel_reason = 'consent_withdrawn'
+              AND NOT EXISTS (SELECT 1 FROM referrals l
+                              WHERE l.recommendation_id = r.recommendation_id
+                                AND l.state IN ('assigned', 'accepted', 'completed',
+                                                'unassignable'))
+              AND NOT EXISTS (SELECT 1 FROM dropped_recommendations d
+                              WHERE d.recommendation_id = r.recommendation_id)
+            ORDER BY recommendation_id, created_at DESC""",
+        case_id,
+    )
+    return sorted((dict(r) for r in rows), key=lambda r: (r["priority"], r["created_at"]))
+
+
+async def declined_institutions(tx: asyncpg.Connection, recommendation_id: UUID) -> set[UUID]:
+    rows = await tx.fetch(
+        """SELECT DISTINCT institution_id FROM referrals
+           WHERE recommendation_id = $1 AND state = 'declined'""",
+        recommendation_id,
+    )
+    return {r["institution_id"] for r in rows}
+
+
 async def known_recommendations(tx: asyncpg.Connection, ids: list[UUID]) -> set[UUID]:
     """Recommendations already routed (in any state) or dropped by a revision."""
     rows = await tx.fetch(
@@ -349,6 +406,19 @@ async def live_referrals_of_case(tx: asyncpg.Connection, case_id: UUID) -> list[
     rows = await tx.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
             WHERE case_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+            ORDER BY priority, created_at FOR UPDATE""",
+        case_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def unaccepted_referrals_of_case(
+    tx: asyncpg.Connection, case_id: UUID
+) -> list[dict[str, Any]]:
+    """Referrals of a case no institution has accepted yet (assigned or waiting), locked."""
+    rows = await tx.fetch(
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+            WHERE case_id = $1 AND state IN ('assigned', 'unassignable')
             ORDER BY priority, created_at FOR UPDATE""",
         case_id,
     )

@@ -21,6 +21,7 @@ from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
     CaseConsentGiven,
+    CaseConsentWithdrawn,
     CaseOpened,
     CaseReopened,
     DiagnosisCompleted,
@@ -211,8 +212,9 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 Fact(CASES, {"case_id": event.case_id, **_place(event.place)}),
                 _transition(event.case_id, envelope, **transition),
             ]
-        case CaseConsentGiven():
-            # Consent is no figure of the reports; its effect shows in the diagnosis that follows.
+        case CaseConsentGiven() | CaseConsentWithdrawn():
+            # Consent is no figure of the reports; its effects show in the diagnosis that
+            # follows and in the referrals a withdrawal cancels (support.cancelled.v1).
             return []
         case DiagnosisCompleted():
             return [

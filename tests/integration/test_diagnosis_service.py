@@ -18,6 +18,7 @@ from shared.db import create_pool
 from shared.events import (
     CaseClosed,
     CaseConsentGiven,
+    CaseConsentWithdrawn,
     CaseOpened,
     CaseReopened,
     InstitutionUpdated,
@@ -503,3 +504,64 @@ async def test_lists_show_the_diagnoses_of_my_teams_and_my_territory_only(team: 
     assert await listed(team.service.as_(Role.COORDINATOR, region=g.region)) == mine
     assert await listed(team.member(uuid4())) == []
     assert await listed(team.service.as_(Role.COORDINATOR, region="06")) == []
+
+
+def consent_withdrawn(case: CaseOpened) -> CaseConsentWithdrawn:
+    return CaseConsentWithdrawn(case_id=case.case_id, place=case.place, withdrawn_on=date.today())
+
+
+async def test_after_consent_is_withdrawn_the_team_adds_nothing_until_it_is_given_again(
+    team: Team,
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    member = team.member(team.members[0])
+    recommend = [{"support_type": "addiction_therapy", "priority": 1}]
+    assert (await team.assess(did, member, recommendations=recommend)).status_code == 201
+
+    withdrawal = consent_withdrawn(case)
+    ids = [  # the same fact twice (a producer retry under a new id)
+        (await publish(team.amqp, team.settings, withdrawal, service="intake", sequence=2)).id
+        for _ in range(2)
+    ]
+    await eventually(lambda: handled(team.pool, *ids), what="the withdrawal")
+    for who in (member, team.coordinator):
+        assert_problem(await team.assess(did, who), 409, "consent", "consent_withdrawn")
+    response = await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    assert_problem(response, 409, "consent", "consent_withdrawn")
+    stored = await team.read(did)
+    assert stored["consent_withdrawn_on"] == date.today().isoformat()
+    assert (stored["status"], len(stored["assessments"])) == ("open", 1)
+
+    again = await publish(
+        team.amqp, team.settings, consent_given(case), service="intake", sequence=3
+    )
+    await eventually(lambda: handled(team.pool, again.id), what="consent given again")
+    assert (await team.assess(did, member, need_area="housing")).status_code == 201
+    response = await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    assert response.status_code == 200, response.text
+    assert (await team.read(did))["consent_withdrawn_on"] is None
+
+
+async def test_withdrawal_and_consent_given_again_settle_on_the_later_in_any_order(
+    team: Team,
+) -> None:
+    """withdrawn (2), given again (3), withdrawn again (4), arriving 4, 2, 3 for one case and
+    3, 2 for another: the first stays withdrawn, the second shared."""
+    first, first_diagnosis = await team.open_case()
+    second, second_diagnosis = await team.open_case()
+    ids = [
+        (await publish(team.amqp, team.settings, event, service="intake", sequence=seq)).id
+        for event, seq in (
+            (consent_withdrawn(first), 4),
+            (consent_withdrawn(first), 2),
+            (consent_given(first), 3),
+            (consent_given(second), 3),
+            (consent_withdrawn(second), 2),
+        )
+    ]
+    await eventually(lambda: handled(team.pool, *ids), what="all the consent events")
+    member = team.member(team.members[1])
+    response = await team.assess(first_diagnosis["diagnosis_id"], member)
+    assert_problem(response, 409, "consent", "consent_withdrawn")
+    assert (await team.assess(second_diagnosis["diagnosis_id"], member)).status_code == 201

@@ -711,3 +711,83 @@ async def test_consent_is_refused_for_a_closed_case_and_changes_nothing(
     await tap.wait_for(case_id, "case.consent_given.v1")
     response = await intake.call("POST", f"/cases/{case_id}/send-to-diagnosis", caseworker)
     assert response.json()["status"] == "in_diagnosis", response.text
+
+
+async def test_withdrawn_consent_ends_every_grant_audited_and_consent_given_again_resumes_them(
+    intake: Service,
+    intake_db: asyncpg.Pool,
+    amqp: AbstractRobustConnection,
+    tap: EventTap,
+    settings: Settings,
+) -> None:
+    gmina = GMINAS.fresh()
+    case_id = (await open_case(intake, gmina))["case_id"]
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    clinic = uuid4()
+    staff = intake.as_(Role.INSTITUTION_STAFF, subject="psycholog-2", institution=clinic)
+    persons = f"/cases/{case_id}/persons"
+    withdraw = f"/cases/{case_id}/consent/withdrawal"
+    referral = accepted(case_id, gmina, clinic)
+    handled_grant = await publish(amqp, settings, referral)
+    await eventually(lambda: handled(intake_db, handled_grant.id), what="the grant")
+    assert (await intake.call("GET", persons, staff, headers=REASON)).status_code == 200
+
+    today = date.today()
+    for body, field in (
+        ({"withdrawn_on": (today + timedelta(days=1)).isoformat()}, "withdrawn_on"),
+        ({"withdrawn_on": "2001-01-01"}, "withdrawn_on"),
+        ({"withdrawn_on": "wczoraj"}, "withdrawn_on"),
+        ({}, "withdrawn_on"),
+    ):
+        assert_problem(await intake.call("POST", withdraw, caseworker, json=body), 422, field)
+    elsewhere = intake.as_(Role.CASEWORKER, gmina=GMINAS.fresh())
+    body = {"withdrawn_on": today.isoformat()}
+    assert (await intake.call("POST", withdraw, elsewhere, json=body)).status_code == 403
+    assert (await intake.call("GET", persons, staff, headers=REASON)).status_code == 200
+
+    key = {"Idempotency-Key": str(uuid4())}
+    for _ in range(2):
+        response = await intake.call("POST", withdraw, caseworker, json=body, headers=key)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"case_id": case_id, "status": "in_diagnosis"}
+    response = await intake.call("POST", withdraw, caseworker, json=body)
+    assert_problem(response, 409, "consent", "no_consent")
+
+    [withdrawn] = await tap.wait_for(case_id, "case.consent_withdrawn.v1")
+    assert withdrawn.data == {
+        "case_id": case_id,
+        "place": place_of(gmina).model_dump(mode="json"),
+        "withdrawn_on": today.isoformat(),
+    }
+    response = await intake.call("GET", persons, staff, headers=REASON)
+    assert response.status_code == 403 and response.json()["code"] == "consent_withdrawn"
+    # A referral accepted before the withdrawal reached referrals grants nothing either.
+    late_clinic = uuid4()
+    late = await publish(amqp, settings, accepted(case_id, gmina, late_clinic))
+    await eventually(lambda: handled(intake_db, late.id), what="the late acceptance")
+    late_staff = intake.as_(Role.INSTITUTION_STAFF, institution=late_clinic)
+    assert (await intake.call("GET", persons, late_staff, headers=REASON)).status_code == 403
+
+    case = (await intake.call("GET", f"/cases/{case_id}", caseworker, headers=REASON)).json()
+    assert (case["consent_to_share"], case["consent"]) == (False, None)
+    assert case["consent_withdrawn_on"] == today.isoformat()
+    assert case["history"][-1]["step"] == "withdraw_consent"
+    coordinator = intake.as_(Role.COORDINATOR, gmina=gmina)
+    audit = (await intake.call("GET", "/audit", coordinator, params={"case_id": case_id})).json()
+    ended = [e for e in audit if e["access"] == "grant_ended"]
+    assert [(e["institution"], e["purpose"]) for e in ended] == [
+        (str(clinic), f"consent withdrawn on {today}")
+    ]
+
+    # Consent given again reopens sharing for the supports still going on, audited likewise.
+    again = {"given_on": today.isoformat()}
+    response = await intake.call("POST", f"/cases/{case_id}/consent", caseworker, json=again)
+    assert response.status_code == 200, response.text
+    for who in (staff, late_staff):
+        assert (await intake.call("GET", persons, who, headers=REASON)).status_code == 200
+    audit = (await intake.call("GET", "/audit", coordinator, params={"case_id": case_id})).json()
+    assert sorted(e["institution"] for e in audit if e["access"] == "grant_resumed") == sorted(
+        [str(clinic), str(late_clinic)]
+    )
+    [given_event] = await tap.wait_for(case_id, "case.consent_given.v1")
+    assert given_event.sequence > withdrawn.sequence

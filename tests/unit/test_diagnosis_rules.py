@@ -100,3 +100,18 @@ def test_only_active_members_of_the_pzk_and_the_gminas_coordinator_may_assess() 
         may_assess(Principal("a", Role.TEAM_MEMBER, institution=MEMBER), "0601042", None)
     assert sees(Principal("a", Role.TEAM_MEMBER, institution=MEMBER), "0601042", TEAM)
     assert not sees(Principal("b", Role.TEAM_MEMBER, institution=LEFT), "0601042", TEAM)
+
+
+def test_after_consent_is_withdrawn_nothing_is_added_completed_or_revised() -> None:
+    for status in ("open", "completed"):
+        withdrawn = diagnosis(assessment("parenting", 2, "family_assistant"), status=status)
+        withdrawn.consent_withdrawn_on = TODAY
+        for attempt in (
+            withdrawn.ensure_open,
+            lambda d=withdrawn: d.complete(TODAY),
+            lambda d=withdrawn: d.revise([], [uuid4()], TODAY),
+        ):
+            with pytest.raises(Conflict) as refused:
+                attempt()
+            assert (refused.value.code, refused.value.field) == ("consent_withdrawn", "consent")
+        assert withdrawn.status == status and withdrawn.revision == 1

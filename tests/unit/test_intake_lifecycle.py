@@ -228,3 +228,67 @@ def test_consent_is_dated_between_the_opening_and_today(days: int) -> None:
         TODAY - timedelta(days=30), [], TODAY
     )
     assert after is CaseStatus.IN_DIAGNOSIS
+
+
+# --- consent withdrawn (RODO art. 7(3)) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_consent_can_be_withdrawn_in_any_status_which_stays(status: CaseStatus) -> None:
+    case = state(status, consent=Consent(TODAY - timedelta(days=5)))
+    after, event = case.withdraw_consent(TODAY - timedelta(days=1), TODAY)
+    assert after is status
+    assert event.routing_key == "case.consent_withdrawn.v1"
+    assert event.model_dump(mode="json") == {
+        "case_id": str(case.case_id),
+        "place": GMINA.place.model_dump(mode="json"),
+        "withdrawn_on": str(TODAY - timedelta(days=1)),
+    }
+
+
+def test_only_consent_in_effect_can_be_withdrawn_between_its_giving_and_today() -> None:
+    with pytest.raises(Conflict) as refused:
+        state(CaseStatus.IN_DIAGNOSIS, consent=None).withdraw_consent(TODAY, TODAY)
+    assert (refused.value.code, refused.value.field) == ("no_consent", "consent")
+    case = state(CaseStatus.IN_SUPPORT, consent=Consent(TODAY - timedelta(days=5)))
+    for day in (TODAY + timedelta(days=1), TODAY - timedelta(days=6)):
+        with pytest.raises(InvalidInput) as refused:
+            case.withdraw_consent(day, TODAY)
+        assert refused.value.field == "withdrawn_on"
+    _, event = case.withdraw_consent(TODAY - timedelta(days=5), TODAY)
+    assert event.withdrawn_on == TODAY - timedelta(days=5)
+
+
+def test_consent_given_again_after_a_withdrawal_is_dated_on_its_day_or_later() -> None:
+    withdrawn = CaseState(
+        uuid4(),
+        GMINA,
+        CaseStatus.IN_SUPPORT,
+        None,
+        opened_on=TODAY - timedelta(days=30),
+        consent_withdrawn_on=TODAY - timedelta(days=3),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        withdrawn.give_consent(TODAY - timedelta(days=4), [], TODAY)
+    assert (refused.value.code, refused.value.field) == (
+        "consent_given_before_withdrawal",
+        "given_on",
+    )
+    consent, after, event = withdrawn.give_consent(TODAY - timedelta(days=3), ["health"], TODAY)
+    assert after is CaseStatus.IN_SUPPORT and consent.scope == ("health",)
+    assert event.given_on == TODAY - timedelta(days=3)
+
+
+def test_after_a_withdrawal_a_granted_institution_is_told_why_it_reads_nothing() -> None:
+    from shared.auth import Principal, Role
+    from shared.errors import Forbidden
+
+    case_id = uuid4()
+    staff = Principal("s", Role.INSTITUTION_STAFF, institution=uuid4())
+    with pytest.raises(Forbidden) as refused:
+        domain.may_read_persons(staff, case_id, ("0601042", None), ["health"])
+    assert refused.value.code == "consent_withdrawn"
+    # Without a grant it learns nothing, not even that consent was withdrawn.
+    with pytest.raises(Forbidden) as refused:
+        domain.may_read_persons(staff, case_id, ("0601042", None), [])
+    assert refused.value.code == "no_access_grant"
