@@ -58,6 +58,20 @@ def _accept_by() -> datetime:
     return domain.accept_by(datetime.now(UTC), referral_settings().acceptance_window)
 
 
+def _referral_of(rec: Pending, referral_id: UUID, attempt: int) -> dict[str, Any]:
+    """What a new referral row of the recommendation holds, whatever its state."""
+    return dict(
+        referral_id=referral_id,
+        recommendation_id=rec.recommendation_id,
+        diagnosis_id=rec.diagnosis_id,
+        case_id=rec.case_id,
+        place=rec.place,
+        support_type=rec.support_type,
+        priority=rec.priority,
+        attempt=attempt,
+    )
+
+
 async def route(
     tx: asyncpg.Connection,
     rec: Pending,
@@ -79,16 +93,7 @@ async def route(
         await store.candidates(tx, rec.support_type, rec.place), excluded=tried
     )
     referral_id = uuid4()
-    common: dict[str, Any] = dict(
-        referral_id=referral_id,
-        recommendation_id=rec.recommendation_id,
-        diagnosis_id=rec.diagnosis_id,
-        case_id=rec.case_id,
-        place=rec.place,
-        support_type=rec.support_type,
-        priority=rec.priority,
-        attempt=attempt,
-    )
+    common = _referral_of(rec, referral_id, attempt)
     if chosen is None:
         await store.save_referral(
             tx, **common, institution_id=None, state=ReferralState.UNASSIGNABLE, accept_by=None
@@ -142,16 +147,9 @@ async def hold(tx: asyncpg.Connection, rec: Pending, *, attempt: int = 1) -> Non
     referral_id = uuid4()
     await store.save_referral(
         tx,
-        referral_id=referral_id,
-        recommendation_id=rec.recommendation_id,
-        diagnosis_id=rec.diagnosis_id,
-        case_id=rec.case_id,
-        place=rec.place,
-        support_type=rec.support_type,
-        priority=rec.priority,
+        **_referral_of(rec, referral_id, attempt),
         institution_id=None,
         state=ReferralState.UNASSIGNABLE,
-        attempt=attempt,
         accept_by=None,
     )
     state = domain.next_state(ReferralState.UNASSIGNABLE, Action.CANCEL)
