@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import time
@@ -23,6 +24,9 @@ import httpx
 from kooperacja.demo_data import pesel_for
 from shared.auth import Role, issue_token
 from shared.settings import get_settings
+
+# Run as a script on a developer machine: the built-in token secret.
+os.environ.setdefault("KOOP_ENV", "development")
 
 GMINA = "0601192"
 

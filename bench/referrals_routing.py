@@ -25,6 +25,9 @@ from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, wrap
 from shared.events import DiagnosisCompleted, Need, Place, Recommendation
 from shared.settings import get_settings
+
+# Run as a script on a developer machine: the built-in token secret.
+os.environ.setdefault("KOOP_ENV", "development")
 from shared.teryt import terc
 from shared.topology import declare_exchange
 

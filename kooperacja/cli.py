@@ -15,10 +15,13 @@ import httpx
 
 from kooperacja import importing, operations, processes, status
 from shared.auth import Role, issue_token
-from shared.settings import get_settings
+from shared.settings import InsecureConfiguration, get_settings
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    # `up` runs the whole system on a developer machine: development mode unless told otherwise.
+    os.environ.setdefault("KOOP_ENV", "development")
+    get_settings.cache_clear()
     settings = get_settings()
     procs = processes.start(settings)
     stopping = False
@@ -199,4 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     asyncapi.set_defaults(func=cmd_asyncapi)
 
     args = parser.parse_args(argv)
-    sys.exit(args.func(args))
+    try:
+        sys.exit(args.func(args))
+    except InsecureConfiguration as exc:
+        print(f"kooperacja: {exc}", file=sys.stderr)
+        sys.exit(2)

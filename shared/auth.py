@@ -1,15 +1,17 @@
 """Bearer-token authentication and role/scope authorisation shared by every HTTP API.
 
-Tokens are JWTs (HS256 with a shared secret, or RS256 with a public key) carrying `role` and the
-scope the role acts in: `gmina`, `powiat`, `region` (TERYT codes; a macro-region's analyst has
-several, comma-separated, or "*") and `institution` (UUID).
+Tokens are JWTs (HS256 with a shared secret, or RS256 with an identity provider's public key)
+carrying `role` and the scope the role acts in: `gmina`, `powiat`, `region` (TERYT codes; a
+macro-region's analyst has several, comma-separated, or "*") and `institution` (UUID). The
+claims are checked against a schema per role (`shared/claims.py`); scopes are compared as whole
+codes of their own level, never as patterns.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,17 +19,15 @@ from uuid import UUID
 import jwt
 from fastapi import Depends, Request
 
+from shared.claims import ALL_REGIONS, ROLE_CLAIMS, InvalidClaims, Role, parse_claims
 from shared.errors import DomainError, Forbidden
-from shared.settings import Settings, get_settings
+from shared.settings import InsecureConfiguration, Settings, get_settings
+from shared.teryt import terc
 
+__all__ = ["Authenticated", "Principal", "Role", "Unauthenticated", "decode_token",
+           "issue_token", "requires"]  # fmt: skip
 
-class Role(StrEnum):
-    CASEWORKER = "caseworker"  # pracownik socjalny OPS
-    TEAM_MEMBER = "team_member"  # członek PZK
-    COORDINATOR = "coordinator"  # koordynator / animator PZK
-    INSTITUTION_STAFF = "institution_staff"
-    ANALYST = "analyst"  # regional analyst (ROPS)
-    OPERATOR = "operator"
+log = logging.getLogger(__name__)
 
 
 class Unauthenticated(DomainError):
@@ -41,20 +41,41 @@ class Principal:
     role: Role
     gmina: str | None = None
     powiat: str | None = None
-    region: str | None = None
+    region: str | None = None  # one region; an analyst's may be "06,14" or "*"
     institution: UUID | None = None
 
+    @property
+    def regions(self) -> frozenset[str]:
+        """The region codes of a region scope ("*" stands for all of them)."""
+        return frozenset(self.region.split(",")) if self.region else frozenset()
+
+    def has_scope(self) -> bool:
+        """Whether the token names the scope its role needs; without it, no access at all."""
+        needed = ROLE_CLAIMS[self.role].needs_one_of
+        return not needed or any(getattr(self, name) is not None for name in needed)
+
     def covers_gmina(self, gmina: str) -> bool:
-        """Whether this principal's territorial scope includes the gmina."""
+        """Whether this principal's territorial scope includes the gmina (a 7-digit code; its
+        powiat and region are its first four and two digits)."""
         if self.gmina is not None:
             return self.gmina == gmina
         if self.powiat is not None:
-            return gmina.startswith(self.powiat)
+            return len(gmina) == 7 and gmina[:4] == self.powiat
         if self.region is not None:
-            # A macro-region (several partner regions) is a comma-separated list, "*" all.
-            regions = [r.strip() for r in self.region.split(",")]
-            return "*" in regions or gmina[:2] in regions
+            return len(gmina) == 7 and (ALL_REGIONS in self.regions or gmina[:2] in self.regions)
         return False
+
+    def gminas(self) -> list[str]:
+        """The TERC gminas the territorial scope covers (none without one): what a query
+        compares its gmina column with, by equality."""
+        register = terc()
+        if self.gmina is not None:
+            return [self.gmina]
+        if self.powiat is not None:
+            return [g.code for g in register.in_powiat(self.powiat)]
+        if ALL_REGIONS in self.regions:
+            return register.codes()
+        return [g.code for region in sorted(self.regions) for g in register.in_region(region)]
 
     def require_gmina(self, gmina: str) -> None:
         if not self.covers_gmina(gmina):
@@ -73,14 +94,16 @@ def decode_token(token: str, settings: Settings) -> Principal:
     except jwt.PyJWTError as exc:
         raise Unauthenticated("invalid_token", f"malformed token: {exc}") from exc
     algorithm = header.get("alg", "")
-    if algorithm not in settings.jwt_algorithms:
+    accepted = settings.accepted_algorithms()
+    if algorithm not in accepted:
+        # A token signed another way than this deployment's keys: a misconfigured client or
+        # a forgery (e.g. HS256 with a public secret where an identity provider signs).
+        log.warning("token refused: algorithm %r, this service accepts %s", algorithm, accepted)
         raise Unauthenticated("invalid_token", f"algorithm {algorithm!r} not accepted")
-    if algorithm.startswith("HS"):
-        key: Any = settings.jwt_secret
-    else:
-        key = _key_material(settings.jwt_public_key)
-        if not key:
-            raise Unauthenticated("invalid_token", "no public key configured for RS256")
+    key: Any = settings.hs_secret() if algorithm.startswith("HS") else _public_key(settings)
+    if not key:
+        log.warning("token refused: no key for %r is configured", algorithm)
+        raise Unauthenticated("invalid_token", f"no key configured for {algorithm}")
     try:
         claims = jwt.decode(
             token,
@@ -92,17 +115,25 @@ def decode_token(token: str, settings: Settings) -> Principal:
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("invalid_token", str(exc)) from exc
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.strip():
+        raise Unauthenticated("invalid_token", "claim 'sub' must be a non-empty string")
     try:
-        return Principal(
-            subject=str(claims["sub"]),
-            role=Role(claims.get("role")),
-            gmina=claims.get("gmina"),
-            powiat=claims.get("powiat"),
-            region=claims.get("region"),
-            institution=UUID(claims["institution"]) if claims.get("institution") else None,
-        )
-    except (ValueError, KeyError) as exc:
+        scope = parse_claims(claims)
+    except InvalidClaims as exc:
         raise Unauthenticated("invalid_token", f"bad role or scope claim: {exc}") from exc
+    return Principal(
+        subject=subject,
+        role=scope.role,
+        gmina=scope.gmina,
+        powiat=scope.powiat,
+        region=scope.region,
+        institution=scope.institution,
+    )
+
+
+def _public_key(settings: Settings) -> str:
+    return _key_material(settings.jwt_public_key)
 
 
 def issue_token(
@@ -136,10 +167,15 @@ def issue_token(
         if value is not None:
             claims[name] = str(value)
     key = (
-        settings.jwt_secret
+        settings.hs_secret()
         if algorithm.startswith("HS")
         else _key_material(settings.jwt_private_key)
     )
+    if not key:
+        raise InsecureConfiguration(
+            f"no key to sign {algorithm} tokens with: KOOP_JWT_SECRET (HS256), "
+            "KOOP_JWT_PRIVATE_KEY (RS256), or KOOP_ENV=development for the built-in secret"
+        )
     return jwt.encode(claims, key, algorithm=algorithm)
 
 
@@ -148,7 +184,9 @@ async def current_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("missing_token", "send Authorization: Bearer <token>")
-    return decode_token(token.strip(), get_settings())
+    # The running service's own settings (a test may run one with others than the process's).
+    ctx = getattr(request.app.state, "ctx", None)
+    return decode_token(token.strip(), ctx.settings if ctx is not None else get_settings())
 
 
 def requires(*roles: Role) -> Any:
@@ -157,6 +195,9 @@ def requires(*roles: Role) -> Any:
     async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
             raise Forbidden("role_not_allowed", f"role {principal.role} may not do this")
+        if not principal.has_scope():
+            needed = " or ".join(sorted(ROLE_CLAIMS[principal.role].needs_one_of))
+            raise Forbidden("scope_missing", f"a {principal.role} token needs a {needed} claim")
         return principal
 
     return Depends(dependency)

@@ -28,7 +28,7 @@ from shared.acks import AckWindow
 from shared.consumer import EventConsumer, Handlers, Outcome, Verdict
 from shared.db import create_pool, prepare_database
 from shared.outbox import Origin, OutboxRelay, backlog
-from shared.settings import Settings, get_settings
+from shared.settings import InsecureConfiguration, Settings, get_settings
 from shared.topology import (
     DEAD_LETTER_EXCHANGE,
     declare_event_log,
@@ -87,6 +87,7 @@ class ServiceRuntime:
 
     async def run(self) -> None:
         s = self.settings
+        s.check_security()  # before anything listens: no start with keys that forge tokens
         db_url = s.database_url(self.name)
         await prepare_database(db_url, self.name, self.spec.migrations)
         pool = await create_pool(db_url)
@@ -260,4 +261,9 @@ def run_service(spec: ServiceSpec) -> None:
         level=settings.log_level,
         format=f"%(asctime)s {spec.name} %(levelname)s %(name)s: %(message)s",
     )
+    try:
+        settings.check_security()
+    except InsecureConfiguration as exc:
+        log.critical("%s refuses to start: %s", spec.name, exc)
+        raise SystemExit(2) from exc
     asyncio.run(ServiceRuntime(spec, settings).run())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from functools import cache
 
 from pydantic import Field
@@ -10,6 +11,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Default HTTP port of each service; KOOP_<SERVICE>_PORT overrides it.
 DEFAULT_PORTS = {"intake": 8101, "diagnosis": 8102, "referrals": 8103, "reporting": 8104}
+
+# Signs and checks tokens on a developer machine only: it is public (it is in this file), so
+# outside development it never validates a token, and a service refuses to start with it.
+DEVELOPMENT_SECRET = "kooperacja-local-development-secret-change-me"
+MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+
+
+class Environment(StrEnum):
+    """KOOP_ENV. Unset is production: development conveniences must be asked for."""
+
+    PRODUCTION = "production"
+    DEVELOPMENT = "development"
+
+
+class InsecureConfiguration(RuntimeError):
+    """A setting that would let forged tokens in; a service refuses to start with it."""
 
 
 class Settings(BaseSettings):
@@ -30,13 +47,69 @@ class Settings(BaseSettings):
     prefetch: int = Field(default=64, ge=1, le=10_000)
     outbox_batch: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
-    jwt_secret: str = "kooperacja-local-development-secret-change-me"
-    jwt_public_key: str = ""  # PEM, or a path to one; when set, RS256 tokens are accepted
+    # HS256 key; empty means the built-in development secret, in development only
+    jwt_secret: str = ""
+    # PEM, or a path to one; when set, only asymmetric tokens (RS256) are accepted
+    jwt_public_key: str = ""
     jwt_private_key: str = ""  # PEM or path; only `kooperacja token` uses it
     jwt_algorithms: list[str] = ["HS256", "RS256"]
     jwt_issuer: str = "kooperacja-local"
     jwt_audience: str = "kooperacja"
     log_level: str = "INFO"
+    # production unless set: `deploy/local/run.sh`, `test.sh` and `kooperacja up` set development
+    env: Environment = Environment.PRODUCTION
+
+    @property
+    def development(self) -> bool:
+        return self.env is Environment.DEVELOPMENT
+
+    @property
+    def asymmetric_keys(self) -> bool:
+        """Whether tokens come from an identity provider's key pair (then no shared secret)."""
+        return bool(self.jwt_public_key)
+
+    def hs_secret(self) -> str:
+        """The HS256 key in force: none when a public key is configured (only asymmetric
+        algorithms then), the built-in one in development only."""
+        if self.asymmetric_keys:
+            return ""
+        if self.development:
+            return self.jwt_secret or DEVELOPMENT_SECRET
+        return "" if self.jwt_secret == DEVELOPMENT_SECRET else self.jwt_secret
+
+    def accepted_algorithms(self) -> list[str]:
+        """With a public key only asymmetric algorithms; otherwise only HMAC ones."""
+        if self.asymmetric_keys:
+            return [a for a in self.jwt_algorithms if a[:2] in {"RS", "PS", "ES"}]
+        return [a for a in self.jwt_algorithms if a.startswith("HS")]
+
+    def check_security(self) -> None:
+        """Refuse what would let forged tokens in: in production an explicitly set secret of
+        at least 32 bytes that is not the built-in one, or a public key."""
+        if self.development:
+            return
+        where = "KOOP_ENV is production (unset means production)"
+        if self.asymmetric_keys:
+            if not self.accepted_algorithms():
+                raise InsecureConfiguration(
+                    f"{where}: KOOP_JWT_ALGORITHMS names no asymmetric algorithm for the key"
+                )
+            return
+        if not self.jwt_secret:
+            raise InsecureConfiguration(
+                f"{where}: set KOOP_JWT_PUBLIC_KEY (the identity provider's key) or "
+                f"KOOP_JWT_SECRET (at least {MIN_SECRET_BYTES} random bytes)"
+            )
+        if self.jwt_secret == DEVELOPMENT_SECRET:
+            raise InsecureConfiguration(
+                f"{where}: KOOP_JWT_SECRET is the public development secret; set your own"
+            )
+        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            raise InsecureConfiguration(
+                f"{where}: KOOP_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes"
+            )
+        if not self.accepted_algorithms():
+            raise InsecureConfiguration(f"{where}: KOOP_JWT_ALGORITHMS names no HMAC algorithm")
 
     def database_url(self, service: str) -> str:
         override = os.environ.get(f"KOOP_{service.upper()}_DATABASE_URL")

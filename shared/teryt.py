@@ -42,6 +42,8 @@ class Gmina:
 class TercRegister:
     def __init__(self, gminas: dict[str, Gmina]) -> None:
         self._gminas = gminas
+        self.powiats = frozenset(g.powiat for g in gminas.values())
+        self.regions = frozenset(g.region for g in gminas.values())
 
     @classmethod
     def load(cls, path: Path = TERC_FILE) -> TercRegister:
@@ -88,8 +90,24 @@ class TercRegister:
     def in_region(self, region: str) -> list[Gmina]:
         return [g for g in self._gminas.values() if g.region == region]
 
+    def in_powiat(self, powiat: str) -> list[Gmina]:
+        return [g for g in self._gminas.values() if g.powiat == powiat]
+
+    def codes(self) -> list[str]:
+        return sorted(self._gminas)
+
     def __len__(self) -> int:
         return len(self._gminas)
+
+
+LEVEL_DIGITS = (2, 4, 7)  # region, powiat, gmina
+
+
+def nested(a: str, b: str) -> bool:
+    """Whether two TERYT codes (region, powiat or gmina) are one place or one lies within the
+    other: the shorter one is the longer one's digits of its own level, compared whole."""
+    short, long = sorted((a, b), key=len)
+    return len(short) in LEVEL_DIGITS and len(long) in LEVEL_DIGITS and long[: len(short)] == short
 
 
 @cache

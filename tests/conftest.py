@@ -19,6 +19,8 @@ SERVICES = ("intake", "diagnosis", "referrals", "reporting")
 os.environ["KOOP_AMQP_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
 os.environ["KOOP_DATABASE_PREFIX"] = NAMESPACE
 os.environ.setdefault("KOOP_OUTBOX_POLL_SECONDS", "0.2")
+# The tests sign their tokens with the built-in development secret (test.sh sets this too).
+os.environ.setdefault("KOOP_ENV", "development")
 os.environ.setdefault("KOOP_MAX_ATTEMPTS", "3")
 for i, name in enumerate((*SERVICES, "probe")):
     os.environ[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)

@@ -3,6 +3,8 @@
 # Ctrl-C stops all four services cleanly.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/infra.sh"
+# A developer machine: the built-in token secret, the demo sign-in (unset means production).
+export KOOP_ENV=${KOOP_ENV:-development}
 ensure_all
 cd "$KOOP_ROOT"
 exec .venv/bin/kooperacja up --demo "$@"

@@ -3,6 +3,8 @@
 # PostgreSQL and RabbitMQ. Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/infra.sh"
+# A developer machine: the built-in token secret, the demo sign-in (unset means production).
+export KOOP_ENV=${KOOP_ENV:-development}
 ensure_all
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .

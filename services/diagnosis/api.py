@@ -69,7 +69,7 @@ async def list_diagnoses(
         return await store.find(
             conn,
             case_id=case_id,
-            scope_prefix=principal.gmina or principal.powiat or principal.region,
+            scope_gminas=principal.gminas(),
             team_gminas=teams,
             status=status,
         )

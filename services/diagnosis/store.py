@@ -294,21 +294,21 @@ async def find(
     conn: asyncpg.Connection,
     *,
     case_id: UUID | None,
-    scope_prefix: str | None,
+    scope_gminas: list[str],
     team_gminas: list[str],
     status: str | None,
 ) -> list[dict[str, Any]]:
-    """Diagnoses in a territorial scope (a TERYT prefix: gmina, powiat or region) or of the
-    given gminas (the PZKs an institution sits on), newest first."""
+    """Diagnoses of the gminas of a territorial scope (a gmina's, powiat's or region's codes)
+    or of the given gminas (the PZKs an institution sits on), newest first."""
     rows = await conn.fetch(
         """SELECT diagnosis_id, case_id, gmina, status, revision, opened_at, completed_at
            FROM diagnoses
            WHERE ($1::uuid IS NULL OR case_id = $1)
-             AND (starts_with(gmina, $2) OR gmina = ANY($3::text[]))
+             AND (gmina = ANY($2::text[]) OR gmina = ANY($3::text[]))
              AND ($4::text IS NULL OR status = $4)
            ORDER BY opened_at DESC LIMIT 500""",
         case_id,
-        scope_prefix,
+        scope_gminas,
         team_gminas,
         status,
     )

@@ -267,14 +267,14 @@ async def list_referrals(
             institution_id=institution,
             state=str(state) if state else None,
             case_id=case_id,
-            gmina_prefix=territory,
+            gminas=territory,
         )
 
 
-def _territory(principal: Principal) -> str:
-    """The TERYT prefix of the gminas a coordinator covers (gmina, powiat or region code)."""
-    territory = principal.gmina or principal.powiat or principal.region
-    if territory is None:
+def _territory(principal: Principal) -> list[str]:
+    """The gminas a coordinator covers (of their gmina, powiat or region), as whole codes."""
+    territory = principal.gminas()
+    if not territory:
         raise Forbidden("out_of_scope", "your token names no gmina, powiat or region")
     return territory
 

@@ -500,35 +500,35 @@ async def find_referrals(
     institution_id: UUID | None,
     state: str | None,
     case_id: UUID | None,
-    gmina_prefix: str | None = None,
+    gminas: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Referrals matching the filters; `gmina_prefix` (a TERYT gmina, powiat or region code)
-    keeps a coordinator to their territory."""
+    """Referrals matching the filters; `gminas` (the codes of a coordinator's territory) keeps
+    a coordinator to it."""
     rows = await conn.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
             WHERE ($1::uuid IS NULL OR institution_id = $1)
               AND ($2::text IS NULL OR state = $2)
               AND ($3::uuid IS NULL OR case_id = $3)
-              AND ($4::text IS NULL OR gmina LIKE $4 || '%')
+              AND ($4::text[] IS NULL OR gmina = ANY($4::text[]))
             ORDER BY created_at LIMIT 1000""",
         institution_id,
         state,
         case_id,
-        gmina_prefix,
+        gminas,
     )
     return [dict(r) for r in rows]
 
 
-async def overdue_referrals(conn: asyncpg.Connection, gmina_prefix: str) -> list[dict[str, Any]]:
+async def overdue_referrals(conn: asyncpg.Connection, gminas: list[str]) -> list[dict[str, Any]]:
     """Open referrals whose deadline was reported missed and which are still not acted on."""
     rows = await conn.fetch(
         f"""SELECT {_REFERRAL_COLUMNS},
                    CASE WHEN state = 'assigned' THEN 'acceptance' ELSE 'completion' END AS stage
             FROM referrals
-            WHERE gmina LIKE $1 || '%'
+            WHERE gmina = ANY($1::text[])
               AND ((state = 'assigned' AND acceptance_overdue_at IS NOT NULL)
                    OR (state = 'accepted' AND completion_overdue_at IS NOT NULL))
             ORDER BY coalesce(completion_overdue_at, acceptance_overdue_at) LIMIT 1000""",
-        gmina_prefix,
+        gminas,
     )
     return [dict(r) for r in rows]

@@ -38,7 +38,7 @@ from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http import create_api
 from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
-from shared.teryt import terc
+from shared.teryt import nested, terc
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 admin = APIRouter(prefix="/api/v1/admin", tags=["operations"])
@@ -133,7 +133,7 @@ class ReportQuery:
         asked += [("powiat", self.powiat), ("gmina", self.gmina)]
         for name, value in asked:
             # narrower than the scope, or broader and then narrowed to it
-            if value is not None and not (value.startswith(code) or code.startswith(value)):
+            if value is not None and not nested(value, code):
                 raise Forbidden("out_of_scope", f"{name} {value} is outside your scope",
                                 field=name)  # fmt: skip
         narrowed: dict[str, Any] = {"region": self.region, "powiat": self.powiat,

@@ -9,14 +9,17 @@ the persons of cases they accepted, everyone only their own gmina or institution
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 from typing import Any
 from uuid import uuid4
 
 import httpx
+import jwt
 import pytest
 
 from shared.auth import Role, issue_token
+from shared.claims import ROLE_CLAIMS
 from shared.settings import Settings
 from tests.e2e.conftest import Api
 
@@ -386,3 +389,75 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
         (str(IS), "e2e-institution_staff"),  # its access granted
         (str(CO), "matrix-coordinator"),  # checking that nothing changed
     }, readers
+
+
+def _raw_token(settings: Settings, role: Any, **claims: Any) -> dict[str, str]:
+    """A correctly signed token with claims exactly as given, types and all."""
+    now = int(time.time())
+    body = {"sub": f"matrix-raw-{role}", "role": role, "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience, "iat": now, "exp": now + 600, **claims}  # fmt: skip
+    token = jwt.encode(body, settings.hs_secret(), algorithm="HS256")
+    return {"Authorization": f"Bearer {token}"}
+
+
+# Scope claims that are malformed, of another type or level, not in the TERC register, or not
+# taken by the role: each makes the token invalid, whatever the route.
+MALFORMED: dict[str, tuple[Role, dict[str, Any]]] = {
+    "caseworker powiat ''": (CW, {"gmina": GMINA, "powiat": ""}),
+    "caseworker gmina ''": (CW, {"gmina": ""}),
+    "caseworker gmina '%'": (CW, {"gmina": "%"}),
+    "caseworker gmina of a powiat": (CW, {"gmina": GMINA[:4]}),
+    "caseworker gmina not in TERC": (CW, {"gmina": "0607039"}),
+    "caseworker gmina as a number": (CW, {"gmina": int(GMINA)}),
+    "coordinator gmina '%'": (CO, {"gmina": "%"}),
+    "coordinator powiat of a region": (CO, {"powiat": GMINA[:2]}),
+    "coordinator powiat as a list": (CO, {"powiat": [GMINA[:4]]}),
+    "coordinator region as a number": (CO, {"region": 6}),
+    "coordinator region '*'": (CO, {"region": "*"}),
+    "coordinator gmina and powiat": (CO, {"gmina": GMINA, "powiat": OTHER_GMINA[:4]}),
+    "team member institution 123": (TM, {"gmina": GMINA, "institution": 123}),
+    "staff institution 123": (IS, {"institution": 123}),
+    "staff institution not a UUID": (IS, {"institution": "' OR 1=1 --"}),
+    "staff with a gmina": (IS, {"institution": str(uuid4()), "gmina": GMINA}),
+    "analyst region '%'": (AN, {"region": "%"}),
+    "analyst region not in TERC": (AN, {"region": "06,99"}),
+    "operator with a region": (OP, {"region": "06"}),
+}
+
+
+async def test_malformed_or_absent_scope_claims_get_nowhere(api: Api) -> None:
+    """The token is refused (401) when a scope claim is malformed, and every route is closed
+    (403 scope_missing) to a role whose scope claim is absent: no claim means no access."""
+    settings = api.settings
+    ids = {
+        "case_id": str(uuid4()),
+        "diagnosis_id": str(uuid4()),
+        "institution_id": str(uuid4()),
+        "referral_id": str(uuid4()),
+        "person_id": str(uuid4()),
+        "name": "cases",
+    }
+    absent: dict[str, tuple[Role, dict[str, Any]]] = {
+        f"{role} without scope": (role, {}) for role in Role if ROLE_CLAIMS[role].needs_one_of
+    }
+    absent["team member with a gmina, no institution"] = (TM, {"gmina": GMINA})
+    absent["coordinator with only an institution"] = (CO, {"institution": ids["institution_id"]})
+    absent["staff with institution null"] = (IS, {"institution": None})
+    wrong: list[str] = []
+    for service, method, path in sorted(await _endpoints(api)):
+        kwargs: dict[str, Any] = {"params": {"reason": "test macierzy ról"}}
+        if method in {"POST", "PATCH"}:
+            kwargs["json"] = {"__matrix__": True}
+        for what, (role, claims) in MALFORMED.items():
+            who = _raw_token(settings, str(role), **claims)
+            r = await _call(api, service, method, _fill(path, ids), who, **kwargs)
+            if r.status_code != 401 or r.json()["code"] != "invalid_token":
+                wrong.append(f"{what}: {method} {service}{path}: {r.status_code}")
+        for what, (role, claims) in absent.items():
+            who = _raw_token(settings, str(role), **claims)
+            r = await _call(api, service, method, _fill(path, ids), who, **kwargs)
+            allowed = role in EXPECTED[(service, method, path)]
+            code = r.json().get("code") if r.status_code == 403 else None
+            if r.status_code != 403 or (allowed and code != "scope_missing"):
+                wrong.append(f"{what}: {method} {service}{path}: {r.status_code} {code}")
+    assert not wrong, "\n".join(wrong)

@@ -164,7 +164,7 @@ async def test_only_members_of_the_gminas_partner_team_add_assessments(team: Tea
     in_gmina_outsider = team.service.as_(Role.TEAM_MEMBER, gmina=team.gmina, institution=outsider)
     assert_problem(await team.assess(did, in_gmina_outsider), 403, None, "not_in_partnership")
     no_institution = team.service.as_(Role.TEAM_MEMBER, gmina=team.gmina)
-    assert_problem(await team.assess(did, no_institution), 403, None, "not_in_partnership")
+    assert_problem(await team.assess(did, no_institution), 403, None, "scope_missing")
     assert (await team.assess(did, team.coordinator, need_area="housing")).status_code == 201
     elsewhere = team.service.as_(Role.COORDINATOR, gmina=GMINAS.fresh())
     assert (await team.assess(did, elsewhere)).status_code == 404

@@ -632,7 +632,7 @@ async def test_a_token_without_scope_sees_no_report(stack: ReportingStack) -> No
     for role in (Role.ANALYST, Role.COORDINATOR):
         response = await stack.get("/reports/summary", stack.who(role))
         assert response.status_code == 403, response.text
-        assert response.json()["code"] == "no_scope"
+        assert response.json()["code"] == "scope_missing"
 
 
 async def test_a_rebuild_over_a_log_with_events_from_before_the_fix_finds_statute_codes(

@@ -77,3 +77,12 @@ def test_macro_region_scope_covers_its_regions_only() -> None:
     assert macro.covers_gmina("0601032") and macro.covers_gmina("1465011")
     assert not macro.covers_gmina("1801011")
     assert Principal("m", Role.ANALYST, region="*").covers_gmina("2601011")
+
+
+def test_scope_is_compared_by_whole_codes_not_prefixes() -> None:
+    # A malformed scope never reaches here (decode_token refuses it), and even so it matches
+    # nothing: the powiat and region of a gmina are its own digits, compared by equality.
+    assert not Principal("a", Role.COORDINATOR, powiat="").covers_gmina("0601032")
+    assert not Principal("a", Role.COORDINATOR, powiat="06").covers_gmina("0601032")
+    assert not Principal("a", Role.COORDINATOR, region="").covers_gmina("0601032")
+    assert not Principal("a", Role.COORDINATOR, powiat="0601").covers_gmina("0601")
