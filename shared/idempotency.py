@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from shared.auth import Principal
 from shared.errors import InvalidInput
 from shared.runtime import ServiceContext
+from shared.text import SingleLine
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ KEEP_ANSWERS = timedelta(days=7)
 FORGET_EVERY_SECONDS = 3600.0
 
 IdempotencyKey = Annotated[
-    str | None,
+    SingleLine | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,

@@ -21,6 +21,7 @@ from shared.events import Recommendation
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.runtime import ServiceContext, context
+from shared.text import MultiLine
 
 router = APIRouter(prefix="/api/v1", tags=["diagnoses"])
 Ctx = Annotated[ServiceContext, Depends(context)]
@@ -37,7 +38,7 @@ class AssessmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     need_area: NeedArea
     severity: int = Field(ge=1, le=3)
-    notes: str = Field(default="", max_length=5000, description="stays in this service")
+    notes: MultiLine = Field(default="", max_length=5000, description="stays in this service")
     recommendations: list[RecommendationIn] = Field(default_factory=list, max_length=20)
 
 

@@ -29,15 +29,16 @@ from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
+from shared.text import SingleLine
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 ReasonHeader = Annotated[
-    str | None,
+    SingleLine | None,
     Header(alias="X-Access-Reason", max_length=500, description="Why you read personal data."),
 ]
 ReasonQuery = Annotated[
-    str | None,
+    SingleLine | None,
     Query(alias="reason", max_length=500, description="Why you read personal data."),
 ]
 

@@ -22,6 +22,7 @@ from services.intake.domain import NewCase
 from services.intake.schemas import AlreadyImported, ImportLine, ImportOut, LineProblem
 from shared.errors import Conflict, DomainError, InvalidInput
 from shared.http import field_path
+from shared.text import forbidden_character
 
 # A household is a few kilobytes; a line far longer is not a case file but a broken one.
 MAX_LINE_BYTES = 256 * 1024
@@ -114,7 +115,11 @@ def parse_line(number: int, raw: bytes, gmina: str, today: date) -> CaseLine | L
     except (ValueError, UnicodeDecodeError) as exc:
         return LineError(number, InvalidInput("malformed_json", f"the line is not JSON: {exc}"))
     external_id = loaded.get("external_id") if isinstance(loaded, dict) else None
-    external_id = external_id if isinstance(external_id, str) else None
+    # Echoed in the report only when it is text the report can carry.
+    printable = isinstance(external_id, str) and not forbidden_character(
+        external_id, multiline=False
+    )
+    external_id = external_id if printable else None
     try:
         body = ImportLine.model_validate(loaded)
     except ValidationError as exc:

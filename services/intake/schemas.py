@@ -15,22 +15,25 @@ from shared.codes import CaseOutcome, NotifiedBy, Sector
 from shared.events import ReasonCode
 from shared.isodate import IsoDate
 from shared.teryt import terc
+from shared.text import MultiLine, SingleLine
 
 
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
-    address: str | None = Field(default=None, max_length=300)
+    phone: SingleLine | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")
+    email: SingleLine | None = Field(
+        default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200
+    )
+    address: SingleLine | None = Field(default=None, max_length=300)
 
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    first_name: SingleLine = Field(min_length=1, max_length=100)
+    last_name: SingleLine = Field(min_length=1, max_length=100)
     birth_date: IsoDate
     sex: Literal["F", "M"]
-    relation: str = Field(default="head", max_length=50)
+    relation: SingleLine = Field(default="head", max_length=50)
     pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
     contact: ContactIn | None = None
 
@@ -62,7 +65,7 @@ class CaseIn(BaseModel):
     notified_by: NotifiedBy
     consent_to_share: bool | None = None
     consent: ConsentIn | None = None
-    interview_summary: str = Field(
+    interview_summary: MultiLine = Field(
         default="", max_length=20_000, description="wywiad środowiskowy; stays in intake"
     )
 
@@ -115,7 +118,7 @@ class ImportLine(CaseIn):
     """One line of an import file: an opening as POST /cases takes it, plus the case's reference
     in the software the gmina moves from (unique per gmina; what makes a re-run harmless)."""
 
-    external_id: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
+    external_id: SingleLine = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
 
 
 class LineProblem(BaseModel):

@@ -29,6 +29,7 @@ from shared.events import (
 from shared.http import create_api
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
+from shared.text import SingleLine
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 Ctx = Annotated[ServiceContext, Depends(context)]
@@ -37,7 +38,7 @@ Capacity = Annotated[int, Field(ge=0, le=10_000)]
 
 class InstitutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=2, max_length=300)
+    name: SingleLine = Field(min_length=2, max_length=300)
     sector: Sector
     support_types: list[SupportType] = Field(min_length=1)
     gminas: list[str] = Field(min_length=1, description="TERYT gmina codes served")
@@ -55,7 +56,7 @@ class InstitutionChange(BaseModel):
     """Fields to change; those left out keep their value."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=2, max_length=300)
+    name: SingleLine | None = Field(default=None, min_length=2, max_length=300)
     sector: Sector | None = None
     support_types: list[SupportType] | None = Field(default=None, min_length=1)
     gminas: list[str] | None = Field(default=None, min_length=1)
