@@ -65,6 +65,14 @@ class Principal:
             return len(gmina) == 7 and (ALL_REGIONS in self.regions or gmina[:2] in self.regions)
         return False
 
+    def covers_powiat(self, powiat: str) -> bool:
+        """Whether the territorial scope includes the whole powiat (a 4-digit code)."""
+        if self.powiat is not None:
+            return self.powiat == powiat
+        if self.region is not None and self.gmina is None:
+            return len(powiat) == 4 and (ALL_REGIONS in self.regions or powiat[:2] in self.regions)
+        return False
+
     def gminas(self) -> list[str]:
         """The TERC gminas the territorial scope covers (none without one): what a query
         compares its gmina column with, by equality."""

@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.referrals import domain, routing, store
+from services.referrals import directory, domain, routing, store
 from services.referrals.domain import Action, ReferralState
 from shared import outbox
 from shared.auth import Principal, Role, requires
@@ -79,15 +79,11 @@ class Completion(BaseModel):
 # --- directory ------------------------------------------------------------------------------
 
 
-def _check_directory_entry(
-    inst: dict[str, Any], principal: Principal, *, new_gminas: set[str]
-) -> None:
-    """Places must be TERYT codes; gminas added to an entry must be in the caller's scope."""
+def _check_directory_entry(inst: dict[str, Any]) -> None:
+    """Places must be TERYT codes, capacities of support types offered."""
     for key in ("gminas", "partnership_gminas"):
         for i, code in enumerate(inst[key]):
             terc().gmina(code, field=f"{key}[{i}]")
-            if code in new_gminas:
-                principal.require_gmina(code)
     for i, code in enumerate(inst["powiats"]):
         if not any(g.powiat == code for g in terc().in_region(code[:2])):
             raise InvalidInput(
@@ -129,9 +125,8 @@ async def register_institution(
         "institution_id": uuid4(),
         "active": True,
     }
-    _check_directory_entry(
-        inst, principal, new_gminas={*inst["gminas"], *inst["partnership_gminas"]}
-    )
+    _check_directory_entry(inst)
+    directory.may_register(principal, inst)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.lock_routing(conn)
         await store.register_institution(conn, inst)
@@ -162,7 +157,7 @@ async def _institution_or_404(conn: asyncpg.Connection, institution_id: UUID) ->
 
 
 def _require_manager(inst: dict[str, Any], principal: Principal) -> None:
-    if not any(principal.covers_gmina(g) for g in inst["gminas"]):
+    if not any(principal.covers_gmina(g) for g in directory.served_gminas(inst)):
         raise Forbidden("out_of_scope", "the institution serves no gmina of your scope")
 
 
@@ -195,11 +190,8 @@ async def update_institution(
         before = await _institution_or_404(conn, institution_id)
         _require_manager(before, principal)
         after = {**before, **change}
-        added = {
-            *(set(after["gminas"]) - set(before["gminas"])),
-            *(set(after["partnership_gminas"]) - set(before["partnership_gminas"])),
-        }
-        _check_directory_entry(after, principal, new_gminas=added)
+        _check_directory_entry(after)
+        directory.may_change(principal, before, after)
         await store.update_institution(conn, after)
         changed = await store.set_partnerships(conn, institution_id, after["partnership_gminas"])
         events = [_directory_event(after, InstitutionUpdated)]
@@ -220,6 +212,7 @@ async def deactivate_institution(
         if inst is None:
             raise NotFound("institution_not_found", f"no institution {institution_id}")
         _require_manager(inst, principal)
+        directory.may_deactivate(principal, inst)
         if not inst["active"]:
             raise Conflict("already_inactive", "the institution is already deactivated")
         # Case locks first, then the routing lock: the order every other writer keeps.

@@ -76,3 +76,83 @@ async def test_only_a_coordinator_of_the_area_changes_an_entry(referrals: Referr
     assert response.status_code == 403
     got = (await referrals.http.get(url, headers=staff)).json()
     assert (got["capacity"], got["gminas"], got["active"]) == (4, [area.gmina], True)
+
+
+async def test_a_gminas_coordinator_changes_only_that_gminas_place_in_a_shared_entry(
+    referrals: Referrals,
+) -> None:
+    """An institution of two gminas' PZKs: neither gmina's coordinator can take it off the
+    other's team, narrow its area to their own, rename it or deactivate it."""
+    area = Area()
+    a, b = area.gminas[0], area.gminas[1]
+    institution = await referrals.register(
+        area, ["psychologist"], gminas=[a, b], partnership=True, capacity=4
+    )
+    url = f"/api/v1/institutions/{institution}"
+    of_a = referrals.as_(Role.COORDINATOR, gmina=a)
+    refused = [
+        {"partnership_gminas": [a], "gminas": [a]},
+        {"partnership_gminas": [a]},
+        {"gminas": [a]},
+        {"gminas": [a, b, area.gminas[2]]},
+        {"powiats": [area.powiat]},
+        {"name": "Poradnia tylko dla A"},
+        {"sector": "health"},
+        {"support_types": ["psychologist", "tutoring"]},
+        {"capacity": 40},
+        {"capacity_by_type": {"psychologist": 1}},
+    ]
+    for change in refused:
+        response = await referrals.http.patch(url, headers=of_a, json=change)
+        assert response.status_code == 403, (change, response.text)
+    response = await referrals.http.post(f"{url}/deactivate", headers=of_a)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "scope_not_covering_institution"
+    got = (await referrals.http.get(url, headers=of_a)).json()
+    assert (got["gminas"], got["partnership_gminas"], got["capacity"], got["active"]) == (
+        [a, b], [a, b], 4, True,
+    )  # fmt: skip
+    assert got["name"].startswith("Instytucja")
+    [b_team] = await referrals.event("partnership.changed.v1", gmina=b)
+    assert b_team["institutions"] == [str(institution)]
+
+    # A's own place: leaving A's PZK and no longer serving A are A's coordinator's to change,
+    # as is sending the unchanged attributes back.
+    response = await referrals.http.patch(
+        url,
+        headers=of_a,
+        json={"partnership_gminas": [b], "name": got["name"], "capacity": 4,
+              "support_types": ["psychologist"]},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()["partnership_gminas"] == [b]
+    response = await referrals.http.patch(url, headers=of_a, json={"gminas": [b]})
+    assert response.status_code == 200, response.text
+    assert response.json()["gminas"] == [b]
+
+    # The powiat's coordinator covers every gmina it serves: its attributes and deactivation.
+    powiat = referrals.coordinator(area)
+    response = await referrals.http.patch(url, headers=powiat, json={"name": "Poradnia B"})
+    assert response.status_code == 200, response.text
+    response = await referrals.http.post(f"{url}/deactivate", headers=powiat)
+    assert response.status_code == 200 and response.json()["active"] is False, response.text
+
+
+async def test_an_institution_serving_a_powiat_needs_the_powiats_coordinator(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    gmina = area.gminas[0]
+    of_gmina = referrals.as_(Role.COORDINATOR, gmina=gmina)
+    body = {"name": "Centrum Powiatowe", "sector": "health", "support_types": ["psychologist"],
+            "gminas": [gmina], "powiats": [area.powiat]}  # fmt: skip
+    response = await referrals.http.post("/api/v1/institutions", headers=of_gmina, json=body)
+    assert (response.status_code, response.json()["field"]) == (403, "powiats"), response.text
+    institution = await referrals.register(area, ["psychologist"], powiats=[area.powiat])
+    url = f"/api/v1/institutions/{institution}"
+    response = await referrals.http.patch(url, headers=of_gmina, json={"capacity": 1})
+    assert response.status_code == 403, response.text
+    response = await referrals.http.patch(url, headers=of_gmina, json={"powiats": []})
+    assert response.status_code == 403, response.text
+    response = await referrals.http.post(f"{url}/deactivate", headers=of_gmina)
+    assert response.status_code == 403, response.text
