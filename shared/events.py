@@ -157,6 +157,31 @@ class CaseConsentWithdrawn(Event):
     withdrawn_on: date
 
 
+class CaseHouseholdChanged(Event):
+    """The case file was corrected or kept current in a way others count: a member joined or
+    left, a birth date was corrected (age bands), the reasons were revised. The whole picture
+    after the change, so the latest (by the envelope's per-case `sequence`) stands."""
+
+    routing_key: ClassVar[str] = "case.household_changed.v1"
+    case_id: UUID
+    place: Place
+    changed_on: date
+    household_size: int = Field(ge=1, le=30)
+    age_bands: dict[AgeBand, int]
+    reasons: list[ReasonCode] = Field(min_length=1)
+
+
+class CaseTransferred(Event):
+    """The OPS of another gmina accepted a case (a family that moved): the case, its history
+    and its id go on there. `place` is where the case is now, `from_place` where it was."""
+
+    routing_key: ClassVar[str] = "case.transferred.v1"
+    case_id: UUID
+    place: Place
+    from_place: Place
+    transferred_on: date
+
+
 # --- diagnosis ------------------------------------------------------------------------------
 
 
@@ -318,6 +343,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CaseReopened,
     CaseConsentGiven,
     CaseConsentWithdrawn,
+    CaseHouseholdChanged,
+    CaseTransferred,
     DiagnosisCompleted,
     DiagnosisRevised,
     SupportAssigned,

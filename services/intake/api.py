@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.responses import JSONResponse
 
-from services.intake import bulk_api, domain, store
+from services.intake import bulk_api, casefile_api, domain, store
 from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import (
     CaseIn,
@@ -410,5 +410,6 @@ def build_api() -> FastAPI:
         "intake", description="Przyjęcie sprawy: gospodarstwa domowe i ich członkowie."
     )
     app.include_router(bulk_api.router)
+    app.include_router(casefile_api.router)
     app.include_router(router)
     return app

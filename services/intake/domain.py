@@ -418,6 +418,8 @@ ANONYMISED_FIELDS = (
     "email",
     "address",
     "interview_summary",
+    "interview entries",
+    "case notes",
 )
 
 

@@ -164,6 +164,7 @@ async def open_case_with_pesel(
     row = await conn.fetchrow(
         """SELECT c.case_id, m.pesel FROM cases c JOIN members m USING (case_id)
            WHERE c.gmina = $1 AND c.status <> 'closed' AND m.pesel = ANY($2::bpchar[])
+             AND m.left_on IS NULL
              AND ($3::uuid IS NULL OR c.case_id <> $3)
            ORDER BY c.opened_on LIMIT 1""",
         gmina,
@@ -305,7 +306,8 @@ async def search(
     offset: int,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        """SELECT c.*, (SELECT count(*) FROM members m WHERE m.case_id = c.case_id)
+        """SELECT c.*, (SELECT count(*) FROM members m
+                        WHERE m.case_id = c.case_id AND m.left_on IS NULL)
                        AS household_size
            FROM cases c
            WHERE c.gmina = $1
@@ -329,7 +331,8 @@ async def search(
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
     """The whole case with its people and history: personal data, read only with an audit."""
     row = await conn.fetchrow(
-        """SELECT c.*, (SELECT count(*) FROM members m WHERE m.case_id = c.case_id)
+        """SELECT c.*, (SELECT count(*) FROM members m
+                        WHERE m.case_id = c.case_id AND m.left_on IS NULL)
                        AS household_size
            FROM cases c WHERE case_id = $1""",
         case_id,
@@ -498,6 +501,8 @@ async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, gmina: str, why:
            WHERE case_id = $1""",
         case_id,
     )
+    await tx.execute("UPDATE interview_entries SET summary = '' WHERE case_id = $1", case_id)
+    await tx.execute("UPDATE case_notes SET text = '' WHERE case_id = $1", case_id)
     await tx.execute(
         """INSERT INTO audit_log (subject, role, case_id, gmina, access, purpose)
            VALUES ('intake-retention', 'system', $1, $2, 'anonymised', $3)""",
@@ -561,7 +566,7 @@ OPEN_CASES_BY_PESEL = """
         SELECT case_id, opened_on FROM cases
         WHERE case_id = m.case_id AND gmina = $1 AND status <> 'closed'
         OFFSET 0) AS c
-    WHERE m.pesel = ANY($2::bpchar[])
+    WHERE m.pesel = ANY($2::bpchar[]) AND m.left_on IS NULL
     ORDER BY m.pesel, c.opened_on"""
 EXTERNAL_REFS = """
     SELECT external_id, case_id, line_digest FROM case_external_refs

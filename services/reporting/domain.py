@@ -22,8 +22,10 @@ from shared.events import (
     CaseClosed,
     CaseConsentGiven,
     CaseConsentWithdrawn,
+    CaseHouseholdChanged,
     CaseOpened,
     CaseReopened,
+    CaseTransferred,
     DiagnosisCompleted,
     DiagnosisRevised,
     Event,
@@ -86,9 +88,12 @@ CASES = FactTable(
     {
         **_PLACE,
         "opened_on": Merge.MIN,
-        "household_size": Merge.KEEP,
-        "age_bands": Merge.KEEP,
-        "reasons": Merge.KEEP,
+        # The household as of intake's latest word on it: its opening or a later change
+        # (case.household_changed.v1), ordered by intake's per-case sequence.
+        "household_seq": Merge.MAX,
+        "household_size": Follows("household_seq"),
+        "age_bands": Follows("household_seq"),
+        "reasons": Follows("household_seq"),
         "notified_by": Merge.KEEP,
         "diagnosed_on": Merge.MIN,
         "need_revision": Merge.MAX,
@@ -142,6 +147,19 @@ ENGAGEMENTS = FactTable(
         "engaged_on": Merge.MIN,
     },
 )
+# Every transfer of a case to another gmina's OPS, counted where it left and where it arrived.
+TRANSFERS = FactTable(
+    "case_transfer_facts",
+    ("case_id", "transferred_on", "from_gmina", "to_gmina"),
+    {
+        "from_powiat": Merge.KEEP,
+        "from_region": Merge.KEEP,
+        "from_variant": Merge.KEEP,
+        "to_powiat": Merge.KEEP,
+        "to_region": Merge.KEEP,
+        "to_variant": Merge.KEEP,
+    },
+)
 INSTITUTIONS = FactTable(
     "institution_facts",
     ("institution_id",),
@@ -154,6 +172,7 @@ FACT_TABLES: tuple[FactTable, ...] = (
     UNMET_NEEDS,
     ENGAGEMENTS,
     INSTITUTIONS,
+    TRANSFERS,
 )
 
 
@@ -187,15 +206,22 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                         "case_id": event.case_id,
                         **_place(event.place),
                         "opened_on": event.opened_on,
-                        "household_size": event.household_size,
-                        "age_bands": json.dumps(
-                            {str(k): v for k, v in sorted(event.age_bands.items())}
-                        ),
-                        "reasons": sorted(str(r) for r in event.reasons),
+                        **_household(event, envelope),
                         "notified_by": str(event.notified_by),
                     },
                 )
             ]
+        case CaseHouseholdChanged():
+            values = _household(event, envelope)
+            return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
+        case CaseTransferred():
+            values = {
+                "case_id": event.case_id,
+                "transferred_on": event.transferred_on,
+                **{f"from_{k}": v for k, v in _place(event.from_place).items()},
+                **{f"to_{k}": v for k, v in _place(event.place).items()},
+            }
+            return [Fact(TRANSFERS, values)]
         case CaseClosed():
             transition = {
                 "on_day": event.closed_on,
@@ -299,6 +325,17 @@ def case_state(transitions: Iterable[Mapping[str, Any]], as_of: date) -> str:
         return "open"
     last = transition_order(by_then)[-1]
     return str(last["outcome"] or "other") if last["kind"] == "closed" else "open"
+
+
+def _household(event: CaseOpened | CaseHouseholdChanged, envelope: Envelope) -> dict[str, Any]:
+    """The household's figures with the sequence that orders them (an envelope without one,
+    from before sequences, counts as the first)."""
+    return {
+        "household_seq": envelope.sequence or 0,
+        "household_size": event.household_size,
+        "age_bands": json.dumps({str(k): v for k, v in sorted(event.age_bands.items())}),
+        "reasons": sorted(str(r) for r in event.reasons),
+    }
 
 
 def _referral(

@@ -250,6 +250,16 @@ CROSS_TABLES: dict[str, str] = {
     "needs": f"""SELECT {{by}} AS row, area AS col, count(*) AS n
                  FROM case_facts, unnest(need_areas) AS area
                  WHERE {_CASES_AS_OF} AND diagnosed_on <= $5 GROUP BY 1, 2""",
+    # cases transferred to another gmina's OPS: out where they left, in where they arrived
+    "transfers": f"""SELECT {{by}} AS row, direction AS col, count(*) AS n FROM (
+                       SELECT from_region AS region, from_powiat AS powiat, from_gmina AS gmina,
+                              from_variant AS variant, 'out' AS direction, transferred_on
+                         FROM case_transfer_facts
+                       UNION ALL
+                       SELECT to_region, to_powiat, to_gmina, to_variant, 'in', transferred_on
+                         FROM case_transfer_facts) AS transfer
+                     WHERE transferred_on <= $5 AND {_period("transferred_on")}
+                       AND {_SCOPE.format(a="")} GROUP BY 1, 2""",
     # the breadth of cooperation: distinct institutions of each sector engaged in the gmina
     "cooperation": f"""SELECT {{by}} AS row, coalesce(e.sector, i.sector, 'other') AS col,
                          count(DISTINCT e.institution_id) AS n

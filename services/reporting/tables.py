@@ -82,6 +82,11 @@ REPORTS: dict[str, ReportKind] = {
         {str(r): f"{r} {REASON_LABELS[r]}" for r in Reason},
     ),
     "needs": ReportKind("Obszary potrzeb z diagnozy", "place", _labels(NeedArea)),
+    "transfers": ReportKind(
+        "Sprawy przekazane do OPS innej gminy (rodziny, które się przeprowadziły)",
+        "place",
+        {"out": "przekazane do innej gminy", "in": "przyjęte z innej gminy"},
+    ),
     "cooperation": ReportKind(
         "Instytucje zaangażowane we współpracę według sektora", "place", _labels(Sector)
     ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import logging
 import os
 import sys
@@ -29,9 +30,12 @@ from shared.envelope import Envelope, wrap
 from shared.events import (
     CaseClosed,
     CaseConsentGiven,
+    CaseHouseholdChanged,
     CaseOpened,
     CaseReopened,
+    CaseTransferred,
     DiagnosisCompleted,
+    Event,
     InstitutionRegistered,
     Need,
     Recommendation,
@@ -670,3 +674,60 @@ async def test_a_rebuild_over_a_log_with_events_from_before_the_fix_finds_statut
         "SELECT reasons FROM case_facts WHERE gmina = $1 ORDER BY reasons", gmina
     )
     assert sorted(r["reasons"] for r in stored) == [["11", "13"], ["13"], ["13"], ["15"]]
+
+
+async def test_household_figures_follow_intakes_latest_change_in_any_order_and_twice(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    """case.household_changed.v1 replaces the household's figures of the opening: the change
+    with the highest per-case sequence stands, whatever order the events arrive in."""
+    [gmina] = rural("30", 0)
+    case = opened(gmina, date(2025, 4, 1), size=3)
+
+    def changed(size: int, bands: dict[str, int], reasons: list[str]) -> CaseHouseholdChanged:
+        return CaseHouseholdChanged(
+            case_id=case.case_id, place=case.place, changed_on=date(2025, 4, 20),
+            household_size=size, age_bands=bands, reasons=reasons,
+        )  # fmt: skip
+
+    def numbered(event: Event, sequence: int) -> Envelope:
+        return wrap(event, region="30", service="intake", sequence=sequence)
+
+    first = numbered(case, 1)
+    grown = numbered(changed(4, {"30-44": 2, "6-17": 2}, ["1", "9"]), 2)
+    shrunk = numbered(changed(2, {"30-44": 1, "6-17": 1}, ["13"]), 3)
+    await send(stack, published, shrunk, first, grown, shrunk, first)
+    await stack.settle(published)
+    [fact] = [r for r in (await stack.snapshot())["case_facts"] if r["case_id"] == case.case_id]
+    assert (fact["household_size"], fact["reasons"], fact["household_seq"]) == (2, ["13"], 3)
+    assert json.loads(fact["age_bands"]) == {"30-44": 1, "6-17": 1}
+    assert fact["opened_on"] == date(2025, 4, 1)
+
+    coordinator = stack.who(Role.COORDINATOR, gmina=gmina)
+    households = row(await report(stack, "households", coordinator), gmina)
+    assert households["cells"]["2"] == 1 and households["cells"]["3"] == 0
+    reasons = row(await report(stack, "reasons", coordinator), gmina)
+    assert (reasons["cells"]["13"], reasons["cells"]["1"], reasons["cells"]["9"]) == (1, 0, 0)
+    ages = row(await report(stack, "age_bands", coordinator), gmina)
+    assert (ages["cells"]["30-44"], ages["cells"]["6-17"]) == (1, 1)
+
+
+async def test_a_transfer_counts_out_where_the_case_left_and_in_where_it_arrived(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    sending, receiving = rural("30", 1, 2)
+    case = opened(sending, date(2025, 5, 2))
+    moved = CaseTransferred(
+        case_id=case.case_id, place=place(receiving), from_place=case.place,
+        transferred_on=date(2025, 6, 3),
+    )  # fmt: skip
+    sent = await send(stack, published, moved, case, moved)  # before its opening, and twice
+    await stack.settle(sent)
+    out = await report(stack, "transfers", stack.who(Role.COORDINATOR, gmina=sending))
+    into = await report(stack, "transfers", stack.who(Role.COORDINATOR, gmina=receiving))
+    assert row(out, sending)["cells"] == {"out": 1, "in": 0}
+    assert row(into, receiving)["cells"] == {"out": 0, "in": 1}
+    before = await report(stack, "transfers", stack.who(Role.COORDINATOR, gmina=sending),
+                          as_of="2025-06-02")  # fmt: skip
+    assert before["rows"] == []
+

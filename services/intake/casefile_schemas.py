@@ -1,0 +1,197 @@
+"""What the case-file routes take and answer: search, household changes, interview entries,
+notes, transfers and the worklist."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.intake.casefile import InterviewKind, TransferState, WorkKind
+from services.intake.domain import CaseStatus
+from services.intake.schemas import MemberIn
+from shared.events import ReasonCode
+from shared.isodate import IsoDate
+
+# --- search ------------------------------------------------------------------------------------
+
+
+class SearchIn(BaseModel):
+    """Terms of a search in the body, never in a URL (they are personal data). Several terms
+    narrow the search; at least one is needed."""
+
+    model_config = ConfigDict(extra="forbid")
+    surname: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the start of a surname; case and diacritics ignored (Zolkiewska finds"
+        " Żółkiewska)",
+    )
+    pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="reference in the old software"
+    )
+    gmina: str | None = Field(default=None, pattern=r"^\d{7}$", description="default: yours")
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="why you search (audited); or the X-Access-Reason header",
+    )
+    limit: int = Field(default=50, ge=1, le=100, description="persons found, at most")
+
+
+class FoundPerson(BaseModel):
+    person_id: UUID
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    sex: str
+    relation: str
+    pesel: str | None
+    left_household_on: date | None
+
+
+class FoundCase(BaseModel):
+    case_id: UUID
+    gmina: str
+    status: CaseStatus
+    opened_on: date
+    external_id: str | None
+    persons: list[FoundPerson] = Field(description="the members who matched, Polish order")
+
+
+class PossibleDuplicate(BaseModel):
+    """An open case of a neighbouring gmina may hold the same person: only that it exists and
+    which OPS holds it."""
+
+    person_id: UUID | None = Field(description="the member found here; none: the PESEL searched")
+    matched_by: Literal["pesel", "name_and_birth_date"]
+    gmina: str
+    gmina_name: str
+    ops: str = Field(description="the centre to contact")
+
+
+class SearchOut(BaseModel):
+    cases: list[FoundCase]
+    possible_duplicates: list[PossibleDuplicate]
+    limited: bool = Field(description="more persons matched than `limit`: narrow the search")
+
+
+# --- household changes ----------------------------------------------------------------------
+
+
+class MemberAddIn(MemberIn):
+    joined_on: IsoDate | None = Field(default=None, description="default: today")
+
+
+class MemberLeftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    left_on: IsoDate
+
+
+class MemberCorrectionIn(BaseModel):
+    """Only the fields given are corrected; `pesel: null` removes a wrong PESEL."""
+
+    model_config = ConfigDict(extra="forbid")
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    birth_date: IsoDate | None = None
+    sex: Literal["F", "M"] | None = None
+    pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
+    relation: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ReasonsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reasons: list[ReasonCode] = Field(
+        min_length=1, max_length=20, description="art. 7 codes as the statute numbers them"
+    )
+
+
+class HouseholdChangeOut(BaseModel):
+    case_id: UUID
+    person_id: UUID | None = None
+    household_size: int
+    counted: bool = Field(description="the change alters what others count: an event followed")
+
+
+# --- interview entries and notes ------------------------------------------------------------
+
+
+class InterviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    conducted_on: IsoDate
+    summary: str = Field(min_length=1, max_length=20_000, description="stays in intake")
+
+
+class InterviewEntryOut(BaseModel):
+    entry_id: UUID
+    kind: InterviewKind
+    conducted_on: date
+    summary: str
+    author: str
+    recorded_at: datetime
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000, description="stays in intake")
+    noted_on: IsoDate | None = Field(default=None, description="default: today")
+    follow_up_on: IsoDate | None = Field(default=None, description="when to come back to it")
+
+
+class NoteOut(BaseModel):
+    note_id: UUID
+    noted_on: date
+    text: str
+    follow_up_on: date | None
+    author: str
+    recorded_at: datetime
+
+
+# --- transfers and the worklist ---------------------------------------------------------------
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_gmina: str = Field(pattern=r"^\d{7}$", description="the gmina the family moved to")
+
+
+class TransferOut(BaseModel):
+    transfer_id: UUID
+    case_id: UUID
+    from_gmina: str
+    to_gmina: str
+    state: TransferState
+
+
+class WaitingTransferOut(BaseModel):
+    """A transfer waiting for the receiving OPS: codes and counts only."""
+
+    transfer_id: UUID
+    case_id: UUID
+    direction: Literal["in", "out"]
+    from_gmina: str
+    to_gmina: str
+    requested_at: datetime
+    status: CaseStatus
+    opened_on: date
+    household_size: int
+    reasons: list[str]
+
+
+class WorkItemOut(BaseModel):
+    case_id: UUID
+    kind: WorkKind
+    due_on: date
+    overdue: bool
+
+
+class WorklistOut(BaseModel):
+    gmina: str
+    as_of: date
+    items: list[WorkItemOut]
