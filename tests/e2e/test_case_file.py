@@ -15,7 +15,8 @@ from tests.e2e.conftest import Api
 pytestmark = pytest.mark.e2e
 
 GMINA = "2801032"  # Bartoszyce, rural (warmińsko-mazurskie): no other test uses it
-REASON = {"X-Access-Reason": "aktualizacja akt"}
+HOUSEHOLDS = "2801052"  # Górowo Iławeckie, rural: its figures are the household test's alone
+REASON = {"reason": "aktualizacja akt"}
 
 
 def person(first: str, last: str, born: str, sex: str, relation: str = "head") -> dict:
@@ -50,10 +51,10 @@ async def test_a_family_is_found_by_a_surname_typed_without_diacritics(api: Api)
 async def test_a_corrected_household_is_followed_by_reportings_household_figures(
     api: Api,
 ) -> None:
-    caseworker = api.as_(Role.CASEWORKER, gmina=GMINA)
-    coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
+    caseworker = api.as_(Role.CASEWORKER, gmina=HOUSEHOLDS)
+    coordinator = api.as_(Role.COORDINATOR, gmina=HOUSEHOLDS)
     r = await api.call("POST", "intake", "/cases", caseworker, json={
-        "gmina": GMINA,
+        "gmina": HOUSEHOLDS,
         "members": [person("Grażyna", "Korekta", "1970-01-15", "F"),
                     person("Oskar", "Korekta", "2012-03-03", "M", "child")],
         "reasons": ["1"], "notified_by": "school", "consent_to_share": False,
@@ -63,9 +64,9 @@ async def test_a_corrected_household_is_followed_by_reportings_household_figures
 
     async def figures(**expected: Any) -> dict[str, Any] | None:
         households = await api.call("GET", "reporting", "/reports/households", coordinator,
-                                    params={"gmina": GMINA})  # fmt: skip
+                                    params={"gmina": HOUSEHOLDS})  # fmt: skip
         ages = await api.call("GET", "reporting", "/reports/age_bands", coordinator,
-                              params={"gmina": GMINA})  # fmt: skip
+                              params={"gmina": HOUSEHOLDS})  # fmt: skip
         if households.status_code != 200 or not households.json()["rows"]:
             return None
         sizes = households.json()["rows"][0]["cells"]
@@ -83,7 +84,7 @@ async def test_a_corrected_household_is_followed_by_reportings_household_figures
     grown = {"sizes": {"3": 1}, "bands": {"45-59": 1, "6-17": 1, "0-5": 1}}
     assert await api.eventually(lambda: figures(**grown), what="the new member counted")
 
-    record = await api.call("GET", "intake", f"/cases/{case}", caseworker, headers=REASON)
+    record = await api.call("GET", "intake", f"/cases/{case}", caseworker, params=REASON)
     [oskar] = [m["person_id"] for m in record.json()["members"] if m["first_name"] == "Oskar"]
     corrected = await api.call("PATCH", "intake", f"/cases/{case}/members/{oskar}", caseworker,
                                json={"birth_date": "2004-03-03"})  # fmt: skip
