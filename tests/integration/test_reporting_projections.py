@@ -730,4 +730,3 @@ async def test_a_transfer_counts_out_where_the_case_left_and_in_where_it_arrived
     before = await report(stack, "transfers", stack.who(Role.COORDINATOR, gmina=sending),
                           as_of="2025-06-02")  # fmt: skip
     assert before["rows"] == []
-
