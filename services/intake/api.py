@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
 from services.intake import bulk_api, casefile_api, domain, store
@@ -18,6 +18,8 @@ from services.intake.schemas import (
     CloseIn,
     ConsentIn,
     ConsentWithdrawalIn,
+    ReasonHeader,
+    ReasonQuery,
     StatusOut,
 )
 from shared import outbox
@@ -29,18 +31,9 @@ from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
-from shared.text import SingleLine
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 Ctx = Annotated[ServiceContext, Depends(context)]
-ReasonHeader = Annotated[
-    SingleLine | None,
-    Header(alias="X-Access-Reason", max_length=500, description="Why you read personal data."),
-]
-ReasonQuery = Annotated[
-    SingleLine | None,
-    Query(alias="reason", max_length=500, description="Why you read personal data."),
-]
 
 
 # --- routes -----------------------------------------------------------------------------------

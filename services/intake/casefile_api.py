@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from services.intake import casefile, finding, store
@@ -40,6 +40,7 @@ from services.intake.casefile_schemas import (
     WorklistOut,
 )
 from services.intake.domain import Contact, new_member
+from services.intake.schemas import ReasonHeader, ReasonQuery
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.errors import InvalidInput, NotFound
@@ -50,14 +51,6 @@ from shared.teryt import terc
 router = APIRouter(prefix="/api/v1", tags=["case file"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 Staff = requires(Role.CASEWORKER, Role.COORDINATOR)
-ReasonHeader = Annotated[
-    str | None,
-    Header(alias="X-Access-Reason", max_length=500, description="Why you read personal data."),
-]
-ReasonQuery = Annotated[
-    str | None,
-    Query(alias="reason", max_length=500, description="Why you read personal data."),
-]
 
 
 def _purpose(*given: str | None, field: str = "X-Access-Reason") -> str:
@@ -120,11 +113,11 @@ async def search_cases(
         ]  # fmt: skip
         duplicates, elsewhere = await _possible_duplicates(conn, gmina, body.pesel, people)
         for case in cases:
-            await files.audit(conn, principal, case.case_id, gmina, access, purpose)
+            await store.audit(conn, principal, case.case_id, gmina, access, purpose)
         if not cases:
-            await files.audit(conn, principal, None, gmina, access, purpose)
+            await store.audit(conn, principal, None, gmina, access, purpose)
         for case_id, other_gmina in elsewhere:
-            await files.audit(conn, principal, case_id, other_gmina, "duplicate_check", purpose)
+            await store.audit(conn, principal, case_id, other_gmina, "duplicate_check", purpose)
     return SearchOut(cases=cases, possible_duplicates=duplicates, limited=limited)
 
 
@@ -220,7 +213,7 @@ async def _change_household(
         principal.require_gmina(before.gmina.code)
         after, person_id = await change(conn, before)
         await files.record_change(conn, case_id, step, before.status, principal.subject)
-        await files.audit(conn, principal, case_id, before.gmina.code, step, "zmiana akt sprawy")
+        await store.audit(conn, principal, case_id, before.gmina.code, step, "zmiana akt sprawy")
         event = after.changed_event(before, today)
         if event is not None:
             await outbox.add(conn, ctx.origin, event)
@@ -355,6 +348,45 @@ async def _case_of_my_gmina(
     return household
 
 
+Record = Callable[[asyncpg.Connection, Household], Awaitable[dict[str, Any]]]
+
+
+async def _add_entry(
+    ctx: ServiceContext,
+    case_id: UUID,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    access: str,
+    record: Record,
+) -> JSONResponse:
+    """Add an interview entry or a note (`record` writes it and returns it as stored), audited
+    as a change of the file."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, key, request_hash):
+            return first
+        household = await _case_of_my_gmina(conn, case_id, principal, lock=True)
+        entry = await record(conn, household)
+        await store.audit(conn, principal, case_id, household.gmina.code, access,
+                          "zmiana akt sprawy")  # fmt: skip
+        return await answer(conn, principal, key, request_hash, 201, entry)
+
+
+async def _read_entries(
+    ctx: ServiceContext,
+    case_id: UUID,
+    principal: Principal,
+    purpose: str,
+    access: str,
+    fetch: Callable[[asyncpg.Connection, UUID], Awaitable[list[dict[str, Any]]]],
+) -> list[dict[str, Any]]:
+    """Interview entries or notes, for whoever may read the case's personal data; audited."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        household = await _case_of_my_gmina(conn, case_id, principal)
+        await store.audit(conn, principal, case_id, household.gmina.code, access, purpose)
+        return await fetch(conn, case_id)
+
+
 @router.post("/cases/{case_id}/interviews", status_code=201, response_model=InterviewEntryOut)
 async def add_interview(
     case_id: UUID,
@@ -365,11 +397,8 @@ async def add_interview(
 ) -> JSONResponse:
     """A dated entry of the environmental interview (the first is the home interview, later
     ones update it); earlier entries are kept as they were."""
-    request_hash = fingerprint(f"POST /cases/{case_id}/interviews", body)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, idempotency_key, request_hash):
-            return first
-        household = await _case_of_my_gmina(conn, case_id, principal, lock=True)
+
+    async def record(conn: asyncpg.Connection, household: Household) -> dict[str, Any]:
         earlier = await files.interview_count(conn, case_id)
         kind = casefile.interview_kind(body.conducted_on, date.today(), earlier)
         entry_id = uuid4()
@@ -378,11 +407,14 @@ async def add_interview(
         )
         await files.record_change(conn, case_id, f"interview_{kind}", household.status,
                                   principal.subject)  # fmt: skip
-        await files.audit(conn, principal, case_id, household.gmina.code, "interview_added",
-                          "zmiana akt sprawy")  # fmt: skip
-        [entry] = [e for e in await files.interviews_of(conn, case_id) if e["entry_id"] == entry_id]
-        out = InterviewEntryOut(**entry)
-        return await answer(conn, principal, idempotency_key, request_hash, 201, out)
+        return next(
+            e for e in await files.interviews_of(conn, case_id) if e["entry_id"] == entry_id
+        )
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/interviews", body)
+    return await _add_entry(
+        ctx, case_id, principal, idempotency_key, request_hash, "interview_added", record
+    )
 
 
 @router.get("/cases/{case_id}/interviews", response_model=list[InterviewEntryOut])
@@ -395,10 +427,7 @@ async def read_interviews(
 ) -> list[dict[str, Any]]:
     """Every interview entry of the case, oldest first; the read is audited."""
     purpose = _purpose(reason, x_access_reason)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        household = await _case_of_my_gmina(conn, case_id, principal)
-        await files.audit(conn, principal, case_id, household.gmina.code, "interviews", purpose)
-        return await files.interviews_of(conn, case_id)
+    return await _read_entries(ctx, case_id, principal, purpose, "interviews", files.interviews_of)
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, response_model=NoteOut)
@@ -414,20 +443,18 @@ async def add_note(
     today = date.today()
     noted_on = body.noted_on or today
     casefile.check_note(noted_on, body.follow_up_on, today)
-    request_hash = fingerprint(f"POST /cases/{case_id}/notes", body)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, idempotency_key, request_hash):
-            return first
-        household = await _case_of_my_gmina(conn, case_id, principal)
+
+    async def record(conn: asyncpg.Connection, _: Household) -> dict[str, Any]:
         note_id = uuid4()
         await files.add_note(
             conn, note_id, case_id, noted_on, body.text, body.follow_up_on, principal.subject
         )
-        await files.audit(conn, principal, case_id, household.gmina.code, "note_added",
-                          "zmiana akt sprawy")  # fmt: skip
-        [note] = [n for n in await files.notes_of(conn, case_id) if n["note_id"] == note_id]
-        out = NoteOut(**note)
-        return await answer(conn, principal, idempotency_key, request_hash, 201, out)
+        return next(n for n in await files.notes_of(conn, case_id) if n["note_id"] == note_id)
+
+    request_hash = fingerprint(f"POST /cases/{case_id}/notes", body)
+    return await _add_entry(
+        ctx, case_id, principal, idempotency_key, request_hash, "note_added", record
+    )
 
 
 @router.get("/cases/{case_id}/notes", response_model=list[NoteOut])
@@ -440,10 +467,7 @@ async def read_notes(
 ) -> list[dict[str, Any]]:
     """The case's notes, oldest first, for whoever may read its personal data; audited."""
     purpose = _purpose(reason, x_access_reason)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        household = await _case_of_my_gmina(conn, case_id, principal)
-        await files.audit(conn, principal, case_id, household.gmina.code, "notes", purpose)
-        return await files.notes_of(conn, case_id)
+    return await _read_entries(ctx, case_id, principal, purpose, "notes", files.notes_of)
 
 
 # --- transfers ----------------------------------------------------------------------------------
@@ -483,7 +507,7 @@ async def request_transfer(
         await files.request_transfer(conn, transfer, principal.subject)
         await files.record_change(conn, case_id, "transfer_requested", household.status,
                                   principal.subject)  # fmt: skip
-        await files.audit(conn, principal, case_id, household.gmina.code, "transfer_requested",
+        await store.audit(conn, principal, case_id, household.gmina.code, "transfer_requested",
                           f"przekazanie do gminy {to.code}")  # fmt: skip
         out = _transfer_out(transfer)
         return await answer(conn, principal, idempotency_key, request_hash, 201, out)
@@ -522,7 +546,7 @@ async def _decide(
         await files.decide_transfer(conn, transfer.transfer_id, state, principal.subject)
         await files.record_change(conn, case_id, f"transfer_{state}", household.status,
                                   principal.subject)  # fmt: skip
-        await files.audit(conn, principal, case_id, transfer.to_gmina, f"transfer_{state}",
+        await store.audit(conn, principal, case_id, transfer.to_gmina, f"transfer_{state}",
                           f"przekazanie z gminy {transfer.from_gmina}")  # fmt: skip
         out = _transfer_out(transfer, state)
         return await answer(conn, principal, key, request_hash, 200, out)

@@ -14,6 +14,7 @@ from services.intake.domain import CaseStatus
 from services.intake.schemas import MemberIn
 from shared.events import ReasonCode
 from shared.isodate import IsoDate
+from shared.text import MultiLine, SingleLine
 
 # --- search ------------------------------------------------------------------------------------
 
@@ -23,7 +24,7 @@ class SearchIn(BaseModel):
     narrow the search; at least one is needed."""
 
     model_config = ConfigDict(extra="forbid")
-    surname: str | None = Field(
+    surname: SingleLine | None = Field(
         default=None,
         min_length=1,
         max_length=100,
@@ -31,11 +32,11 @@ class SearchIn(BaseModel):
         " Żółkiewska)",
     )
     pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
-    external_id: str | None = Field(
+    external_id: SingleLine | None = Field(
         default=None, min_length=1, max_length=100, description="reference in the old software"
     )
     gmina: str | None = Field(default=None, pattern=r"^\d{7}$", description="default: yours")
-    reason: str | None = Field(
+    reason: SingleLine | None = Field(
         default=None,
         min_length=1,
         max_length=500,
@@ -97,12 +98,12 @@ class MemberCorrectionIn(BaseModel):
     """Only the fields given are corrected; `pesel: null` removes a wrong PESEL."""
 
     model_config = ConfigDict(extra="forbid")
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    first_name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
+    last_name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
     birth_date: IsoDate | None = None
     sex: Literal["F", "M"] | None = None
     pesel: str | None = Field(default=None, pattern=r"^\d{11}$")
-    relation: str | None = Field(default=None, min_length=1, max_length=50)
+    relation: SingleLine | None = Field(default=None, min_length=1, max_length=50)
 
 
 class ReasonsIn(BaseModel):
@@ -125,7 +126,7 @@ class HouseholdChangeOut(BaseModel):
 class InterviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     conducted_on: IsoDate
-    summary: str = Field(min_length=1, max_length=20_000, description="stays in intake")
+    summary: MultiLine = Field(min_length=1, max_length=20_000, description="stays in intake")
 
 
 class InterviewEntryOut(BaseModel):
@@ -139,7 +140,7 @@ class InterviewEntryOut(BaseModel):
 
 class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000, description="stays in intake")
+    text: MultiLine = Field(min_length=1, max_length=10_000, description="stays in intake")
     noted_on: IsoDate | None = Field(default=None, description="default: today")
     follow_up_on: IsoDate | None = Field(default=None, description="when to come back to it")
 

@@ -12,33 +12,10 @@ import asyncpg
 from services.intake.casefile import CaseDue, Household, Transfer, TransferState
 from services.intake.domain import CaseStatus, Contact, Member
 from services.intake.finding import ElsewhereCase
-from shared.auth import Principal
 from shared.codes import Reason
 from shared.teryt import terc
 
-# --- audit and history --------------------------------------------------------------------------
-
-
-async def audit(
-    tx: asyncpg.Connection,
-    principal: Principal,
-    case_id: UUID | None,
-    gmina: str,
-    access: str,
-    purpose: str,
-) -> None:
-    """An audit entry; a search that found nothing has no case."""
-    await tx.execute(
-        """INSERT INTO audit_log (subject, role, institution, case_id, gmina, access, purpose)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        principal.subject,
-        str(principal.role),
-        principal.institution,
-        case_id,
-        gmina,
-        access,
-        purpose,
-    )
+# --- history --------------------------------------------------------------------------
 
 
 async def record_change(

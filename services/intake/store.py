@@ -438,7 +438,7 @@ async def granted_sectors(
 async def audit(
     tx: asyncpg.Connection,
     principal: Principal,
-    case_id: UUID,
+    case_id: UUID | None,
     gmina: str,
     access: str,
     purpose: str,
