@@ -105,6 +105,8 @@ def cmd_reporting(args: argparse.Namespace) -> int:
         f"rebuilt from {result['events']} events ({result['skipped']} skipped) in "
         f"{result['seconds']:.1f}s, {result['events_per_second']:.0f} events/s; live again"
     )
+    for why, count in result.get("skipped_because", {}).items():
+        print(f"  skipped {count} {why}")
     return 0
 
 

@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Annotated, Any, Literal, Union
 
@@ -27,11 +28,12 @@ import asyncpg
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, create_model
 
 from services.reporting import domain, store
-from services.reporting.event_log import read_event_log
-from services.reporting.handlers import REPORTED_EVENTS
+from services.reporting.event_log import MARKER_PREFIX, read_event_log
+from services.reporting.handlers import NOT_REPORTED, REPORTED_EVENTS
 from services.reporting.settings import reporting_settings
-from shared.envelope import TYPE_PREFIX, Envelope
+from shared.envelope import TYPE_PREFIX, Envelope, MalformedEvent, parse_envelope
 from shared.errors import Conflict
+from shared.events import EVENTS_BY_KEY
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +71,39 @@ def parse(body: bytes) -> Any:
         return None
 
 
+def why_skipped(body: bytes) -> str:
+    """What a message of the log that `parse` refused is, and why the rebuild leaves it out
+    (as live it is ignored or dead-lettered): the operator reads this."""
+    if body.startswith(MARKER_PREFIX):
+        return "rebuild markers: the end of an earlier rebuild's replay, not events"
+    try:
+        envelope = parse_envelope(body)
+    except MalformedEvent:
+        return "malformed messages: not a CloudEvents envelope"
+    key = envelope.routing_key
+    if key in NOT_REPORTED:
+        return f"{key} events: not reported ({NOT_REPORTED[key]})"
+    if key not in EVENTS_BY_KEY:
+        return f"{key} events: a type or version reporting does not know"
+    return f"{key} events: data off the event's schema"
+
+
 @dataclass(frozen=True)
 class Batch:
     rows: store.Rows
     handled: list[tuple[Any, str]]
-    skipped: int
+    skipped: Counter[str]  # why -> how many
 
 
 def prepare(bodies: list[bytes]) -> Batch:
     """A batch of the log as folded rows and the events to record in the inbox."""
     facts: list[domain.Fact] = []
     handled: list[tuple[Any, str]] = []
-    skipped = 0
+    skipped: Counter[str] = Counter()
     for body in bodies:
         envelope = parse(body)
         if envelope is None:
-            skipped += 1  # live, it went to the dead-letter queue or was not for reporting
+            skipped[why_skipped(body)] += 1
             continue
         facts.extend(domain.facts_of(envelope.data, envelope))
         handled.append((envelope.id, envelope.routing_key))
@@ -96,6 +115,7 @@ class Rebuilt:
     events: int  # replayed and applied
     skipped: int  # not for reporting, malformed, or other rebuilds' markers
     seconds: float
+    skipped_because: dict[str, int] = field(default_factory=dict)  # why -> how many
 
     @property
     def events_per_second(self) -> float:
@@ -145,7 +165,8 @@ async def rebuild(
     if stream_url is ...:
         stream_url = reporting_settings().event_log_url(amqp_url)
     started = time.perf_counter()
-    applied = skipped = 0
+    applied = 0
+    skipped: Counter[str] = Counter()
     async with pool.acquire() as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _REBUILD_LOCK):
             raise Conflict("rebuild_running", "a rebuild of the projections is already running")
@@ -161,14 +182,17 @@ async def rebuild(
                     async for batch in batches:
                         await store.load(conn, batch.rows, batch.handled)
                         applied += len(batch.handled)
-                        skipped += batch.skipped
+                        skipped.update(batch.skipped)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _REBUILD_LOCK)
-    result = Rebuilt(applied, skipped, time.perf_counter() - started)
+    result = Rebuilt(
+        applied, skipped.total(), time.perf_counter() - started, dict(skipped.most_common())
+    )
     log.info(
-        "rebuilt the projections from %d events (%d skipped) in %.1fs, %.0f events/s",
+        "rebuilt the projections from %d events (%d skipped%s) in %.1fs, %.0f events/s",
         result.events,
         result.skipped,
+        "".join(f"; {n} {why}" for why, n in result.skipped_because.items()),
         result.seconds,
         result.events_per_second,
     )

@@ -12,7 +12,7 @@ import pytest
 
 from services.reporting import store
 from services.reporting.domain import facts_of
-from services.reporting.event_log import StreamAddress, _body_of, stream_url_of
+from services.reporting.event_log import MARKER_PREFIX, StreamAddress, _body_of, stream_url_of
 from services.reporting.rebuild import parse, prepare
 from shared.envelope import open_envelope, parse_envelope, wrap
 from shared.events import (
@@ -90,8 +90,16 @@ def test_what_live_would_not_count_is_skipped() -> None:
 def test_a_batch_becomes_folded_rows_and_inbox_entries() -> None:
     envelopes = [wrap(e, region="06", service="test", time=AT) for e in _events()]
     bodies = [e.to_bytes() for e in envelopes]
-    batch = prepare([*bodies, b"not an event", bodies[0]])  # a duplicate, as the log may hold
-    assert batch.skipped == 1
+    partnership = PartnershipChanged(gmina="0601042", institutions=[uuid4()])
+    others = [b"not an event", wrap(partnership, region="06", service="test").to_bytes()] * 2
+    # a duplicate, as the log may hold
+    batch = prepare([*bodies, *others, MARKER_PREFIX + b"x", bodies[0]])
+    assert batch.skipped == {
+        "malformed messages: not a CloudEvents envelope": 2,
+        "partnership.changed.v1 events: not reported (who sits on a PZK is no figure of the "
+        "reports)": 2,
+        "rebuild markers: the end of an earlier rebuild's replay, not events": 1,
+    }
     assert batch.handled == [(e.id, e.routing_key) for e in [*envelopes, envelopes[0]]]
     facts = [f for e in envelopes for f in facts_of(open_envelope(e), e)]
     assert batch.rows == store.as_records(facts)
