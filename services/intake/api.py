@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from services.intake import bulk_api, casefile_api, domain, store
+from services.intake import bulk_api, casefile_api, casefile_store, domain, store
 from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import (
     CaseIn,
@@ -366,9 +366,9 @@ async def export_person(
     principal: Principal = requires(Role.COORDINATOR),
 ) -> dict[str, Any]:
     """All that intake holds on one person (RODO art. 15 access right): their record in each
-    case of your scope (the same PESEL links cases), those cases' codes, interview summary and
-    history, and who read them. Other household members' data is theirs and is left out. The
-    export itself is audited, so it appears in its own answer."""
+    case of your scope (the same PESEL links cases), those cases' codes, interview summary,
+    interview entries, notes and history, and who read them. Other household members' data is
+    theirs and is left out. The export itself is audited, so it appears in its own answer."""
     purpose = _purpose(x_access_reason, reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         rows = await store.person_cases(conn, person_id)
@@ -388,6 +388,8 @@ async def export_person(
                 {
                     "case": case,
                     "person": {**member, "anonymised_at": row["anonymised_at"]},
+                    "interview_entries": await casefile_store.interviews_of(conn, row["case_id"]),
+                    "notes": await casefile_store.notes_of(conn, row["case_id"]),
                     "read_by": await store.audit_of_case(conn, row["case_id"]),
                 }
             )

@@ -110,6 +110,14 @@ async def test_retention_anonymises_cases_closed_long_ago_and_leaves_recent_ones
     old_pesel, recent_pesel = (pesel_for(BIRTH, "F", next(SERIALS)) for _ in range(2))
     old = await open_and_close(intake, gmina, old_pesel, "Dawnowska")
     recent = await open_and_close(intake, gmina, recent_pesel, "Świeżyńska")
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    for path, body in (
+        (f"/cases/{old}/notes", {"text": "Pani Dawnowska prosi o kontakt po południu."}),
+        (f"/cases/{old}/interviews",
+         {"conducted_on": date.today().isoformat(), "summary": "Dawnowska: mieszkanie zimne."}),
+    ):  # fmt: skip
+        r = await intake.call("POST", path, caseworker, json=body)
+        assert r.status_code == 201, r.text
     # Setting the scene: the first case was opened and closed 40 days ago.
     await db.execute(
         """UPDATE cases SET opened_on = opened_on - 40, closed_on = closed_on - 40
@@ -129,6 +137,12 @@ async def test_retention_anonymises_cases_closed_long_ago_and_leaves_recent_ones
     assert person["birth_year"] == BIRTH.year and person["sex"] == "F"
     assert person["contact"] == {"phone": None, "email": None, "address": None}
     assert after["interview_summary"] == ""
+    for part, text in (("notes", "text"), ("interviews", "summary")):
+        r = await intake.call("GET", f"/cases/{old}/{part}", caseworker, headers=REASON)
+        assert [entry[text] for entry in r.json()] == [""], part
+    found = await intake.call("POST", "/cases/search", caseworker,
+                              json={"surname": "Dawnowska", "reason": "kontrola"})  # fmt: skip
+    assert found.json()["cases"] == [], found.text
     # The case itself and its codes and history stay valid.
     for kept in ("status", "reasons", "notified_by", "gmina", "opened_on", "closed_on", "outcome"):
         assert after[kept] == before[kept], kept
@@ -168,6 +182,9 @@ async def test_export_gives_a_person_all_intake_holds_on_them_and_nothing_after_
     pesel = pesel_for(BIRTH, "F", next(SERIALS))
     case_id = await open_and_close(intake, gmina, pesel, "Eksportowa")
     await open_and_close(intake, elsewhere, pesel, "Eksportowa")
+    note = {"text": "Notatka o pani Eksportowej."}
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    assert (await intake.call("POST", f"/cases/{case_id}/notes", caseworker, json=note)).is_success
     case = await read_case(intake, gmina, case_id)
     person_id = case["members"][0]["person_id"]
     coordinator = intake.as_(Role.COORDINATOR, subject="it-rodo", gmina=gmina)
@@ -180,6 +197,8 @@ async def test_export_gives_a_person_all_intake_holds_on_them_and_nothing_after_
     assert record["person"]["pesel"] == pesel
     assert record["person"]["contact"]["phone"] == "+48 602 111 333"
     assert record["case"]["interview_summary"].startswith("Pani Eksportowa")
+    assert [n["text"] for n in record["notes"]] == [note["text"]]
+    assert record["interview_entries"] == []
     assert [h["step"] for h in record["case"]["history"]][-1] == "close"
     readers = [(e["subject"], e["access"]) for e in record["read_by"]]
     assert ("it-coordinator-reader", "case_record") in readers
