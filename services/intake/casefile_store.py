@@ -34,6 +34,14 @@ async def record_change(
 
 # --- search -------------------------------------------------------------------------------------
 
+# One fixed condition per kind of term, joined as the search uses them (numbered in turn), so
+# each combination gets its own plan — by the surname key's index, the PESEL's or the
+# reference's — instead of one generic plan with "$n IS NULL OR ..." that could use none.
+_TERMS = {
+    "surname": "m.last_name_key >= ${} AND m.last_name_key < ${}",
+    "pesel": "m.pesel = ${}::bpchar",
+    "external_id": "r.external_id = ${}",
+}
 _FOUND = """
     SELECT c.case_id, c.gmina, c.status, c.opened_on, r.external_id,
            m.person_id, m.first_name, m.last_name, m.birth_date, m.sex, m.relation, m.pesel,
@@ -41,12 +49,9 @@ _FOUND = """
     FROM members m
     JOIN cases c USING (case_id)
     LEFT JOIN case_external_refs r ON r.case_id = c.case_id
-    WHERE c.gmina = $1
-      AND ($2::text IS NULL OR (m.last_name_key >= $2 AND m.last_name_key < $3))
-      AND ($4::bpchar IS NULL OR m.pesel = $4::bpchar)
-      AND ($5::text IS NULL OR r.external_id = $5)
+    WHERE c.gmina = $1 AND {terms}
     ORDER BY c.opened_on DESC, c.case_id, m.position
-    LIMIT $6"""
+    LIMIT $2"""
 
 
 async def search(
@@ -59,8 +64,18 @@ async def search(
     limit: int,
 ) -> list[asyncpg.Record]:
     """Members of the gmina's cases matching every term given (a surname by its folded key)."""
-    low, high = surname or (None, None)
-    return await conn.fetch(_FOUND, gmina, low, high, pesel, external_id, limit)
+    args: list[object] = [gmina, limit]
+    terms = []
+    for kind, values in (
+        ("surname", list(surname) if surname else []),
+        ("pesel", [pesel] if pesel else []),
+        ("external_id", [external_id] if external_id else []),
+    ):
+        if values:
+            numbers = range(len(args) + 1, len(args) + 1 + len(values))
+            terms.append(_TERMS[kind].format(*numbers))
+            args.extend(values)
+    return await conn.fetch(_FOUND.format(terms=" AND ".join(terms)), *args)
 
 
 async def open_cases_elsewhere(

@@ -367,6 +367,8 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
                 "relation": m["relation"],
                 "pesel": m["pesel"].strip() if m["pesel"] else None,
                 "contact": {"phone": m["phone"], "email": m["email"], "address": m["address"]},
+                "joined_on": m["joined_on"],
+                "left_on": m["left_on"],
             }
             for m in members
         ],
@@ -377,7 +379,7 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
 async def members_of(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT first_name, last_name, birth_date, relation, phone, email FROM members
-           WHERE case_id = $1 ORDER BY position""",
+           WHERE case_id = $1 AND left_on IS NULL ORDER BY position""",
         case_id,
     )
 

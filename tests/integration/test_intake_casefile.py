@@ -273,6 +273,10 @@ async def test_household_changes_pass_the_checks_of_an_opening_and_emit_codes_on
     ]  # fmt: skip
     after = (await intake.call("GET", f"/cases/{case}", who, headers=REASON)).json()
     assert after["household_size"] == 1 and len(after["members"]) == 2  # she is kept in the file
+    [zofia] = [m for m in after["members"] if m["person_id"] == zosia]
+    assert (zofia["first_name"], zofia["left_on"]) == ("Zofia", date.today().isoformat())
+    persons = await intake.call("GET", f"/cases/{case}/persons", who, headers=REASON)
+    assert [p["first_name"] for p in persons.json()["persons"]] == ["Halina"]
 
 
 # --- interview entries and notes ------------------------------------------------------------

@@ -18,6 +18,7 @@ from services.reporting.domain import (
 from shared.envelope import wrap
 from shared.events import (
     CaseClosed,
+    CaseHouseholdChanged,
     CaseOpened,
     CaseReopened,
     Place,
@@ -158,3 +159,26 @@ def test_the_day_of_an_event_is_the_polish_calendar_day() -> None:
                              reason="other", attempt=1)  # fmt: skip
     [row] = combine(_facts([(event, late_evening)]))[REFERRALS]
     assert row["declined_on"] == date(2025, 3, 2)
+
+
+def test_household_figures_are_those_of_intakes_latest_change_in_any_order() -> None:
+    case_id = uuid4()
+    story = [
+        (CaseOpened(case_id=case_id, place=PLACE, opened_on=date(2025, 3, 1), household_size=2,
+                    age_bands={"30-44": 2}, reasons=["1"], notified_by="self",
+                    consent_to_share=True), _at(1)),
+        (CaseHouseholdChanged(case_id=case_id, place=PLACE, changed_on=date(2025, 3, 5),
+                              household_size=3, age_bands={"30-44": 2, "0-5": 1},
+                              reasons=["1"]), _at(5)),
+        (CaseHouseholdChanged(case_id=case_id, place=PLACE, changed_on=date(2025, 3, 9),
+                              household_size=3, age_bands={"30-44": 2, "0-5": 1},
+                              reasons=["13", "1"]), _at(9)),
+    ]  # fmt: skip
+    numbered = _sequenced(story)
+    rows = set()
+    for order in itertools.permutations(numbered + numbered[:1]):
+        facts = [f for event, envelope in order for f in facts_of(event, envelope)]
+        [row] = combine(facts)[CASES]
+        rows.add((row["household_size"], row["age_bands"], tuple(row["reasons"]),
+                  row["household_seq"], row["opened_on"]))  # fmt: skip
+    assert rows == {(3, '{"0-5": 1, "30-44": 2}', ("1", "13"), 3, date(2025, 3, 1))}
