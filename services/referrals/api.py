@@ -4,11 +4,11 @@ answers (accept, decline, complete), and the coordinator's list of overdue refer
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.referrals import directory, domain, routing, store
@@ -74,6 +74,43 @@ class Decline(BaseModel):
 class Completion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: SupportOutcome
+
+
+class ReferralOut(BaseModel):
+    """A referral as its institution and the gmina's coordinator see it: codes, dates, ids."""
+
+    referral_id: UUID
+    recommendation_id: UUID
+    diagnosis_id: UUID
+    case_id: UUID
+    gmina: str
+    powiat: str
+    region: str
+    variant: str
+    support_type: str
+    priority: int
+    institution_id: UUID | None
+    state: str
+    attempt: int
+    accept_by: datetime | None
+    complete_by: datetime | None
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    decline_reason: str | None
+    outcome: str | None
+    cancel_reason: str | None
+    acceptance_overdue_at: datetime | None
+    completion_overdue_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OverdueReferralOut(ReferralOut):
+    stage: Literal["acceptance", "completion"]
+
+
+# A page of a list; the largest page is what the routes answered before they took a page.
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")]
 
 
 # --- directory ------------------------------------------------------------------------------
@@ -241,15 +278,18 @@ async def deactivate_institution(
 # --- referrals ------------------------------------------------------------------------------
 
 
-@router.get("/referrals")
+@router.get("/referrals", response_model=list[ReferralOut])
 async def list_referrals(
     ctx: Ctx,
     institution: UUID | None = None,
     state: ReferralState | None = None,
     case_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Offset = 0,
     principal: Principal = requires(Role.INSTITUTION_STAFF, Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
-    """An institution's inbox (staff see only their own), or a coordinator's view of a gmina."""
+    """An institution's inbox (staff see only their own), or a coordinator's view of a gmina;
+    oldest first (the nearest deadlines), a page of `limit` from `offset`."""
     if principal.role is Role.INSTITUTION_STAFF:
         if institution is not None and institution != principal.institution:
             raise Forbidden("other_institution", "you see only your institution's referrals")
@@ -262,6 +302,8 @@ async def list_referrals(
             state=str(state) if state else None,
             case_id=case_id,
             gminas=territory,
+            limit=limit,
+            offset=offset,
         )
 
 
@@ -273,13 +315,17 @@ def _territory(principal: Principal) -> list[str]:
     return territory
 
 
-@router.get("/referrals/overdue")
+@router.get("/referrals/overdue", response_model=list[OverdueReferralOut])
 async def list_overdue(
-    ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Offset = 0,
+    principal: Principal = requires(Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
-    """Referrals of the coordinator's gmina(s) past a deadline and still not acted on."""
+    """Referrals of the coordinator's gmina(s) past a deadline and still not acted on, the
+    longest overdue first."""
     async with ctx.pool.acquire() as conn:
-        return await store.overdue_referrals(conn, _territory(principal))
+        return await store.overdue_referrals(conn, _territory(principal), limit, offset)
 
 
 def _visible(referral: dict[str, Any] | None, principal: Principal) -> bool:
@@ -297,7 +343,7 @@ def _not_found(referral_id: UUID) -> NotFound:
     return NotFound("referral_not_found", f"no referral {referral_id} in your inbox")
 
 
-@router.get("/referrals/{referral_id}")
+@router.get("/referrals/{referral_id}", response_model=ReferralOut)
 async def get_referral(
     referral_id: UUID,
     ctx: Ctx,

@@ -501,25 +501,31 @@ async def find_referrals(
     state: str | None,
     case_id: UUID | None,
     gminas: list[str] | None = None,
+    limit: int = 1000,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Referrals matching the filters; `gminas` (the codes of a coordinator's territory) keeps
-    a coordinator to it."""
+    """Referrals matching the filters, oldest first, a page of `limit` from `offset`; `gminas`
+    (the codes of a coordinator's territory) keeps a coordinator to it."""
     rows = await conn.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
             WHERE ($1::uuid IS NULL OR institution_id = $1)
               AND ($2::text IS NULL OR state = $2)
               AND ($3::uuid IS NULL OR case_id = $3)
               AND ($4::text[] IS NULL OR gmina = ANY($4::text[]))
-            ORDER BY created_at LIMIT 1000""",
+            ORDER BY created_at, referral_id LIMIT $5 OFFSET $6""",
         institution_id,
         state,
         case_id,
         gminas,
+        limit,
+        offset,
     )
     return [dict(r) for r in rows]
 
 
-async def overdue_referrals(conn: asyncpg.Connection, gminas: list[str]) -> list[dict[str, Any]]:
+async def overdue_referrals(
+    conn: asyncpg.Connection, gminas: list[str], limit: int = 1000, offset: int = 0
+) -> list[dict[str, Any]]:
     """Open referrals whose deadline was reported missed and which are still not acted on."""
     rows = await conn.fetch(
         f"""SELECT {_REFERRAL_COLUMNS},
@@ -528,7 +534,10 @@ async def overdue_referrals(conn: asyncpg.Connection, gminas: list[str]) -> list
             WHERE gmina = ANY($1::text[])
               AND ((state = 'assigned' AND acceptance_overdue_at IS NOT NULL)
                    OR (state = 'accepted' AND completion_overdue_at IS NOT NULL))
-            ORDER BY coalesce(completion_overdue_at, acceptance_overdue_at) LIMIT 1000""",
+            ORDER BY coalesce(completion_overdue_at, acceptance_overdue_at), referral_id
+            LIMIT $2 OFFSET $3""",
         gminas,
+        limit,
+        offset,
     )
     return [dict(r) for r in rows]

@@ -343,3 +343,33 @@ async def test_deactivated_institution_has_its_open_referrals_rerouted(
         f"/api/v1/institutions/{leaving}/deactivate", headers=coordinator
     )
     assert response.status_code == 409
+
+
+async def test_an_inbox_is_read_a_page_at_a_time_oldest_first(referrals: Referrals) -> None:
+    area = Area()
+    institution = await referrals.register(area, ["family_assistant"], capacity=10)
+    cases = [await referrals.diagnose(area, "family_assistant") for _ in range(5)]
+    routed = [(await referrals.routed(c.case_id, 1))[0] for c in cases]
+    staff = referrals.staff(institution)
+    oldest_first = [
+        str(r["referral_id"])
+        for r in sorted(routed, key=lambda r: (r["created_at"], str(r["referral_id"])))
+    ]
+
+    pages = []
+    for offset in (0, 2, 4, 6):
+        r = await referrals.http.get(
+            "/api/v1/referrals", headers=staff, params={"limit": 2, "offset": offset}
+        )
+        assert r.status_code == 200, r.text
+        pages.append([row["referral_id"] for row in r.json()])
+    assert pages == [oldest_first[0:2], oldest_first[2:4], oldest_first[4:5], []]
+    whole = await referrals.http.get("/api/v1/referrals", headers=staff)
+    assert [row["referral_id"] for row in whole.json()] == oldest_first
+
+    for params, field in (({"limit": 0}, "limit"), ({"offset": -1}, "offset"),
+                          ({"limit": 1001}, "limit"),
+                          ({"offset": 9223372036854775808}, "offset")):  # fmt: skip
+        r = await referrals.http.get("/api/v1/referrals", headers=staff, params=params)
+        assert r.status_code == 422, (params, r.text)
+        assert field in r.text
