@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,21 +46,37 @@ class AddedRecommendationIn(RecommendationIn):
     need_area: NeedArea
 
 
+class DiagnosisSummary(BaseModel):
+    """A diagnosis in a list: ids, place, state, and who has added their view so far."""
+
+    diagnosis_id: UUID
+    case_id: UUID
+    gmina: str
+    status: str
+    revision: int
+    opened_at: datetime
+    completed_at: datetime | None
+    assessments: int
+    institutions_assessed: list[UUID]
+
+
 class RevisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     add: list[AddedRecommendationIn] = Field(default_factory=list, max_length=20)
     remove: list[UUID] = Field(default_factory=list, max_length=50)
 
 
-@router.get("/diagnoses")
+@router.get("/diagnoses", response_model=list[DiagnosisSummary])
 async def list_diagnoses(
     ctx: Ctx,
     case_id: UUID | None = None,
     status: Literal["open", "completed", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     principal: Principal = requires(*TEAM),
 ) -> list[dict[str, Any]]:
     """Diagnoses in your scope: your gmina's (powiat's, region's), or those of the PZKs your
-    institution sits on."""
+    institution sits on; newest first, a page of `limit` from `offset`."""
     async with ctx.pool.acquire() as conn:
         teams = (
             await store.gminas_of_institution(conn, principal.institution)
@@ -73,6 +89,8 @@ async def list_diagnoses(
             scope_gminas=principal.gminas(),
             team_gminas=teams,
             status=status,
+            limit=limit,
+            offset=offset,
         )
 
 

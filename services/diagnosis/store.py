@@ -297,19 +297,30 @@ async def find(
     scope_gminas: list[str],
     team_gminas: list[str],
     status: str | None,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Diagnoses of the gminas of a territorial scope (a gmina's, powiat's or region's codes)
-    or of the given gminas (the PZKs an institution sits on), newest first."""
+    or of the given gminas (the PZKs an institution sits on), newest first, a page at a time;
+    each with how many assessments it has and which institutions made them."""
     rows = await conn.fetch(
-        """SELECT diagnosis_id, case_id, gmina, status, revision, opened_at, completed_at
-           FROM diagnoses
-           WHERE ($1::uuid IS NULL OR case_id = $1)
-             AND (gmina = ANY($2::text[]) OR gmina = ANY($3::text[]))
-             AND ($4::text IS NULL OR status = $4)
-           ORDER BY opened_at DESC LIMIT 500""",
+        """SELECT d.diagnosis_id, d.case_id, d.gmina, d.status, d.revision, d.opened_at,
+                  d.completed_at, a.assessments, a.institutions_assessed
+           FROM diagnoses d,
+                LATERAL (SELECT count(*) AS assessments,
+                                coalesce(array_agg(DISTINCT x.institution_id)
+                                         FILTER (WHERE x.institution_id IS NOT NULL), '{}')
+                                    AS institutions_assessed
+                         FROM assessments x WHERE x.diagnosis_id = d.diagnosis_id) a
+           WHERE ($1::uuid IS NULL OR d.case_id = $1)
+             AND (d.gmina = ANY($2::text[]) OR d.gmina = ANY($3::text[]))
+             AND ($4::text IS NULL OR d.status = $4)
+           ORDER BY d.opened_at DESC, d.diagnosis_id LIMIT $5 OFFSET $6""",
         case_id,
         scope_gminas,
         team_gminas,
         status,
+        limit,
+        offset,
     )
     return [dict(r) for r in rows]

@@ -565,3 +565,38 @@ async def test_withdrawal_and_consent_given_again_settle_on_the_later_in_any_ord
     response = await team.assess(first_diagnosis["diagnosis_id"], member)
     assert_problem(response, 409, "consent", "consent_withdrawn")
     assert (await team.assess(second_diagnosis["diagnosis_id"], member)).status_code == 201
+
+
+async def test_a_list_is_read_a_page_at_a_time_with_who_has_assessed_each(team: Team) -> None:
+    opened = [(await team.open_case())[1] for _ in range(3)]
+    first, second = team.members
+    await team.assess(opened[0]["diagnosis_id"], team.member(first))
+    await team.assess(opened[0]["diagnosis_id"], team.member(second))
+    await team.assess(opened[0]["diagnosis_id"], team.member(first), need_area="housing")
+    await team.assess(opened[1]["diagnosis_id"], team.member(second))
+
+    async def page(offset: int) -> list[dict[str, Any]]:
+        r = await team.service.call(
+            "GET",
+            "/diagnoses",
+            team.coordinator,
+            params={"status": "open", "limit": 2, "offset": offset},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    rows = [*await page(0), *await page(2)]
+    assert len(await page(0)) == 2 and await page(4) == []
+    # newest first: the team's own gmina holds only these three
+    assert [r["diagnosis_id"] for r in rows] == [d["diagnosis_id"] for d in reversed(opened)]
+    seen = {r["diagnosis_id"]: r for r in rows}
+    one, two, three = (seen[d["diagnosis_id"]] for d in opened)
+    assert (one["assessments"], sorted(one["institutions_assessed"])) == (
+        3,
+        sorted([str(first), str(second)]),
+    )
+    assert (two["assessments"], two["institutions_assessed"]) == (1, [str(second)])
+    assert (three["assessments"], three["institutions_assessed"]) == (0, [])
+    for params, field in (({"limit": 0}, "limit"), ({"offset": -1}, "offset")):
+        r = await team.service.call("GET", "/diagnoses", team.coordinator, params=params)
+        assert_problem(r, 422, field)
