@@ -142,3 +142,58 @@ def household(rng: random.Random, today: date) -> list[dict[str, object]]:
             member["pesel"] = pesel_for(birth, sex, rng.randint(0, 4999))
         members.append(member)
     return members
+
+
+# The demo region's people, one of each role, for the development sign-in of the web front and
+# for `kooperacja up --demo`'s printout. Names are invented; `subject` is their own identity.
+# An institution's staff names their institution by name; its id is the one referrals gave it.
+DEMO_PEOPLE: list[dict[str, str]] = [
+    {
+        "subject": "demo-anna-kowalczyk",
+        "name": "Anna Kowalczyk",
+        "role": "caseworker",
+        "gmina": "0601032",
+        "title": "pracownica socjalna, GOPS Biała Podlaska",
+    },
+    {
+        "subject": "demo-tomasz-mazur",
+        "name": "Tomasz Mazur",
+        "role": "caseworker",
+        "gmina": "0601011",
+        "title": "pracownik socjalny, MOPS Międzyrzec Podlaski",
+    },
+    {
+        "subject": "demo-ewa-sadowska",
+        "name": "Ewa Sadowska",
+        "role": "team_member",
+        "gmina": "0601032",
+        "title": "członkini PZK (PCPR), gmina Biała Podlaska",
+    },
+    {
+        "subject": "demo-marek-wrobel",
+        "name": "Marek Wróbel",
+        "role": "coordinator",
+        "gmina": "0601032",
+        "title": "koordynator PZK, gmina Biała Podlaska",
+    },
+    {
+        "subject": "demo-joanna-pietrzak",
+        "name": "Joanna Pietrzak",
+        "role": "institution_staff",
+        "institution": "Powiatowy Urząd Pracy w Białej Podlaskiej",
+        "title": "doradczyni zawodowa, PUP w Białej Podlaskiej",
+    },
+    {
+        "subject": "demo-krzysztof-baran",
+        "name": "Krzysztof Baran",
+        "role": "analyst",
+        "region": "06",
+        "title": "analityk ROPS w Lublinie",
+    },
+    {
+        "subject": "demo-agnieszka-lis",
+        "name": "Agnieszka Lis",
+        "role": "operator",
+        "title": "operatorka systemu",
+    },
+]

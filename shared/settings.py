@@ -10,7 +10,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Default HTTP port of each service; KOOP_<SERVICE>_PORT overrides it.
-DEFAULT_PORTS = {"intake": 8101, "diagnosis": 8102, "referrals": 8103, "reporting": 8104}
+DEFAULT_PORTS = {
+    "intake": 8101,
+    "diagnosis": 8102,
+    "referrals": 8103,
+    "reporting": 8104,
+    "web": 8100,
+}
 
 # Signs and checks tokens on a developer machine only: it is public (it is in this file), so
 # outside development it never validates a token, and a service refuses to start with it.

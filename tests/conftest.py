@@ -22,7 +22,7 @@ os.environ.setdefault("KOOP_OUTBOX_POLL_SECONDS", "0.2")
 # The tests sign their tokens with the built-in development secret (test.sh sets this too).
 os.environ.setdefault("KOOP_ENV", "development")
 os.environ.setdefault("KOOP_MAX_ATTEMPTS", "3")
-for i, name in enumerate((*SERVICES, "probe")):
+for i, name in enumerate((*SERVICES, "probe", "web")):
     os.environ[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
 
 import asyncpg  # noqa: E402
@@ -53,7 +53,7 @@ async def _drop_test_databases() -> None:
 def clean_slate(request: pytest.FixtureRequest) -> None:
     """A fresh vhost and fresh databases for the integration and end-to-end tests."""
     needs_infra = any(
-        "/integration/" in str(item.path) or "/e2e/" in str(item.path)
+        any(f"/{kind}/" in str(item.path) for kind in ("integration", "e2e", "browser"))
         for item in request.session.items
     )
     if not needs_infra:

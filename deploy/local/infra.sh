@@ -80,6 +80,14 @@ ensure_rabbitmq() {
     || die "the rebuild reads the event log over the stream plugin: run as root: rabbitmq-plugins enable rabbitmq_stream"
 }
 
+# The browser tests drive Debian's chromium through Playwright (pip `playwright`, installed
+# with the project's dev dependencies); Playwright's own browser download is not used.
+ensure_chromium() {
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null && return 0
+  apt_install chromium fonts-dejavu-core \
+    || die "the browser tests need Chromium: run as root: apt-get install chromium"
+}
+
 ensure_all() {
   ensure_python
   ensure_postgres

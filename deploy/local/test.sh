@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/infra.sh"
 # A developer machine: the built-in token secret, the demo sign-in (unset means production).
 export KOOP_ENV=${KOOP_ENV:-development}
 ensure_all
+ensure_chromium
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

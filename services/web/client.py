@@ -1,0 +1,132 @@
+"""The web front's only way to data: the four services' /api/v1, called with the signed-in
+person's own token, so a page never shows more than that person's API calls may."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from shared.settings import Settings
+
+
+class ApiProblem(Exception):
+    """A service refused: its problem details (status, code, field, errors)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{status} {problem.get('code')}")
+        self.status = status
+        self.problem = problem
+
+    @property
+    def code(self) -> str:
+        return str(self.problem.get("code", ""))
+
+
+class ServiceDown(Exception):
+    """A service did not answer; the page says so instead of failing."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        self.service = service
+
+
+class CaseSummary(BaseModel):
+    """A case as the list shows it: codes and dates, no personal data."""
+
+    case_id: uuid.UUID
+    gmina: str
+    status: str
+    reasons: list[str]
+    notified_by: str
+    consent_to_share: bool | None
+    opened_on: date
+    closed_on: date | None = None
+    outcome: str | None = None
+    household_size: int
+
+
+class Api:
+    """One person's calls; built per request from the session's token."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, token: str) -> None:
+        self.http = http
+        self.settings = settings
+        self.token = token
+
+    async def call(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        url = f"{self.settings.base_url(service)}/api/v1{path}"
+        sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        if method == "POST":
+            # A retried form (double click, back and resubmit) has the same key only when the
+            # page put one in the form; a fresh one per call is at least never wrong.
+            sent.setdefault("Idempotency-Key", str(uuid.uuid4()))
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            response = await self.http.request(method, url, params=clean, json=json, headers=sent)
+        except httpx.HTTPError as exc:
+            raise ServiceDown(service) from exc
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"code": f"http_{response.status_code}", "title": response.text[:200]}
+            raise ApiProblem(response.status_code, problem if isinstance(problem, dict) else {})
+        return response.json() if response.content else None
+
+    # --- intake ---------------------------------------------------------------------------
+
+    async def cases(
+        self,
+        *,
+        gmina: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+        opened_from: date | None = None,
+        opened_to: date | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> list[CaseSummary]:
+        rows = await self.call(
+            "GET",
+            "intake",
+            "/cases",
+            params={
+                "gmina": gmina,
+                "status": status,
+                "reason": reason,
+                "opened_from": opened_from.isoformat() if opened_from else None,
+                "opened_to": opened_to.isoformat() if opened_to else None,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return [CaseSummary.model_validate(r) for r in rows]
+
+    async def open_case(self, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+        headers = {"Idempotency-Key": key} if key else None
+        return await self.call("POST", "intake", "/cases", json=body, headers=headers)
+
+    async def case_record(self, case_id: uuid.UUID, reason: str) -> dict[str, Any]:
+        """The whole case with personal data; intake audits the read with the reason."""
+        return await self.call(
+            "GET", "intake", f"/cases/{case_id}", headers={"X-Access-Reason": reason}
+        )
+
+    async def case_step(
+        self, case_id: uuid.UUID, step: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """close | reopen | send-to-diagnosis | consent."""
+        return await self.call("POST", "intake", f"/cases/{case_id}/{step}", json=body)

@@ -1,0 +1,123 @@
+"""Problem details (RFC 9457) from the APIs turned into what a form shows: a message next to
+each field at fault and the same messages in the error summary at the top, linking to the field
+(the GOV.UK pattern). The APIs' `detail` is for programs (English); people read Polish, chosen
+here by the problem's stable `code` or, for a schema error, by its type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# What a person reads for a problem code; the field says where.
+BY_CODE: dict[str, str] = {
+    "invalid_pesel": "Numer PESEL jest nieprawidłowy — sprawdź cyfry.",
+    "pesel_birth_date_mismatch": "Numer PESEL nie zgadza się z datą urodzenia.",
+    "pesel_sex_mismatch": "Numer PESEL nie zgadza się z płcią.",
+    "duplicate_pesel": "Ten sam numer PESEL wpisano dwa razy.",
+    "duplicate_case": "Ta osoba ma już otwartą sprawę w tej gminie.",
+    "birth_date_in_future": "Data urodzenia nie może być w przyszłości.",
+    "no_members": "Dodaj co najmniej jednego członka gospodarstwa domowego.",
+    "no_reasons": "Wybierz co najmniej jeden powód przyznania pomocy.",
+    "consent_required": "Zaznacz, czy rodzina zgadza się na udostępnienie danych w PZK.",
+    "consent_contradiction": "Podano datę zgody, choć rodzina nie wyraziła zgody.",
+    "consent_in_future": "Data zgody nie może być w przyszłości.",
+    "consent_given_on_out_of_range": "Data zgody musi przypadać między otwarciem sprawy a dziś.",
+    "consent_already_given": "Zgoda na udostępnienie danych jest już zapisana w tej sprawie.",
+    "case_closed": "Sprawa jest zamknięta — najpierw ją wznów.",
+    "no_consent": "Bez zgody rodziny na udostępnienie danych sprawa nie trafi do diagnozy PZK.",
+    "invalid_transition": "Tego kroku nie można wykonać przy obecnym stanie sprawy.",
+    "closed_on_out_of_range": "Data zamknięcia musi przypadać między otwarciem sprawy a dziś.",
+    "access_reason_required": "Podaj powód wglądu w dane osobowe.",
+    "out_of_scope": "Ta sprawa należy do innej gminy — nie masz do niej dostępu.",
+    "role_not_allowed": "Twoja rola nie pozwala na tę czynność.",
+    "case_not_found": "Nie ma takiej sprawy.",
+    "gmina_required": "Wskaż gminę.",
+    "empty_period": "Data początkowa jest późniejsza niż końcowa.",
+    "period_reversed": "Data początkowa jest późniejsza niż końcowa.",
+}
+
+# A schema error (422 validation_failed) by pydantic's error type.
+BY_TYPE: dict[str, str] = {
+    "missing": "To pole jest wymagane.",
+    "string_too_short": "To pole jest wymagane.",
+    "string_too_long": "Tekst jest za długi.",
+    "string_pattern_mismatch": "Wartość ma nieprawidłowy format.",
+    "date_from_datetime_parsing": "Podaj datę w postaci dd.mm.rrrr.",
+    "date_parsing": "Podaj datę w postaci dd.mm.rrrr.",
+    "date_type": "Podaj datę w postaci dd.mm.rrrr.",
+    "value_error": "Wartość jest nieprawidłowa.",
+    "enum": "Wybierz jedną z podanych możliwości.",
+    "literal_error": "Wybierz jedną z podanych możliwości.",
+    "too_short": "Wybierz co najmniej jedną możliwość.",
+    "int_parsing": "Podaj liczbę.",
+}
+# Fields whose pattern error deserves a plainer word than "format".
+BY_FIELD_PATTERN: dict[str, str] = {
+    "pesel": "Numer PESEL ma 11 cyfr.",
+    "phone": "Podaj numer telefonu, np. +48 600 100 200.",
+    "email": "Podaj adres e-mail, np. jan@example.pl.",
+}
+GENERIC = "Wartość jest nieprawidłowa."
+
+
+def field_id(path: str) -> str:
+    """The HTML id of the control for an API field path: members[0].pesel -> members-0-pesel."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", path.replace("[", "-").replace("]", "")).strip("-")
+
+
+@dataclass
+class FormErrors:
+    """Messages by control id, in the order the summary lists them."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+    def add(self, path: str, message: str) -> None:
+        self.fields.setdefault(field_id(path), message)
+
+    def get(self, control_id: str) -> str | None:
+        return self.fields.get(control_id)
+
+
+def _message(code: str, error_type: str | None, path: str) -> str:
+    if code in BY_CODE:
+        return BY_CODE[code]
+    last = path.rsplit(".", 1)[-1]
+    if error_type == "string_pattern_mismatch" and last in BY_FIELD_PATTERN:
+        return BY_FIELD_PATTERN[last]
+    return BY_TYPE.get(error_type or "", GENERIC)
+
+
+def from_problem(
+    problem: dict[str, Any], known: set[str] | None = None, rename: dict[str, str] | None = None
+) -> FormErrors:
+    """Every error of a problem placed at its field; `rename` maps an API path to the form's
+    control path where they differ, and a field the form does not show goes to the summary
+    alone (so no message is lost)."""
+    errors = FormErrors()
+    code = str(problem.get("code", ""))
+    items = problem.get("errors") or [
+        {"field": problem.get("field") or "", "type": None, "message": problem.get("detail")}
+    ]
+    for item in items:
+        path = str(item.get("field") or "")
+        for api_path, form_path in (rename or {}).items():
+            if path == api_path or path.startswith(api_path + "."):
+                path = form_path + path[len(api_path) :]
+                break
+        message = _message(code if code != "validation_failed" else "", item.get("type"), path)
+        if path and (known is None or field_id(path) in known):
+            errors.add(path, message)
+        else:
+            errors.general.append(message if message != GENERIC else describe(problem))
+    return errors
+
+
+def describe(problem: dict[str, Any]) -> str:
+    """One Polish sentence for a problem that belongs to no field."""
+    code = str(problem.get("code", ""))
+    return BY_CODE.get(code) or str(problem.get("title") or "Coś poszło nie tak.")
