@@ -32,6 +32,11 @@ from shared.settings import get_settings  # noqa: E402
 
 get_settings.cache_clear()
 
+# The services as processes and the API harness, for the e2e and the browser tests alike.
+from tests.stack import api, outside_subscriber, running, settings, stack  # noqa: E402
+
+__all__ = ["api", "outside_subscriber", "running", "settings", "stack"]
+
 
 def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)

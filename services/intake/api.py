@@ -15,6 +15,8 @@ from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import (
     CaseIn,
     CaseOut,
+    CaseOverviewOut,
+    CaseSummaryOut,
     CloseIn,
     ConsentIn,
     ConsentWithdrawalIn,
@@ -85,7 +87,7 @@ async def _refuse_duplicate(
     raise domain.duplicate_case(existing, gmina, field)
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=list[CaseSummaryOut])
 async def list_cases(
     ctx: Ctx,
     gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
@@ -127,6 +129,22 @@ def _purpose(header: str | None, query: str | None) -> str:
             field="X-Access-Reason",
         )
     return purpose
+
+
+@router.get("/cases/{case_id}/overview", response_model=CaseOverviewOut)
+async def case_overview(
+    case_id: UUID,
+    ctx: Ctx,
+    principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
+) -> dict[str, Any]:
+    """The case's status, reasons, consent and history, without anyone's personal data (so
+    not audited): what the case page shows until a reason to see the household is given."""
+    async with ctx.pool.acquire() as conn:
+        found = await store.overview(conn, case_id)
+    if found is None:
+        raise NotFound("case_not_found", f"no case {case_id}")
+    principal.require_gmina(found["gmina"])
+    return found
 
 
 @router.get("/cases/{case_id}")

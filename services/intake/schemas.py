@@ -3,7 +3,7 @@ POST and every line of a bulk import pass the same rules."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -109,6 +109,42 @@ class CaseOut(BaseModel):
     gmina: str
     status: CaseStatus
     opened_on: date
+
+
+class CaseSummaryOut(BaseModel):
+    """A case in a list: codes and dates only, no personal data."""
+
+    case_id: UUID
+    gmina: str
+    status: CaseStatus
+    reasons: list[str] = Field(description="art. 7 codes")
+    notified_by: str
+    consent_to_share: bool | None
+    opened_on: date
+    closed_on: date | None
+    outcome: str | None
+    household_size: int
+
+
+class ConsentOut(BaseModel):
+    given_on: date
+    scope: list[str] = Field(description="sectors; empty means all")
+
+
+class HistoryEntryOut(BaseModel):
+    at: datetime
+    step: str
+    from_status: str | None
+    to_status: str
+    outcome: str | None
+
+
+class CaseOverviewOut(CaseSummaryOut):
+    """A case's codes, consent and history: no one's personal data, so reading it is not
+    audited."""
+
+    consent: ConsentOut | None
+    history: list[HistoryEntryOut]
 
 
 class CloseIn(BaseModel):

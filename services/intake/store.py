@@ -376,6 +376,31 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
     }
 
 
+async def overview(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
+    """A case's codes, consent and history without anyone's personal data: what a case page
+    shows before a reason to read the household is given, so no audit is needed."""
+    row = await conn.fetchrow(
+        """SELECT c.*, (SELECT count(*) FROM members m WHERE m.case_id = c.case_id)
+                       AS household_size
+           FROM cases c WHERE case_id = $1""",
+        case_id,
+    )
+    if row is None:
+        return None
+    history = await conn.fetch(
+        """SELECT at, step, from_status, to_status, outcome FROM case_history
+           WHERE case_id = $1 ORDER BY entry_id""",
+        case_id,
+    )
+    return {
+        **_summary(row),
+        "consent": {"given_on": row["consent_given_on"], "scope": list(row["consent_scope"])}
+        if row["consent_to_share"]
+        else None,
+        "history": [dict(h) for h in history],
+    }
+
+
 async def members_of(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT first_name, last_name, birth_date, relation, phone, email FROM members

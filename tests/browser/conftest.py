@@ -26,9 +26,6 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.conftest import PORT_BASE
-from tests.e2e.conftest import Api, Stack, api, outside_subscriber, running, settings, stack
-
-__all__ = ["Api", "Stack", "api", "outside_subscriber", "running", "settings", "stack"]
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"

@@ -45,6 +45,8 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases/import"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/cases"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/cases/{case_id}"): frozenset({CW, CO}),
+    # Codes, consent and history only (the case page before a reason is given).
+    ("intake", "GET", "/api/v1/cases/{case_id}/overview"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/cases/{case_id}/persons"): frozenset({CW, CO, IS}),
     ("intake", "POST", "/api/v1/cases/{case_id}/close"): frozenset({CW, CO}),
     ("intake", "POST", "/api/v1/cases/{case_id}/reopen"): frozenset({CW, CO}),
@@ -307,6 +309,7 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
         ("intake", "GET", "/api/v1/cases", caseworker, {"params": {"gmina": GMINA}}, {403}),
         ("intake", "GET", f"/api/v1/cases/{case}", caseworker, {"params": reason}, {403, 404}),
         ("intake", "GET", f"/api/v1/cases/{case}", coordinator, {"params": reason}, {403, 404}),
+        ("intake", "GET", f"/api/v1/cases/{case}/overview", caseworker, {}, {403}),
         ("intake", "GET", f"/api/v1/cases/{case}/persons", caseworker, {"params": reason}, {403}),
         ("intake", "GET", f"/api/v1/cases/{case}/persons", staff, {"params": reason}, {403}),
         (

@@ -1,0 +1,155 @@
+"""All four services started as their own processes, as `kooperacja up` does, on the test vhost
+and databases; and an outside subscriber that records every event on the exchange.
+
+Registered once, by tests/conftest.py, so the end-to-end and the browser tests share one stack
+in a run (`from tests.e2e.conftest import Api` still works for the classes)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+
+from kooperacja import processes
+from shared.auth import Role, issue_token
+from shared.settings import Settings, get_settings
+from shared.topology import declare_exchange
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def outside_subscriber(settings: Settings) -> AsyncIterator[list[bytes]]:
+    """A subscribing system's view: every event on the exchange, from before the first case."""
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    channel = await connection.channel()
+    exchange = await declare_exchange(channel, settings.exchange)
+    queue = await channel.declare_queue("outside-subscriber", exclusive=True)
+    await queue.bind(exchange, routing_key="#")
+    received: list[bytes] = []
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        received.append(message.body)
+        await message.ack()
+
+    await queue.consume(on_message)
+    yield received
+    await connection.close()
+
+
+class Stack:
+    """The running services; fault tests kill and restart them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, *names: str) -> None:
+        started = processes.start(self.settings, only=names or processes.SERVICES)
+        self.procs.update(started)
+        processes.wait_ready(self.settings, started, timeout=90)
+
+    def kill(self, name: str) -> None:
+        """kill -9: no chance to finish anything."""
+        self.procs[name].kill()
+        self.procs[name].wait()
+
+    def stop(self) -> None:
+        processes.stop(self.procs)
+
+
+@pytest.fixture(scope="session")
+def running(settings: Settings, outside_subscriber: list[bytes]) -> Iterator[Stack]:
+    stack = Stack(settings)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(running: Stack) -> Settings:
+    return running.settings
+
+
+class Api:
+    """A person at a keyboard: HTTP calls with the token of a role."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(timeout=10)
+
+    def as_(self, role: Role, **scope: Any) -> dict[str, str]:
+        token = issue_token(self.settings, subject=f"e2e-{role}", role=role, **scope)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(
+        self, method: str, service: str, path: str, who: dict[str, str], **kwargs: Any
+    ) -> httpx.Response:
+        url = f"{self.settings.base_url(service)}/api/v1{path}"
+        return await self.http.request(method, url, headers=who, **kwargs)
+
+    async def register_institution(
+        self,
+        gmina: str,
+        name: str,
+        support_types: list[str],
+        *,
+        sector: str = "social_assistance",
+        capacity: int = 5,
+        partner: bool = True,
+    ) -> str:
+        """Register an institution serving one gmina (on its PZK when `partner`); its id."""
+        response = await self.call(
+            "POST",
+            "referrals",
+            "/institutions",
+            self.as_(Role.COORDINATOR, gmina=gmina),
+            json={
+                "name": name,
+                "sector": sector,
+                "support_types": support_types,
+                "gminas": [gmina],
+                "capacity": capacity,
+                "partnership_gminas": [gmina] if partner else [],
+            },
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["institution_id"])
+
+    async def diagnosis_of(self, case_id: str, who: dict[str, str]) -> dict[str, Any]:
+        """The case's diagnosis, once diagnosis has opened it from case.opened.v1."""
+
+        async def opened() -> Any:
+            r = await self.call("GET", "diagnosis", f"/diagnoses?case_id={case_id}", who)
+            return r.json() if r.status_code == 200 and r.json() else None
+
+        [diagnosis] = await self.eventually(opened, what="the diagnosis to open")
+        return diagnosis  # type: ignore[no-any-return]
+
+    async def eventually(self, fetch: Any, *, within: float = 20, what: str = "it") -> Any:
+        deadline = time.monotonic() + within
+        while True:
+            found = await fetch()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {within}s waiting for {what}")
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def api(stack: Settings) -> AsyncIterator[Api]:
+    client = Api(stack)
+    yield client
+    await client.http.aclose()
