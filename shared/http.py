@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared import metrics as service_metrics
+from shared import operations_api
 from shared.errors import DomainError
 
 PROBLEM = "application/problem+json"
@@ -181,6 +182,7 @@ def create_api(
             body["outbox_backlog"] = await backlog()
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    app.include_router(operations_api.router)
     service_metrics.expose(service)
 
     @app.get("/metrics", tags=["ops"])

@@ -49,6 +49,9 @@ class CaseSummary(BaseModel):
     household_size: int
 
 
+SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+
+
 class Api:
     """One person's calls; built per request from the session's token."""
 
@@ -141,3 +144,18 @@ class Api:
     ) -> dict[str, Any]:
         """close | reopen | send-to-diagnosis | consent."""
         return await self.call("POST", "intake", f"/cases/{case_id}/{step}", json=body)
+
+    # --- operations (every service's operator API) --------------------------------------------
+
+    async def service_status(self, service: str) -> dict[str, Any]:
+        return await self.call("GET", service, "/admin/status")
+
+    async def dead_letters(self, service: str) -> list[dict[str, Any]]:
+        return await self.call("GET", service, "/admin/dead-letters")
+
+    async def dead_letter_action(
+        self, service: str, action: str, message_id: str | None
+    ) -> dict[str, Any]:
+        """replay | purge; one message by id, or all."""
+        body = {"message_id": message_id} if message_id else {}
+        return await self.call("POST", service, f"/admin/dead-letters/{action}", json=body)

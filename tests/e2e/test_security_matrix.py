@@ -93,12 +93,30 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("reporting", "GET", "/api/v1/reports/indicators"): frozenset({AN, CO}),
     ("reporting", "GET", "/api/v1/reports/{name}"): frozenset({AN, CO}),
     ("reporting", "POST", "/api/v1/admin/rebuild"): frozenset({OP}),
+    # Every service's operator API: its queues and dead letters, no case data.
+    **{
+        (service, method, f"/api/v1/admin/{path}"): frozenset({OP})
+        for service in SERVICES
+        for method, path in (
+            ("GET", "status"),
+            ("GET", "dead-letters"),
+            ("POST", "dead-letters/replay"),
+            ("POST", "dead-letters/purge"),
+        )
+    },
 }
 
 # Heavy or destructive when let through: tried by the roles refused only; the allowed role's
 # own tests (reporting rebuild, directory) prove that it works.
+ACTIONS = ("replay", "purge")
 REFUSED_ONLY = {
     ("reporting", "POST", "/api/v1/admin/rebuild"),
+    # Another test's dead letters must stay until it has seen them (test_operator_tools).
+    *(
+        (s, "POST", f"/api/v1/admin/dead-letters/{a}")
+        for s in SERVICES
+        for a in ("replay", "purge")
+    ),
     ("referrals", "POST", "/api/v1/institutions/{institution_id}/deactivate"),
 }
 
