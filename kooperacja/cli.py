@@ -15,7 +15,7 @@ import httpx
 
 from kooperacja import importing, operations, processes, status
 from shared.auth import Role, issue_token
-from shared.settings import InsecureConfiguration, get_settings
+from shared.settings import InsecureConfiguration, Settings, get_settings
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -34,13 +34,19 @@ def cmd_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         processes.wait_ready(settings, procs)
+        # The web front only calls the services' APIs, so it starts once they answer.
+        web = processes.start(settings, env=processes.web_env(settings), only=("web",))
+        procs.update(web)
+        processes.wait_ready(settings, web)
         print("\nKooperacja is running (Ctrl-C stops it):")
         for name in processes.SERVICES:
             print(f"  {name:<10} {settings.base_url(name)}/api/v1/docs")
+        print(f"  {'web':<10} {settings.base_url('web')}/")
         if args.demo:
             from kooperacja.demo import run_demo
 
             run_demo(settings, cases=args.cases)
+            print_sign_in(settings)
         while not stopping:
             for name, proc in procs.items():
                 if proc.poll() is not None:
@@ -51,6 +57,17 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         print("stopping: each service finishes the messages in hand", flush=True)
         processes.stop(procs)
+
+
+def print_sign_in(settings: Settings) -> None:
+    """How to sign in to the web front as each demo person (development mode's sign-in page)."""
+    from kooperacja.demo_data import DEMO_PEOPLE
+
+    url = settings.base_url("web")
+    print(f"\nOpen {url}/logowanie and choose a person of the demo region:")
+    for person in DEMO_PEOPLE:
+        print(f"  Zaloguj jako {person['name']:<18} {person['title']}")
+    print("(the demo sign-in exists in development mode only: KOOP_ENV=development)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -19,13 +20,34 @@ def start(
     settings: Settings,
     env: dict[str, str] | None = None,
     only: tuple[str, ...] = SERVICES,
+    log_dir: Path | None = None,
 ) -> dict[str, subprocess.Popen]:
+    """Each service as its own process; with `log_dir`, its output appends to <name>.log there
+    (the tests read them), else it shares this terminal."""
     procs = {}
     for name in only:
+        out = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            out = (log_dir / f"{name}.log").open("ab")
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"], env={**os.environ, **(env or {})}
+            [sys.executable, "-m", f"services.{name}"],
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
         )
+        if out is not None:
+            out.close()  # the child holds its own descriptor
     return procs
+
+
+def web_env(settings: Settings) -> dict[str, str]:
+    """The web front's environment for a local run: the demo sign-in of development mode and,
+    on plain-http loopback, a session cookie without the Secure flag (each can be overridden)."""
+    env = {"KOOP_ENV": os.environ.get("KOOP_ENV", "development")}
+    if env["KOOP_ENV"] == "development" and settings.http_host in {"127.0.0.1", "localhost"}:
+        env["KOOP_WEB_COOKIE_SECURE"] = os.environ.get("KOOP_WEB_COOKIE_SECURE", "false")
+    return env
 
 
 def wait_ready(settings: Settings, procs: dict[str, subprocess.Popen], timeout: float = 60) -> None:

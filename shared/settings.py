@@ -10,13 +10,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Default HTTP port of each service; KOOP_<SERVICE>_PORT overrides it.
-DEFAULT_PORTS = {
-    "intake": 8101,
-    "diagnosis": 8102,
-    "referrals": 8103,
-    "reporting": 8104,
-    "web": 8100,
-}
+DEFAULT_PORTS = {"intake": 8101, "diagnosis": 8102, "referrals": 8103, "reporting": 8104}
+# The web front (services/web) owns no data and consumes no events; KOOP_WEB_PORT overrides it.
+WEB_PORT = 8100
 
 # Signs and checks tokens on a developer machine only: it is public (it is in this file), so
 # outside development it never validates a token, and a service refuses to start with it.
@@ -122,7 +118,8 @@ class Settings(BaseSettings):
         return override or f"{self.postgres_url.rstrip('/')}/{self.database_prefix}_{service}"
 
     def http_port(self, service: str) -> int:
-        return int(os.environ.get(f"KOOP_{service.upper()}_PORT") or DEFAULT_PORTS[service])
+        default = WEB_PORT if service == "web" else DEFAULT_PORTS[service]
+        return int(os.environ.get(f"KOOP_{service.upper()}_PORT") or default)
 
     def base_url(self, service: str) -> str:
         return f"http://{self.http_host}:{self.http_port(service)}"

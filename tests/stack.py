@@ -7,9 +7,11 @@ in a run (`from tests.e2e.conftest import Api` still works for the classes)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -46,15 +48,26 @@ async def outside_subscriber(settings: Settings) -> AsyncIterator[list[bytes]]:
     await connection.close()
 
 
+# Each service's output, for a test to read (the no-leak test looks for personal data there).
+LOG_DIR = (
+    Path(".kooperacja") / "test-logs" / os.environ.get("KOOP_TEST_NAMESPACE", "kooperacja_test")
+)
+
+
 class Stack:
     """The running services; fault tests kill and restart them."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.procs: dict[str, subprocess.Popen] = {}
+        self.log_dir = LOG_DIR.resolve()
+        for old in self.log_dir.glob("*.log"):
+            old.unlink()
 
     def start(self, *names: str) -> None:
-        started = processes.start(self.settings, only=names or processes.SERVICES)
+        started = processes.start(
+            self.settings, only=names or processes.SERVICES, log_dir=self.log_dir
+        )
         self.procs.update(started)
         processes.wait_ready(self.settings, started, timeout=90)
 

@@ -84,6 +84,8 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(signin.router)
+    if web.development:
+        app.include_router(signin.dev_router)
     app.include_router(home.router)
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])
     app.include_router(operator.router, dependencies=[Depends(current_session)])

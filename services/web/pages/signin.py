@@ -61,14 +61,18 @@ async def sign_in_page(
 # --- development: the demo region's people --------------------------------------------------
 
 
-@router.post("/logowanie/demo")
+# Registered in development only (app.py): in production the address does not exist (404).
+dev_router = APIRouter()
+
+
+@dev_router.post("/logowanie/demo")
 async def sign_in_as_demo_person(
     request: Request,
     subject: Annotated[str, Form()],
     next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
     settings, web = _settings(request)
-    if not web.development:
+    if not web.development:  # never reached: the router is not mounted outside development
         raise HTTPException(404)
     person = next((p for p in DEMO_PEOPLE if p["subject"] == subject), None)
     if person is None:
