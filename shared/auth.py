@@ -18,7 +18,9 @@ from uuid import UUID
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared import identity_provider
 from shared.claims import ALL_REGIONS, ROLE_CLAIMS, InvalidClaims, Role, parse_claims
 from shared.errors import DomainError, Forbidden
 from shared.settings import InsecureConfiguration, Settings, get_settings
@@ -108,7 +110,14 @@ def decode_token(token: str, settings: Settings) -> Principal:
         # a forgery (e.g. HS256 with a public secret where an identity provider signs).
         log.warning("token refused: algorithm %r, this service accepts %s", algorithm, accepted)
         raise Unauthenticated("invalid_token", f"algorithm {algorithm!r} not accepted")
-    key: Any = settings.hs_secret() if algorithm.startswith("HS") else _public_key(settings)
+    try:
+        key: Any = (
+            settings.hs_secret() if algorithm.startswith("HS") else _public_key(settings, token)
+        )
+    except jwt.PyJWTError as exc:
+        # The identity provider's key set does not hold the token's key (or cannot be had).
+        log.warning("token refused: no key of the identity provider for it (%s)", exc)
+        raise Unauthenticated("invalid_token", f"no key for this token: {exc}") from exc
     if not key:
         log.warning("token refused: no key for %r is configured", algorithm)
         raise Unauthenticated("invalid_token", f"no key configured for {algorithm}")
@@ -123,6 +132,7 @@ def decode_token(token: str, settings: Settings) -> Principal:
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("invalid_token", str(exc)) from exc
+    claims = identity_provider.standard_claims(claims, settings)
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.strip():
         raise Unauthenticated("invalid_token", "claim 'sub' must be a non-empty string")
@@ -140,7 +150,10 @@ def decode_token(token: str, settings: Settings) -> Principal:
     )
 
 
-def _public_key(settings: Settings) -> str:
+def _public_key(settings: Settings, token: str) -> Any:
+    """The identity provider's key for this token (from its JWKS), or the configured one."""
+    if settings.jwt_jwks_url:
+        return identity_provider.signing_key(token, settings)
     return _key_material(settings.jwt_public_key)
 
 
@@ -187,7 +200,20 @@ def issue_token(
     return jwt.encode(claims, key, algorithm=algorithm)
 
 
-async def current_principal(request: Request) -> Principal:
+# Declares the bearer scheme in every operation's OpenAPI (Swagger's Authorize button); the
+# header itself is read below, so a missing or malformed one gets our own problem answer.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="A token of the region's identity provider (or `kooperacja token` locally)",
+)
+
+
+async def current_principal(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = ["HS256", "RS256"]
     jwt_issuer: str = "kooperacja-local"
     jwt_audience: str = "kooperacja"
+    # The identity provider's key set (RS256 tokens), and where its tokens carry role and scope.
+    jwt_jwks_url: str = ""
+    jwt_jwks_lifespan: int = Field(default=300, ge=1)
+    jwt_role_claim: str = "role"
+    jwt_gmina_claim: str = "gmina"
+    jwt_powiat_claim: str = "powiat"
+    jwt_region_claim: str = "region"
+    jwt_institution_claim: str = "institution"
     log_level: str = "INFO"
     # production unless set: `deploy/local/run.sh`, `test.sh` and `kooperacja up` set development
     env: Environment = Environment.PRODUCTION
@@ -67,8 +75,9 @@ class Settings(BaseSettings):
 
     @property
     def asymmetric_keys(self) -> bool:
-        """Whether tokens come from an identity provider's key pair (then no shared secret)."""
-        return bool(self.jwt_public_key)
+        """Whether tokens come from an identity provider's key pair, configured or from its
+        JWKS (then no shared secret)."""
+        return bool(self.jwt_public_key or self.jwt_jwks_url)
 
     def hs_secret(self) -> str:
         """The HS256 key in force: none when a public key is configured (only asymmetric

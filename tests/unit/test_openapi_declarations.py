@@ -1,0 +1,49 @@
+"""Every /api/v1 operation of the four services declares bearer security (so Swagger's
+Authorize works and "Try it out" sends the token) and says what it answers with."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+
+SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+
+
+def _operations() -> list[tuple[str, str, str, dict[str, Any], dict[str, Any]]]:
+    found = []
+    for service in SERVICES:
+        document = importlib.import_module(f"services.{service}.api").build_api().openapi()
+        for path, operations in document["paths"].items():
+            if path.startswith("/api/v1/"):
+                for method, operation in operations.items():
+                    found.append((service, method.upper(), path, operation, document))
+    return found
+
+
+OPERATIONS = _operations()
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "operation", "document"),
+    OPERATIONS,
+    ids=[f"{s} {m} {p}" for s, m, p, _, _ in OPERATIONS],
+)
+def test_every_operation_declares_the_bearer_scheme(
+    service: str, method: str, path: str, operation: dict[str, Any], document: dict[str, Any]
+) -> None:
+    assert operation.get("security") == [{"bearer": []}]
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert scheme == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": scheme["description"],
+    }
+
+
+def test_the_open_routes_stay_open() -> None:
+    document = importlib.import_module("services.intake.api").build_api().openapi()
+    for path in ("/health", "/ready", "/metrics"):
+        assert "security" not in document["paths"][path]["get"]
