@@ -26,13 +26,17 @@ def _key_set(url: str, lifespan: int) -> jwt.PyJWKClient:
 
 
 def signing_key(token: str, settings: Settings) -> Any:
-    """The provider's public key the token says it was signed with; PyJWKClientError (a
-    PyJWTError) when the key set cannot be had or does not hold the token's key."""
-    return (
-        _key_set(settings.jwt_jwks_url, settings.jwt_jwks_lifespan)
-        .get_signing_key_from_jwt(token)
-        .key
-    )
+    """The provider's public key the token says it was signed with (by `kid`; a provider with a
+    single key may leave `kid` out); PyJWKClientError (a PyJWTError) when the key set cannot be
+    had or does not hold the token's key."""
+    client = _key_set(settings.jwt_jwks_url, settings.jwt_jwks_lifespan)
+    kid = jwt.get_unverified_header(token).get("kid")
+    if kid:
+        return client.get_signing_key(kid).key
+    keys = [k for k in client.get_jwk_set().keys if k.public_key_use in ("sig", None)]
+    if len(keys) != 1:
+        raise jwt.PyJWKClientError("the token names no key and the key set has not exactly one")
+    return keys[0].key
 
 
 def _at(claims: dict[str, Any], path: str) -> Any:

@@ -86,3 +86,24 @@ def test_scope_is_compared_by_whole_codes_not_prefixes() -> None:
     assert not Principal("a", Role.COORDINATOR, powiat="06").covers_gmina("0601032")
     assert not Principal("a", Role.COORDINATOR, region="").covers_gmina("0601032")
     assert not Principal("a", Role.COORDINATOR, powiat="0601").covers_gmina("0601")
+
+
+def test_role_and_scope_are_read_from_the_claims_the_provider_names() -> None:
+    from shared.identity_provider import standard_claims
+
+    settings = Settings(
+        jwt_role_claim="realm_access.roles",
+        jwt_gmina_claim="kooperacja.gmina",
+        jwt_institution_claim="org",
+    )
+    claims = {
+        "sub": "x",
+        "role": "operator",  # a claim of the same name elsewhere does not count
+        "gmina": "0601011",
+        "realm_access": {"roles": ["offline_access", "caseworker", "analyst"]},
+        "kooperacja": {"gmina": "0601032"},
+    }
+    mapped = standard_claims(claims, settings)
+    assert mapped["role"] == "caseworker"
+    assert mapped["gmina"] == "0601032"
+    assert "institution" not in mapped
