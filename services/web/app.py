@@ -84,7 +84,7 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(signin.router)
-    if web.development:
+    if settings.development:  # KOOP_ENV=development; unset is production
         app.include_router(signin.dev_router)
     app.include_router(home.router)
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from functools import cache
 
@@ -13,8 +12,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KOOP_WEB_", extra="ignore")
 
-    # Development or production: taken from KOOP_ENV (unset means production, fail closed).
-    env: str = Field(default_factory=lambda: os.environ.get("KOOP_ENV", "production"))
     # Signs the session cookie; a random one per process unless set (sessions then end with it).
     session_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     # The browser only sends the cookie over https; off for plain-http localhost development.
@@ -35,10 +32,6 @@ class WebSettings(BaseSettings):
     public_url: str = ""
     # Seconds to wait for a service's answer.
     api_timeout: float = Field(default=15.0, gt=0)
-
-    @property
-    def development(self) -> bool:
-        return self.env == "development"
 
     @property
     def oidc_configured(self) -> bool:

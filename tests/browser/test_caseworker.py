@@ -103,8 +103,8 @@ async def test_the_case_page_shows_the_timeline_and_the_case_closes_and_reopens(
     assert await page.get_by_text("Jabłońska").count() == 0
     await visit.check("strona sprawy")
     await page.get_by_role("button", name="Pokaż dane gospodarstwa").click()
-    beside = await page.locator("#access_reason-blad").inner_text()
-    assert beside.strip() == "Błąd: Podaj powód wglądu w dane osobowe."
+    beside = await page.locator("#access_reason-blad").text_content()
+    assert beside == "Błąd: Podaj powód wglądu w dane osobowe."
     await page.get_by_label("Powód wglądu w dane osobowe").fill("przygotowanie wizyty")
     await page.get_by_role("button", name="Pokaż dane gospodarstwa").click()
     assert await page.get_by_role("cell", name="Halina Jabłońska").count() == 1

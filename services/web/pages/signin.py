@@ -44,7 +44,7 @@ async def sign_in_page(
     wygasla: str = "",
     wylogowano: str = "",
 ) -> Response:
-    _, web = _settings(request)
+    settings, web = _settings(request)
     return render(
         request,
         "signin.html",
@@ -52,7 +52,7 @@ async def sign_in_page(
             "next": safe_next(next_path),
             "expired": bool(wygasla),
             "signed_out": bool(wylogowano),
-            "people": DEMO_PEOPLE if web.development else [],
+            "people": DEMO_PEOPLE if settings.development else [],
             "oidc": web.oidc_configured,
         },
     )
@@ -72,7 +72,7 @@ async def sign_in_as_demo_person(
     next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
     settings, web = _settings(request)
-    if not web.development:  # never reached: the router is not mounted outside development
+    if not settings.development:  # never reached: the router is not mounted outside development
         raise HTTPException(404)
     person = next((p for p in DEMO_PEOPLE if p["subject"] == subject), None)
     if person is None:
