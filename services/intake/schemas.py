@@ -144,6 +144,7 @@ class CaseOverviewOut(CaseSummaryOut):
     audited."""
 
     consent: ConsentOut | None
+    consent_withdrawn_on: date | None
     history: list[HistoryEntryOut]
 
 

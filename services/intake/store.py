@@ -328,32 +328,47 @@ async def search(
     return [_summary(r) for r in rows]
 
 
-async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
-    """The whole case with its people and history: personal data, read only with an audit."""
-    row = await conn.fetchrow(
+async def _case_row(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
         """SELECT c.*, (SELECT count(*) FROM members m
                         WHERE m.case_id = c.case_id AND m.left_on IS NULL)
                        AS household_size
            FROM cases c WHERE case_id = $1""",
         case_id,
     )
+
+
+async def _history(conn: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT at, step, from_status, to_status, actor, outcome FROM case_history
+           WHERE case_id = $1 ORDER BY entry_id""",
+        case_id,
+    )
+    return [dict(h) for h in rows]
+
+
+def _codes(row: asyncpg.Record) -> dict[str, Any]:
+    """The case's codes and consent: what may be read without an audit."""
+    return {
+        **_summary(row),
+        "consent": {"given_on": row["consent_given_on"], "scope": list(row["consent_scope"])}
+        if row["consent_to_share"]
+        else None,
+        "consent_withdrawn_on": row["consent_withdrawn_on"],
+    }
+
+
+async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
+    """The whole case with its people and history: personal data, read only with an audit."""
+    row = await _case_row(conn, case_id)
     if row is None:
         return None
     members = await conn.fetch(
         "SELECT * FROM members WHERE case_id = $1 ORDER BY position", case_id
     )
-    history = await conn.fetch(
-        """SELECT at, step, from_status, to_status, actor, outcome FROM case_history
-           WHERE case_id = $1 ORDER BY entry_id""",
-        case_id,
-    )
     return {
-        **_summary(row),
+        **_codes(row),
         "interview_summary": row["interview_summary"],
-        "consent": {"given_on": row["consent_given_on"], "scope": list(row["consent_scope"])}
-        if row["consent_to_share"]
-        else None,
-        "consent_withdrawn_on": row["consent_withdrawn_on"],
         "opened_by": row["opened_by"],
         "anonymised_at": row["anonymised_at"],
         "members": [
@@ -372,33 +387,18 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
             }
             for m in members
         ],
-        "history": [dict(h) for h in history],
+        "history": await _history(conn, case_id),
     }
 
 
 async def overview(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
     """A case's codes, consent and history without anyone's personal data: what a case page
     shows before a reason to read the household is given, so no audit is needed."""
-    row = await conn.fetchrow(
-        """SELECT c.*, (SELECT count(*) FROM members m WHERE m.case_id = c.case_id)
-                       AS household_size
-           FROM cases c WHERE case_id = $1""",
-        case_id,
-    )
+    row = await _case_row(conn, case_id)
     if row is None:
         return None
-    history = await conn.fetch(
-        """SELECT at, step, from_status, to_status, outcome FROM case_history
-           WHERE case_id = $1 ORDER BY entry_id""",
-        case_id,
-    )
-    return {
-        **_summary(row),
-        "consent": {"given_on": row["consent_given_on"], "scope": list(row["consent_scope"])}
-        if row["consent_to_share"]
-        else None,
-        "history": [dict(h) for h in history],
-    }
+    history = [{k: v for k, v in h.items() if k != "actor"} for h in await _history(conn, case_id)]
+    return {**_codes(row), "history": history}
 
 
 async def members_of(conn: asyncpg.Connection, case_id: UUID) -> list[asyncpg.Record]:

@@ -24,6 +24,7 @@ CASE_STEP = {
     "close": "Zamknięcie sprawy",
     "reopen": "Wznowienie sprawy",
     "give_consent": "Zgoda na udostępnienie danych w PZK",
+    "withdraw_consent": "Cofnięcie zgody na udostępnienie danych w PZK",
 }
 
 NOTIFIED_BY = {
