@@ -328,7 +328,7 @@ async def search(
     return [_summary(r) for r in rows]
 
 
-async def _case_row(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+async def _stored_case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT c.*, (SELECT count(*) FROM members m
                         WHERE m.case_id = c.case_id AND m.left_on IS NULL)
@@ -360,7 +360,7 @@ def _codes(row: asyncpg.Record) -> dict[str, Any]:
 
 async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
     """The whole case with its people and history: personal data, read only with an audit."""
-    row = await _case_row(conn, case_id)
+    row = await _stored_case(conn, case_id)
     if row is None:
         return None
     members = await conn.fetch(
@@ -394,7 +394,7 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | 
 async def overview(conn: asyncpg.Connection, case_id: UUID) -> dict[str, Any] | None:
     """A case's codes, consent and history without anyone's personal data: what a case page
     shows before a reason to read the household is given, so no audit is needed."""
-    row = await _case_row(conn, case_id)
+    row = await _stored_case(conn, case_id)
     if row is None:
         return None
     history = [{k: v for k, v in h.items() if k != "actor"} for h in await _history(conn, case_id)]
