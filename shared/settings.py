@@ -127,8 +127,10 @@ class Settings(BaseSettings):
         return override or f"{self.postgres_url.rstrip('/')}/{self.database_prefix}_{service}"
 
     def http_port(self, service: str) -> int:
-        default = WEB_PORT if service == "web" else DEFAULT_PORTS[service]
-        return int(os.environ.get(f"KOOP_{service.upper()}_PORT") or default)
+        given = os.environ.get(f"KOOP_{service.upper()}_PORT")
+        if given:
+            return int(given)
+        return WEB_PORT if service == "web" else DEFAULT_PORTS[service]
 
     def base_url(self, service: str) -> str:
         return f"http://{self.http_host}:{self.http_port(service)}"
