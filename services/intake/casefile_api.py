@@ -601,12 +601,14 @@ async def worklist(
     gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
     mine: bool = False,
     horizon_days: Annotated[int, Query(ge=0, le=366)] = 14,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     principal: Principal = Staff,
 ) -> WorklistOut:
     """Due work of the gmina's open cases (`mine`: the cases you opened): transfers from
     other gminas to accept first, then soonest first the home interview within 14 days of
     opening, an interview update every six months, follow-ups asked for in notes; overdue
-    ones included. Codes and dates only."""
+    ones included; the first `limit` items (`limited` when there were more). Codes and
+    dates only."""
     code = _gmina_of(principal, gmina)
     today = date.today()
     async with ctx.pool.acquire() as conn:
@@ -621,6 +623,7 @@ async def worklist(
     return WorklistOut(
         gmina=code,
         as_of=today,
+        limited=len(items) > limit,
         items=[WorkItemOut(case_id=i.case_id, kind=i.kind, due_on=i.due_on, overdue=i.overdue)
-               for i in items],
+               for i in items[:limit]],
     )  # fmt: skip

@@ -196,3 +196,4 @@ class WorklistOut(BaseModel):
     gmina: str
     as_of: date
     items: list[WorkItemOut]
+    limited: bool = Field(description="more items were due than `limit`: the soonest are shown")

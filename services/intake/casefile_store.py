@@ -88,13 +88,19 @@ async def open_cases_elsewhere(
     surname, folded first name, birth date): each with its case id (for the audit only)."""
     if not gminas or not (pesels or names):
         return []
+    # Two index probes joined by UNION (an OR of both would scan every member).
     rows = await conn.fetch(
         """SELECT c.case_id, c.gmina, m.pesel, m.first_name_key, m.last_name_key, m.birth_date
            FROM members m JOIN cases c USING (case_id)
-           WHERE c.gmina = ANY($1::bpchar[]) AND c.status <> 'closed' AND m.left_on IS NULL
-             AND (m.pesel = ANY($2::bpchar[])
-                  OR (m.last_name_key, m.first_name_key, m.birth_date) IN (
-                      SELECT * FROM unnest($3::text[], $4::text[], $5::date[])))""",
+           WHERE m.pesel = ANY($2::bpchar[])
+             AND c.gmina = ANY($1::bpchar[]) AND c.status <> 'closed' AND m.left_on IS NULL
+           UNION
+           SELECT c.case_id, c.gmina, m.pesel, m.first_name_key, m.last_name_key, m.birth_date
+           FROM unnest($3::text[], $4::text[], $5::date[]) AS n(last_key, first_key, born)
+           JOIN members m ON m.last_name_key = n.last_key AND m.first_name_key = n.first_key
+                         AND m.birth_date = n.born
+           JOIN cases c USING (case_id)
+           WHERE c.gmina = ANY($1::bpchar[]) AND c.status <> 'closed' AND m.left_on IS NULL""",
         gminas,
         pesels,
         [n[0] for n in names],

@@ -402,6 +402,9 @@ async def test_the_worklist_shows_the_home_interview_updates_and_follow_ups_due(
     items = {(i["case_id"], i["kind"]): i for i in r.json()["items"]}
     assert (fresh, "home_interview") not in items
     assert items[(fresh, "interview_update")]["due_on"] == (today + timedelta(days=182)).isoformat()
+    one = await intake.call("GET", "/worklist", who, params={"horizon_days": 200, "limit": 1})
+    assert len(one.json()["items"]) == 1 and one.json()["limited"] is True, one.text
+    assert r.json()["limited"] is False
     assert items[(known, "follow_up")] == {"case_id": known, "kind": "follow_up",
                                             "due_on": follow_up, "overdue": False}  # fmt: skip
     mine = await intake.call("GET", "/worklist", intake.as_(Role.CASEWORKER, gmina=gmina,
