@@ -4,6 +4,7 @@ person's own token, so a page never shows more than that person's API calls may.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -50,6 +51,15 @@ class CaseSummary(BaseModel):
 
 
 SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+
+
+@dataclass
+class CaseWork:
+    """What diagnosis and referrals hold of one case."""
+
+    diagnosis: dict[str, Any] | None = None
+    referrals: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
 
 
 class Api:
@@ -132,12 +142,26 @@ class Api:
         """Codes, consent and history: no personal data, no audit."""
         return await self.call("GET", "intake", f"/cases/{case_id}/overview")
 
-    async def case_work(
-        self, case_id: uuid.UUID
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The case's diagnoses (with needs and recommendations) and referrals, as far as the
-        person may read them; a service that refuses leaves its part out."""
-        return [], []
+    async def case_work(self, case_id: uuid.UUID) -> CaseWork:
+        """The case's diagnosis (needs, recommendations, assessments, plan) and its referrals,
+        from the services that own them; what a service refuses or does not have is left out,
+        and one that does not answer is named, so the case page still shows the rest."""
+        work = CaseWork()
+        try:
+            work.diagnosis = await self.call("GET", "diagnosis", f"/cases/{case_id}/diagnosis")
+        except ApiProblem as problem:
+            if problem.status not in (403, 404):
+                raise
+        except ServiceDown:
+            work.unavailable.append("diagnosis")
+        try:
+            work.referrals = await self.call("GET", "referrals", f"/cases/{case_id}/referrals")
+        except ApiProblem as problem:
+            if problem.status not in (403, 404):
+                raise
+        except ServiceDown:
+            work.unavailable.append("referrals")
+        return work
 
     async def case_step(
         self, case_id: uuid.UUID, step: str, body: dict[str, Any] | None = None

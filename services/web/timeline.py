@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from services.web import labels
+from services.web.formatting import as_date
 from services.web.labels import label
 
 
@@ -59,18 +60,32 @@ def _consent_scope(consent: dict[str, Any]) -> str:
     return f"Zakres zgody: {sectors}"
 
 
+def _need(n: dict[str, Any]) -> str:
+    area = n.get("area") or n.get("need_area")
+    return (
+        f"Potrzeba: {label(labels.NEED_AREAS, area)} "
+        f"(waga: {label(labels.SEVERITY, n.get('severity'))})"
+    )
+
+
 def _diagnosis_entries(diagnosis: dict[str, Any]) -> list[Entry]:
+    """Each institution's assessment when it was made; the team's needs and recommendations
+    with the last of them; the agreed plan (IPW) on its day."""
     entries = []
-    if diagnosis.get("opened_at"):
+    assessments = sorted(diagnosis.get("assessments", []), key=lambda a: str(a["created_at"]))
+    for a in assessments:
+        who = a.get("institution_name") or "członek PZK"
         entries.append(
-            Entry(_moment(diagnosis["opened_at"]), "Diagnoza PZK rozpoczęta", [], "diagnosis")
+            Entry(
+                _moment(a["created_at"]),
+                f"Ocena w diagnozie PZK: {who}",
+                [_need(a)],
+                "diagnosis",
+            )
         )
-    if diagnosis.get("completed_at"):
-        details = [
-            f"Potrzeba: {label(labels.NEED_AREAS, n.get('need_area'))} "
-            f"(waga: {label(labels.SEVERITY, n.get('severity'))})"
-            for n in diagnosis.get("needs", [])
-        ] + [
+    status = diagnosis.get("status")
+    if status == "completed" and assessments:
+        details = [_need(n) for n in diagnosis.get("needs", [])] + [
             f"Rekomendacja: {label(labels.SUPPORT_TYPES, r.get('support_type'))}"
             + (f" (priorytet {r['priority']})" if r.get("priority") is not None else "")
             for r in diagnosis.get("recommendations", [])
@@ -78,31 +93,63 @@ def _diagnosis_entries(diagnosis: dict[str, Any]) -> list[Entry]:
         title = "Diagnoza PZK zakończona"
         if (diagnosis.get("revision") or 0) > 1:
             title += f" (wersja {diagnosis['revision']})"
-        entries.append(Entry(_moment(diagnosis["completed_at"]), title, details, "diagnosis"))
+        entries.append(Entry(_moment(assessments[-1]["created_at"]), title, details, "diagnosis"))
+    plan = diagnosis.get("plan")
+    if plan and plan.get("agreed_on"):
+        details = [f"Cele: {len(plan.get('goals', []))}"]
+        if plan.get("social_contract_on"):
+            details.append(f"Kontrakt socjalny z dnia {as_date(plan['social_contract_on'])}")
+        entries.append(
+            Entry(
+                _moment(plan["agreed_on"]),
+                "Indywidualny Plan Wsparcia (IPW) uzgodniony",
+                details,
+                "diagnosis",
+            )
+        )
     return entries
 
 
 def _referral_entries(referral: dict[str, Any]) -> list[Entry]:
+    """A referral's states: assigned (or waiting for an institution), accepted, overdue, and
+    how it ended (completed with its outcome, declined with the reason, cancelled)."""
     support = label(labels.SUPPORT_TYPES, referral.get("support_type"))
-    details = [f"Stan: {label(labels.REFERRAL_STATES, referral.get('state'))}"]
-    if referral.get("institution_name"):
-        details.append(f"Instytucja: {referral['institution_name']}")
-    if referral.get("outcome"):
-        details.append(f"Wynik: {label(labels.SUPPORT_OUTCOMES, referral['outcome'])}")
-    if referral.get("decline_reason"):
-        details.append(f"Powód odmowy: {label(labels.DECLINE_REASONS, referral['decline_reason'])}")
-    at = referral.get("updated_at") or referral.get("created_at")
-    return [Entry(_moment(at), f"Skierowanie: {support}", details, "referral")] if at else []
+    where = referral.get("institution_name")
+    entries = []
+
+    def add(at: Any, state: str, *details: str) -> None:
+        if at:
+            title = f"Skierowanie „{support}”: {label(labels.REFERRAL_STATES, state)}"
+            entries.append(Entry(_moment(at), title, [d for d in details if d], "referral"))
+
+    first = "assigned" if referral.get("institution_id") else "unassignable"
+    add(referral.get("created_at"), first, f"Instytucja: {where}" if where else "")
+    add(referral.get("accepted_at"), "accepted", f"Instytucja: {where}" if where else "")
+    add(referral.get("acceptance_overdue_at"), "overdue", "Termin przyjęcia minął")
+    add(referral.get("completion_overdue_at"), "overdue", "Termin realizacji minął")
+    state = referral.get("state")
+    if state in ("completed", "declined", "cancelled"):
+        add(
+            referral.get("closed_at") or referral.get("updated_at"),
+            state,
+            f"Wynik: {label(labels.SUPPORT_OUTCOMES, referral['outcome'])}"
+            if referral.get("outcome")
+            else "",
+            f"Powód: {label(labels.DECLINE_REASONS, referral['decline_reason'])}"
+            if referral.get("decline_reason")
+            else "",
+        )
+    return entries
 
 
 def compose(
     overview: dict[str, Any],
-    diagnoses: list[dict[str, Any]] | None = None,
+    diagnosis: dict[str, Any] | None = None,
     referrals: list[dict[str, Any]] | None = None,
 ) -> list[Entry]:
     """Everything that happened to the case, oldest first."""
     entries = _case_entries(overview)
-    for diagnosis in diagnoses or []:
+    if diagnosis:
         entries += _diagnosis_entries(diagnosis)
     for referral in referrals or []:
         entries += _referral_entries(referral)

@@ -243,13 +243,14 @@ async def _case_page(
 ) -> Response:
     api = api_for(request, session)
     overview = await api.case_overview(case_id)
-    diagnoses, referrals = await api.case_work(case_id)
+    work = await api.case_work(case_id)
     return render(
         request,
         "cases/case.html",
         {
             "case": overview,
-            "timeline": timeline.compose(overview, diagnoses, referrals),
+            "timeline": timeline.compose(overview, work.diagnosis, work.referrals),
+            "unavailable": work.unavailable,
             "household": household,
             "flash": request.session.pop("flash", None),
             "is_open": overview["status"] in OPEN_STATES,

@@ -1,0 +1,72 @@
+"""The case page's timeline composed from intake's history, the diagnosis and the referrals."""
+
+from __future__ import annotations
+
+from services.web.timeline import compose
+
+OVERVIEW = {
+    "reasons": ["1", "4"],
+    "notified_by": "school",
+    "consent": {"given_on": "2026-03-02", "scope": ["labour"]},
+    "history": [
+        {"at": "2026-03-01T09:00:00+00:00", "step": "open", "to_status": "opened"},
+        {"at": "2026-03-02T10:00:00+00:00", "step": "give_consent", "to_status": "opened"},
+        {"at": "2026-03-02T10:00:01+00:00", "step": "send_to_diagnosis",
+         "to_status": "in_diagnosis"},
+        {"at": "2026-05-20T12:00:00+00:00", "step": "close", "to_status": "closed",
+         "outcome": "completed_partly"},
+    ],
+}  # fmt: skip
+DIAGNOSIS = {
+    "status": "completed",
+    "revision": 1,
+    "needs": [{"area": "employment", "severity": 2}],
+    "recommendations": [{"support_type": "vocational_counselling", "priority": 1}],
+    "assessments": [
+        {"created_at": "2026-03-05T08:00:00+00:00", "institution_name": "PUP", "need_area":
+         "employment", "severity": 2},
+    ],
+    "plan": {"agreed_on": "2026-03-10", "goals": [{}, {}], "social_contract_on": None},
+}  # fmt: skip
+REFERRAL = {
+    "support_type": "vocational_counselling",
+    "institution_id": "7c2b6a58-1f0e-4d43-9d2c-5b0e8d3f4a11",
+    "institution_name": "Powiatowy Urząd Pracy",
+    "state": "completed",
+    "outcome": "achieved",
+    "created_at": "2026-03-10T11:00:00+00:00",
+    "accepted_at": "2026-03-11T11:00:00+00:00",
+    "closed_at": "2026-04-30T11:00:00+00:00",
+    "updated_at": "2026-04-30T11:00:00+00:00",
+}
+
+
+def test_the_whole_path_in_order_with_polish_names() -> None:
+    entries = compose(OVERVIEW, DIAGNOSIS, [REFERRAL])
+    assert [e.title for e in entries] == [
+        "Otwarcie sprawy",
+        "Zgoda na udostępnienie danych w PZK",
+        "Skierowanie do diagnozy PZK",
+        "Ocena w diagnozie PZK: PUP",
+        "Diagnoza PZK zakończona",
+        "Indywidualny Plan Wsparcia (IPW) uzgodniony",
+        "Skierowanie „doradztwo zawodowe”: przydzielone",
+        "Skierowanie „doradztwo zawodowe”: przyjęte",
+        "Skierowanie „doradztwo zawodowe”: zrealizowane",
+        "Zamknięcie sprawy",
+    ]
+    opened, consent, *_, completed, closed = entries
+    assert "Powody (art. 7): ubóstwo; bezrobocie" in opened.details
+    assert "Zakres zgody: rynek pracy" in consent.details
+    assert "Wynik: cel osiągnięty" in completed.details
+    assert "Wynik: zakończona częściowo" in closed.details
+    diagnosis = entries[4]
+    assert diagnosis.details == [
+        "Potrzeba: zatrudnienie (waga: średnia)",
+        "Rekomendacja: doradztwo zawodowe (priorytet 1)",
+    ]
+
+
+def test_without_diagnosis_or_referrals_the_case_history_alone() -> None:
+    assert [e.title for e in compose(OVERVIEW)][-1] == "Zamknięcie sprawy"
+    assert len(compose(OVERVIEW, None, [])) == 4
