@@ -13,13 +13,17 @@ from fastapi.responses import JSONResponse
 from services.intake import bulk_api, casefile_api, casefile_store, domain, store
 from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import (
+    AuditEntryOut,
     CaseIn,
     CaseOut,
     CaseOverviewOut,
+    CaseRecordOut,
     CaseSummaryOut,
     CloseIn,
     ConsentIn,
     ConsentWithdrawalIn,
+    PersonExportOut,
+    PersonsOut,
     ReasonHeader,
     ReasonQuery,
     StatusOut,
@@ -147,7 +151,7 @@ async def case_overview(
     return found
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response_model=CaseRecordOut)
 async def read_case(
     case_id: UUID,
     ctx: Ctx,
@@ -166,7 +170,7 @@ async def read_case(
     return case
 
 
-@router.get("/cases/{case_id}/persons")
+@router.get("/cases/{case_id}/persons", response_model=PersonsOut)
 async def read_persons(
     case_id: UUID,
     ctx: Ctx,
@@ -358,7 +362,7 @@ async def withdraw_consent(
     return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
 
 
-@router.get("/audit", tags=["audit"])
+@router.get("/audit", tags=["audit"], response_model=list[AuditEntryOut])
 async def read_audit_log(
     ctx: Ctx,
     gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
@@ -375,7 +379,7 @@ async def read_audit_log(
         return await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
 
 
-@router.get("/persons/{person_id}/export", tags=["data protection"])
+@router.get("/persons/{person_id}/export", tags=["data protection"], response_model=PersonExportOut)
 async def export_person(
     person_id: UUID,
     ctx: Ctx,

@@ -148,6 +148,99 @@ class CaseOverviewOut(CaseSummaryOut):
     history: list[HistoryEntryOut]
 
 
+class ContactOut(BaseModel):
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+class MemberRecordOut(BaseModel):
+    """A household member as intake holds them (personal data: read with a reason)."""
+
+    person_id: UUID
+    first_name: str | None
+    last_name: str | None
+    birth_date: date | None
+    birth_year: int | None
+    sex: str | None
+    relation: str | None
+    pesel: str | None
+    contact: ContactOut
+
+
+class ActedHistoryEntryOut(HistoryEntryOut):
+    actor: str | None = Field(description="who took the step (a staff member's subject)")
+
+
+class CaseRecordOut(CaseSummaryOut):
+    """The whole case: codes, consent, interview summary, history and members (personal
+    data); reading it is audited."""
+
+    consent: ConsentOut | None
+    consent_withdrawn_on: date | None
+    interview_summary: str | None
+    opened_by: str | None
+    anonymised_at: datetime | None
+    members: list[MemberRecordOut]
+    history: list[ActedHistoryEntryOut]
+
+
+class PersonOut(BaseModel):
+    first_name: str | None
+    last_name: str | None
+    age: int | None = Field(description="none once anonymised")
+    relation: str | None
+    phone: str | None
+    email: str | None
+
+
+class PersonsOut(BaseModel):
+    """The minimal personal data of those who work with the family."""
+
+    case_id: UUID
+    persons: list[PersonOut]
+
+
+class AuditEntryOut(BaseModel):
+    """Who read which case's personal data, when and why."""
+
+    entry_id: int
+    at: datetime
+    subject: str
+    role: str
+    institution: UUID | None
+    case_id: UUID | None = None
+    access: str
+    purpose: str | None
+
+
+class ExportedCaseOut(CaseSummaryOut):
+    consent: ConsentOut | None
+    consent_withdrawn_on: date | None
+    interview_summary: str | None
+    opened_by: str | None
+    anonymised_at: datetime | None
+    history: list[ActedHistoryEntryOut]
+
+
+class ExportedPersonOut(MemberRecordOut):
+    anonymised_at: datetime | None
+
+
+class ExportRecordOut(BaseModel):
+    case: ExportedCaseOut
+    person: ExportedPersonOut
+    read_by: list[AuditEntryOut]
+
+
+class PersonExportOut(BaseModel):
+    """All that intake holds on one person in your scope (RODO art. 15)."""
+
+    person_id: UUID
+    records: list[ExportRecordOut]
+    cases_outside_your_scope: int
+
+
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: CaseOutcome

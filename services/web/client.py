@@ -128,6 +128,12 @@ class Api:
         )
         return [CaseSummary.model_validate(r) for r in rows]
 
+    async def search(self, terms: dict[str, str], reason: str) -> dict[str, Any]:
+        """Intake's search by surname or PESEL: the terms in the body, never in a URL; audited
+        with the reason."""
+        body = {k: v for k, v in terms.items() if v} | {"reason": reason}
+        return await self.call("POST", "intake", "/cases/search", json=body)
+
     async def open_case(self, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         headers = {"Idempotency-Key": key} if key else None
         return await self.call("POST", "intake", "/cases", json=body, headers=headers)

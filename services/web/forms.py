@@ -34,6 +34,7 @@ BY_CODE: dict[str, str] = {
     "case_not_found": "Nie ma takiej sprawy.",
     "gmina_required": "Wskaż gminę.",
     "empty_period": "Data początkowa jest późniejsza niż końcowa.",
+    "no_search_terms": "Podaj nazwisko lub numer PESEL.",
     "period_reversed": "Data początkowa jest późniejsza niż końcowa.",
 }
 

@@ -143,3 +143,26 @@ async def test_another_gminas_case_is_a_clear_polish_page(visit: Visit) -> None:
     assert "Ta sprawa należy do innej gminy — nie masz do niej dostępu." in body
     assert "Traceback" not in await visit.page.content()
     await visit.check("brak dostepu")
+
+
+async def test_a_person_is_found_by_surname_and_the_search_needs_a_reason(visit: Visit) -> None:
+    birth = date(1972, 8, 8)
+    await visit.sign_in_as(CASEWORKER)
+    case_id = await open_a_case(
+        visit, surname="Kołodziejczyk", pesel=pesel_for(birth, "F", 555), birth=birth
+    )
+    await visit.goto("/sprawy")
+    page = visit.page
+    await page.get_by_label("Nazwisko (lub jego początek)").fill("kolodziej")
+    await page.get_by_role("button", name="Szukaj").click()
+    assert "Podaj powód wyszukiwania." in await page.locator("#reason-blad").inner_text()
+    assert await page.get_by_label("Nazwisko (lub jego początek)").input_value() == "kolodziej"
+    await visit.check("wyszukiwanie bez powodu")
+    await page.get_by_label("Powód wyszukiwania").fill("zgłoszenie telefoniczne")
+    await page.get_by_role("button", name="Szukaj").click()
+    results = page.locator("section", has=page.get_by_role("heading", name="Wyniki wyszukiwania"))
+    row = results.get_by_role("row").filter(has_text="Halina Kołodziejczyk")
+    assert await row.count() == 1
+    assert await row.get_by_role("link").get_attribute("href") == f"/sprawy/{case_id}"
+    assert page.url.endswith("/sprawy/szukaj")  # the terms went in the body
+    await visit.check("wyniki wyszukiwania")

@@ -52,6 +52,12 @@ async def test_a_pesel_and_a_surname_stay_out_of_urls_storage_cookies_and_logs(
     await page.get_by_role("button", name="Zamknij sprawę").click()
     await page.wait_for_url(case_url)
     await visit.goto("/sprawy?status=closed")
+    for term, value in (("Nazwisko (lub jego początek)", SURNAME[:6]), ("PESEL", pesel)):
+        await visit.goto("/sprawy")
+        await page.get_by_label(term, exact=True).fill(value)
+        await page.get_by_label("Powód wyszukiwania").fill("weryfikacja danych")
+        await page.get_by_role("button", name="Szukaj").click()
+        assert await page.get_by_role("cell", name=f"Bożena {SURNAME}").count() == 1
 
     secrets = (pesel, wrong, SURNAME, "Wierzbi")
     addresses = requested + visit.urls

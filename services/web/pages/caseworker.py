@@ -42,6 +42,37 @@ def _date_or_none(value: str, errors: FormErrors, field: str) -> date | None:
         return None
 
 
+@router.post("/sprawy/szukaj")
+async def search(request: Request, session: SignedIn) -> Response:
+    """Find a person of the gmina by surname or PESEL. A POST, so the terms (personal data)
+    stay out of the address, the history and every log; intake audits the search."""
+    form = await request.form()
+    terms = {k: str(form.get(k, "")).strip() for k in ("surname", "pesel")}
+    reason = str(form.get("reason", "")).strip()
+    errors = FormErrors()
+    found = None
+    if not reason:
+        errors.add("reason", "Podaj powód wyszukiwania.")
+    if not any(terms.values()):
+        errors.add("surname", "Podaj nazwisko lub numer PESEL.")
+    if not errors:
+        try:
+            found = await api_for(request, session).search(terms, reason)
+        except ApiProblem as problem:
+            if problem.status != 422:
+                raise
+            errors = from_problem(problem.problem, {"surname", "pesel", "reason"})
+    return await _cases_page(
+        request,
+        session,
+        {},
+        1,
+        search_form=terms | {"reason": reason},
+        found=found,
+        search_errors=errors,
+    )
+
+
 @router.get("/sprawy")
 async def cases(
     request: Request,
@@ -52,7 +83,22 @@ async def cases(
     do: Annotated[str, Query()] = "",
     strona: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
+    filters = {"status": status, "powod": powod, "od": od, "do": do}
+    return await _cases_page(request, session, filters, strona)
+
+
+async def _cases_page(
+    request: Request,
+    session: Session,
+    filters: dict[str, str],
+    strona: int,
+    *,
+    search_form: dict[str, str] | None = None,
+    found: dict[str, Any] | None = None,
+    search_errors: FormErrors | None = None,
+) -> Response:
     errors = FormErrors()
+    status, powod, od, do = (filters.get(k, "") for k in ("status", "powod", "od", "do"))
     if status and status not in CASE_STATUS:
         errors.add("status", "Wybierz stan z listy.")
     if powod and powod not in REASONS:
@@ -61,11 +107,11 @@ async def cases(
     opened_to = _date_or_none(do, errors, "do")
     if opened_from and opened_to and opened_from > opened_to:
         errors.add("od", "Data początkowa jest późniejsza niż końcowa.")
-    found = []
+    listed = []
     more = False
     if not errors:
         # One more than a page tells whether there is a next page without counting them all.
-        found = await api_for(request, session).cases(
+        listed = await api_for(request, session).cases(
             status=status or None,
             reason=powod or None,
             opened_from=opened_from,
@@ -73,21 +119,26 @@ async def cases(
             limit=PAGE_SIZE + 1,
             offset=(strona - 1) * PAGE_SIZE,
         )
-        more = len(found) > PAGE_SIZE
-        found = found[:PAGE_SIZE]
-    filters = {"status": status, "powod": powod, "od": od, "do": do}
+        more = len(listed) > PAGE_SIZE
+        listed = listed[:PAGE_SIZE]
+    if search_errors:
+        errors.fields.update(search_errors.fields)
+        errors.general += search_errors.general
+    filters = {"status": status, "powod": powod, "od": od, "do": do}  # every key, for the form
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "cases/list.html",
         {
-            "cases": found,
+            "cases": listed,
             "filters": filters,
             "page": strona,
             "more": more,
             "query": query,
             "status_options": list(CASE_STATUS.items()),
             "reason_options": REASON_OPTIONS,
+            "search": search_form or {},
+            "found": found,
         },
         errors=errors,
         status=422 if errors else 200,
