@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
 from services.intake import bulk_api, casefile_api, casefile_store, domain, store
+from services.intake.casefile_schemas import PersonExportOut
 from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import (
     AuditEntryOut,
@@ -22,7 +23,6 @@ from services.intake.schemas import (
     CloseIn,
     ConsentIn,
     ConsentWithdrawalIn,
-    PersonExportOut,
     PersonsOut,
     ReasonHeader,
     ReasonQuery,

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.casefile import InterviewKind, TransferState, WorkKind
 from services.intake.domain import CaseStatus
-from services.intake.schemas import MemberIn
+from services.intake.schemas import (
+    AuditEntryOut,
+    ExportedCaseOut,
+    ExportedPersonOut,
+    MemberIn,
+)
 from shared.events import ReasonCode
 from shared.isodate import IsoDate
 from shared.text import MultiLine, SingleLine
@@ -197,3 +202,25 @@ class WorklistOut(BaseModel):
     as_of: date
     items: list[WorkItemOut]
     limited: bool = Field(description="more items were due than `limit`: the soonest are shown")
+
+
+# --- the access right (RODO art. 15) ----------------------------------------------------------
+
+
+class ExportRecordOut(BaseModel):
+    """One case of the person's: its codes and history, their own record, the case's interview
+    entries and notes, and who read it."""
+
+    case: ExportedCaseOut
+    person: ExportedPersonOut
+    interview_entries: list[InterviewEntryOut]
+    notes: list[NoteOut]
+    read_by: list[AuditEntryOut]
+
+
+class PersonExportOut(BaseModel):
+    """All that intake holds on one person in your scope."""
+
+    person_id: UUID
+    records: list[ExportRecordOut]
+    cases_outside_your_scope: int

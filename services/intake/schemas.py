@@ -166,6 +166,8 @@ class MemberRecordOut(BaseModel):
     relation: str | None
     pesel: str | None
     contact: ContactOut
+    joined_on: date | None = Field(default=None, description="joined the household")
+    left_on: date | None = Field(default=None, description="left the household")
 
 
 class ActedHistoryEntryOut(HistoryEntryOut):
@@ -225,20 +227,6 @@ class ExportedCaseOut(CaseSummaryOut):
 
 class ExportedPersonOut(MemberRecordOut):
     anonymised_at: datetime | None
-
-
-class ExportRecordOut(BaseModel):
-    case: ExportedCaseOut
-    person: ExportedPersonOut
-    read_by: list[AuditEntryOut]
-
-
-class PersonExportOut(BaseModel):
-    """All that intake holds on one person in your scope (RODO art. 15)."""
-
-    person_id: UUID
-    records: list[ExportRecordOut]
-    cases_outside_your_scope: int
 
 
 class CloseIn(BaseModel):
