@@ -153,21 +153,19 @@ class Api:
         from the services that own them; what a service refuses or does not have is left out,
         and one that does not answer is named, so the case page still shows the rest."""
         work = CaseWork()
-        try:
-            work.diagnosis = await self.call("GET", "diagnosis", f"/cases/{case_id}/diagnosis")
-        except ApiProblem as problem:
-            if problem.status not in (403, 404):
-                raise
-        except ServiceDown:
-            work.unavailable.append("diagnosis")
-        try:
-            work.referrals = await self.call("GET", "referrals", f"/cases/{case_id}/referrals")
-        except ApiProblem as problem:
-            if problem.status not in (403, 404):
-                raise
-        except ServiceDown:
-            work.unavailable.append("referrals")
+        work.diagnosis = await self._part(work, "diagnosis", f"/cases/{case_id}/diagnosis")
+        work.referrals = await self._part(work, "referrals", f"/cases/{case_id}/referrals") or []
         return work
+
+    async def _part(self, work: CaseWork, service: str, path: str) -> Any:
+        try:
+            return await self.call("GET", service, path)
+        except ApiProblem as problem:
+            if problem.status not in (403, 404):
+                raise
+        except ServiceDown:
+            work.unavailable.append(service)
+        return None
 
     async def case_step(
         self, case_id: uuid.UUID, step: str, body: dict[str, Any] | None = None
