@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from markupsafe import Markup
 
-WITHHELD = "ukryte"
+WITHHELD_TEXT = "ukryte"
+NO_DATA_TEXT = "brak danych"
 WITHHELD_NOTE = (
     "„ukryte” — liczba zbyt mała, by ją pokazać, albo ukryta, aby nie dało się jej odtworzyć"
     " z sum; nie oznacza zera."
@@ -33,6 +34,18 @@ FONT = 14  # px, in the SVG's own units
 CHAR = 8.2  # an estimate of a character's width at FONT, for laying out labels
 
 
+class Gap(Enum):
+    """A figure that is not there to draw: withheld from this reader, or with nothing to count
+    (a share of zero cases). Neither is a zero."""
+
+    WITHHELD = WITHHELD_TEXT
+    NO_DATA = NO_DATA_TEXT
+
+
+WITHHELD, NO_DATA = Gap.WITHHELD, Gap.NO_DATA
+Value = float | Gap
+
+
 class Kind(StrEnum):
     LINE = "line"
     BAR = "bar"  # horizontal bars: long Polish labels stay readable
@@ -41,7 +54,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Series:
     name: str
-    values: tuple[float | None, ...]  # one per category; None = withheld
+    values: tuple[Value, ...]  # one per category
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,7 @@ class Chart:
 
     @property
     def withheld(self) -> bool:
-        return any(v is None for s in self.series for v in s.values)
+        return any(v is WITHHELD for s in self.series for v in s.values)
 
 
 def polish_number(value: float, decimals: int = 0) -> str:
@@ -82,9 +95,9 @@ def polish_number(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
-def value_text(chart: Chart, value: float | None, decimals: int | None = None) -> str:
-    if value is None:
-        return WITHHELD
+def value_text(chart: Chart, value: Value, decimals: int | None = None) -> str:
+    if isinstance(value, Gap):
+        return value.value
     unit = f"\u00a0{chart.unit}" if chart.unit else ""
     return polish_number(value, chart.decimals if decimals is None else decimals) + unit
 
@@ -132,9 +145,11 @@ def data_table(chart: Chart) -> Markup:
     )
 
 
-def _cell(chart: Chart, value: float | None) -> Markup:
-    if value is None:
-        return Markup('<td class="num withheld">{}</td>').format(WITHHELD)
+def _cell(chart: Chart, value: Value) -> Markup:
+    if value is WITHHELD:
+        return Markup('<td class="num withheld">{}</td>').format(WITHHELD_TEXT)
+    if value is NO_DATA:
+        return Markup('<td class="num no-data">{}</td>').format(NO_DATA_TEXT)
     return Markup('<td class="num">{}</td>').format(value_text(chart, value))
 
 
@@ -169,14 +184,14 @@ def describe(chart: Chart) -> str:
         (v, chart.categories[i], s.name)
         for s in chart.series
         for i, v in enumerate(s.values)
-        if v is not None
+        if not isinstance(v, Gap)
     ]
     if visible:
         top = max(visible, key=lambda x: x[0])
         parts.append(f"największa wartość {value_text(chart, top[0])} ({top[1]})")
     if chart.reference is not None:
         parts.append(f"{chart.reference.label}: {value_text(chart, chart.reference.value)}")
-    withheld = sum(1 for s in chart.series for v in s.values if v is None)
+    withheld = sum(1 for s in chart.series for v in s.values if v is WITHHELD)
     if withheld:
         parts.append(f"ukrytych wartości: {withheld}")
     return "; ".join(parts) + ". Wszystkie dane są w tabeli pod wykresem."
@@ -196,7 +211,7 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
 
 
 def _scale_top(chart: Chart) -> float:
-    values = [v for s in chart.series for v in s.values if v is not None]
+    values = [v for s in chart.series for v in s.values if not isinstance(v, Gap)]
     if chart.reference is not None:
         values.append(chart.reference.value)
     return max(values, default=0.0)
@@ -234,13 +249,16 @@ def _bars(chart: Chart) -> tuple[int, int, Markup]:
     for i, (category, value) in enumerate(zip(chart.categories, series.values, strict=True)):
         y = top_pad + row * i
         parts.append(_text(label_w - 8, y + bar - 3, category, "end"))
-        if value is None:
+        if value is WITHHELD:
             # An outline with the word: withheld is not a short bar and not zero.
             parts.append(Markup(
                 '<rect class="withheld" x="{:.1f}" y="{}" width="{}" height="{}" fill="none"'
                 ' stroke="{}" stroke-dasharray="4 3"/>'
             ).format(label_w, y + 2, 64, bar, INK))  # fmt: skip
-            parts.append(_text(label_w + 6, y + bar - 3, WITHHELD, font_style="italic"))
+            parts.append(_text(label_w + 6, y + bar - 3, WITHHELD_TEXT, font_style="italic"))
+            continue
+        if value is NO_DATA:
+            parts.append(_text(label_w + 6, y + bar - 3, NO_DATA_TEXT, font_style="italic"))
             continue
         parts.append(Markup('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>')
                      .format(label_w, y + 2, x_of(value) - label_w, bar, PALETTE[0]))  # fmt: skip
@@ -301,10 +319,10 @@ def _lines(chart: Chart) -> tuple[int, int, Markup]:
                 '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"{}/>'
             ).format(points, colour, _dash(dash)))  # fmt: skip
         for i, v in enumerate(s.values):
-            if v is None:
+            if v is WITHHELD:
                 # below the axis labels, off the value scale: never read as a zero
                 parts.append(_withheld_mark(x_of(i), top_pad + plot_h + 38))
-            else:
+            elif not isinstance(v, Gap):
                 parts.append(_marker(marker, x_of(i), y_of(v), colour))
     if chart.reference is not None:
         y = y_of(chart.reference.value)
@@ -323,7 +341,7 @@ def _lines(chart: Chart) -> tuple[int, int, Markup]:
     if chart.withheld:
         y = legend_top + legend_row * len(chart.series)
         parts.append(_withheld_mark(left + 18, y))
-        parts.append(_text(left + 46, y + 5, f"{WITHHELD} (wartość niepokazana)"))
+        parts.append(_text(left + 46, y + 5, f"{WITHHELD_TEXT} (wartość niepokazana)"))
         height += legend_row
     parts.append(Markup("</g>"))
     return width, height, Markup("").join(parts)
@@ -333,11 +351,11 @@ def _dash(pattern: str) -> Markup:
     return Markup(' stroke-dasharray="{}"').format(pattern) if pattern else Markup("")
 
 
-def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+def _runs(values: Sequence[Value]) -> list[list[tuple[int, float]]]:
     """Consecutive shown values: a line never bridges a withheld one."""
     runs: list[list[tuple[int, float]]] = [[]]
     for i, v in enumerate(values):
-        if v is None:
+        if isinstance(v, Gap):
             runs.append([])
         else:
             runs[-1].append((i, v))

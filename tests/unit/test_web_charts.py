@@ -10,13 +10,16 @@ from services.web.charts import (
     DASHES,
     INK,
     MARKERS,
+    NO_DATA,
     PALETTE,
     REFERENCE,
     WITHHELD,
+    WITHHELD_TEXT,
     Chart,
     Kind,
     Reference,
     Series,
+    Value,
     data_table,
     figure,
     nice_ticks,
@@ -27,7 +30,7 @@ from services.web.charts import (
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def supports(values: tuple[float | None, ...] = (12, None, 7)) -> Chart:
+def supports(values: tuple[Value, ...] = (12, WITHHELD, 7)) -> Chart:
     return Chart(
         slug="supports",
         title="Wsparcie według rodzaju",
@@ -94,7 +97,7 @@ def test_the_table_beside_the_chart_has_every_figure_with_row_and_column_headers
     ]
     assert rows == [
         ("asystent rodziny", ["12"]),
-        ("psycholog", [WITHHELD]),
+        ("psycholog", [WITHHELD_TEXT]),
         ("terapia uzależnień", ["7"]),
     ]
     assert all(tr.find("th").get("scope") == "row" for tr in body.findall("tr"))  # type: ignore[union-attr]
@@ -104,7 +107,7 @@ def test_a_withheld_figure_is_written_and_drawn_as_withheld_never_as_zero() -> N
     chart = supports()
     fragment = parse(data_table(chart))
     withheld = [td for td in fragment.iter("td") if "withheld" in (td.get("class") or "")]
-    assert [td.text for td in withheld] == [WITHHELD]
+    assert [td.text for td in withheld] == [WITHHELD_TEXT]
     notes = [p.text or "" for p in fragment.iter("p")]
     assert any("nie oznacza zera" in n for n in notes)
     assert all(td.text != "0" for td in fragment.iter("td"))
@@ -115,7 +118,7 @@ def test_a_withheld_figure_is_written_and_drawn_as_withheld_never_as_zero() -> N
     assert len(outline) == 1 and outline[0].get("fill") == "none"
     assert outline[0].get("stroke-dasharray")
     texts = [t.text for t in image.iter(f"{SVG}text")]
-    assert WITHHELD in texts
+    assert WITHHELD_TEXT in texts
 
 
 def test_a_table_without_withheld_figures_does_not_explain_them() -> None:
@@ -132,7 +135,7 @@ def test_bars_are_proportional_and_carry_their_value_written_out() -> None:
 
 
 def test_a_line_never_bridges_a_withheld_value_and_marks_it_off_the_scale() -> None:
-    chart = over_time(Series("otwarte", (4, 9, None, 8)))
+    chart = over_time(Series("otwarte", (4, 9, WITHHELD, 8)))
     image = parse(svg(chart))
     lines = image.findall(f".//{SVG}polyline")
     assert len(lines) == 1  # 4 → 9; the 8 after the gap stands alone
@@ -145,7 +148,7 @@ def test_a_line_never_bridges_a_withheld_value_and_marks_it_off_the_scale() -> N
     )
     # one in the plot below the axis, one in the legend that explains it
     assert len(rings) == 2 and all(float(c.get("cy", 0)) > axis_y for c in rings)
-    assert f"{WITHHELD} (wartość niepokazana)" in [t.text for t in image.iter(f"{SVG}text")]
+    assert f"{WITHHELD_TEXT} (wartość niepokazana)" in [t.text for t in image.iter(f"{SVG}text")]
 
 
 def test_series_differ_in_marker_and_line_pattern_not_only_in_colour() -> None:
@@ -173,7 +176,7 @@ def test_the_reference_line_is_drawn_labelled_and_written_in_the_table() -> None
         title="Odsetek zakończonych sukcesem",
         kind=Kind.BAR,
         categories=("Biała Podlaska", "Janów Podlaski"),
-        series=(Series("odsetek", (77.5, None)),),
+        series=(Series("odsetek", (77.5, WITHHELD)),),
         unit="%",
         decimals=1,
         reference=Reference("model (2018–2021)", 81.4),
@@ -185,7 +188,7 @@ def test_the_reference_line_is_drawn_labelled_and_written_in_the_table() -> None
     notes = [p.text for p in parse(data_table(chart)).iter("p")]
     assert notes[0] == "model (2018–2021): 81,4\u00a0%"
     cells = [td.text for td in parse(data_table(chart)).iter("td")]
-    assert cells == ["77,5\u00a0%", WITHHELD]
+    assert cells == ["77,5\u00a0%", WITHHELD_TEXT]
 
 
 def test_text_from_data_is_escaped() -> None:
@@ -224,3 +227,13 @@ def test_axis_ticks_are_round_and_reach_the_largest_value(top: float, ticks: lis
 def test_numbers_are_written_the_polish_way() -> None:
     assert polish_number(1234567) == "1\u00a0234\u00a0567"
     assert polish_number(81.4, 1) == "81,4"
+
+
+def test_nothing_to_count_is_written_as_no_data_not_as_zero_nor_as_withheld() -> None:
+    chart = supports((12, NO_DATA, 7))
+    cells = [td.text for td in parse(data_table(chart)).iter("td")]
+    assert cells == ["12", "brak danych", "7"]
+    assert not chart.withheld
+    image = parse(svg(chart))
+    assert len(list(image.iter(f"{SVG}rect"))) == 2
+    assert "brak danych" in [t.text for t in image.iter(f"{SVG}text")]
