@@ -81,8 +81,10 @@ class Chart:
     def __post_init__(self) -> None:
         for s in self.series:
             if len(s.values) != len(self.categories):
-                raise ValueError(f"series {s.name!r} has {len(s.values)} values for "
-                                 f"{len(self.categories)} categories")  # fmt: skip
+                raise ValueError(
+                    f"series {s.name!r} has {len(s.values)} values for "
+                    f"{len(self.categories)} categories"
+                )
 
     @property
     def withheld(self) -> bool:
@@ -169,9 +171,14 @@ def svg(chart: Chart) -> Markup:
         '<title id="{slug}-title">{title}</title><desc id="{slug}-desc">{desc}</desc>'
         "{body}</svg>"
     ).format(
-        w=width, h=height, slug=chart.slug, font=FONT, title=chart.title,
-        desc=describe(chart), body=body,
-    )  # fmt: skip
+        w=width,
+        h=height,
+        slug=chart.slug,
+        font=FONT,
+        title=chart.title,
+        desc=describe(chart),
+        body=body,
+    )
 
 
 def describe(chart: Chart) -> str:
@@ -218,8 +225,9 @@ def _scale_top(chart: Chart) -> float:
 
 
 def _text(x: float, y: float, content: str, anchor: str = "start", **attrs: str) -> Markup:
-    extra = Markup("").join(Markup(' {}="{}"').format(k.replace("_", "-"), v)
-                            for k, v in attrs.items())  # fmt: skip
+    extra = Markup("").join(
+        Markup(' {}="{}"').format(k.replace("_", "-"), v) for k, v in attrs.items()
+    )
     return Markup('<text x="{:.1f}" y="{:.1f}" text-anchor="{}" fill="{}"{}>{}</text>').format(
         x, y, anchor, INK, extra, content
     )
@@ -242,8 +250,11 @@ def _bars(chart: Chart) -> tuple[int, int, Markup]:
     plot_bottom = top_pad + row * len(chart.categories)
     for t in ticks:
         x = x_of(t)
-        parts.append(Markup('<line x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="{3}"/>')
-                     .format(x, top_pad, plot_bottom, GRID))  # fmt: skip
+        parts.append(
+            Markup('<line x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="{3}"/>').format(
+                x, top_pad, plot_bottom, GRID
+            )
+        )
         parts.append(_text(x, plot_bottom + 18, tick_text(chart, t), "middle"))
     series = chart.series[0]  # one value per bar; several series belong on a line chart
     for i, (category, value) in enumerate(zip(chart.categories, series.values, strict=True)):
@@ -251,25 +262,34 @@ def _bars(chart: Chart) -> tuple[int, int, Markup]:
         parts.append(_text(label_w - 8, y + bar - 3, category, "end"))
         if value is WITHHELD:
             # An outline with the word: withheld is not a short bar and not zero.
-            parts.append(Markup(
-                '<rect class="withheld" x="{:.1f}" y="{}" width="{}" height="{}" fill="none"'
-                ' stroke="{}" stroke-dasharray="4 3"/>'
-            ).format(label_w, y + 2, 64, bar, INK))  # fmt: skip
+            parts.append(
+                Markup(
+                    '<rect class="withheld" x="{:.1f}" y="{}" width="{}" height="{}" fill="none"'
+                    ' stroke="{}" stroke-dasharray="4 3"/>'
+                ).format(label_w, y + 2, 64, bar, INK)
+            )
             parts.append(_text(label_w + 6, y + bar - 3, WITHHELD_TEXT, font_style="italic"))
             continue
         if value is NO_DATA:
             parts.append(_text(label_w + 6, y + bar - 3, NO_DATA_TEXT, font_style="italic"))
             continue
-        parts.append(Markup('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>')
-                     .format(label_w, y + 2, x_of(value) - label_w, bar, PALETTE[0]))  # fmt: skip
+        parts.append(
+            Markup('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>').format(
+                label_w, y + 2, x_of(value) - label_w, bar, PALETTE[0]
+            )
+        )
         parts.append(_text(x_of(value) + 6, y + bar - 3, value_text(chart, value)))
-    parts.append(Markup('<line x1="{0}" x2="{0}" y1="{1}" y2="{2}" stroke="{3}"/>')
-                 .format(label_w, top_pad, plot_bottom, INK))  # fmt: skip
+    parts.append(
+        Markup('<line x1="{0}" x2="{0}" y1="{1}" y2="{2}" stroke="{3}"/>').format(
+            label_w, top_pad, plot_bottom, INK
+        )
+    )
     if chart.reference is not None:
         x = x_of(chart.reference.value)
         parts.append(_reference_line(x, top_pad - 8, x, plot_bottom))
-        parts.append(_text(x, plot_bottom + 32, f"{chart.reference.label}", "middle",
-                           font_weight="bold"))  # fmt: skip
+        parts.append(
+            _text(x, plot_bottom + 32, f"{chart.reference.label}", "middle", font_weight="bold")
+        )
         height += 14
     parts.append(Markup("</g>"))
     return width, height, Markup("").join(parts)
@@ -302,22 +322,30 @@ def _lines(chart: Chart) -> tuple[int, int, Markup]:
     parts: list[Markup] = [Markup('<g aria-hidden="true">')]
     for t in ticks:
         y = y_of(t)
-        parts.append(Markup('<line x1="{0}" x2="{1}" y1="{2:.1f}" y2="{2:.1f}" stroke="{3}"/>')
-                     .format(left, left + plot_w, y, GRID))  # fmt: skip
+        parts.append(
+            Markup('<line x1="{0}" x2="{1}" y1="{2:.1f}" y2="{2:.1f}" stroke="{3}"/>').format(
+                left, left + plot_w, y, GRID
+            )
+        )
         parts.append(_text(left - 8, y + 5, tick_text(chart, t), "end"))
     step = max(1, math.ceil(n * 7 * CHAR / plot_w))  # thin the axis labels when crowded
     for i, category in enumerate(chart.categories):
         if i % step == 0:
             parts.append(_text(x_of(i), top_pad + plot_h + 20, category, "middle"))
-    parts.append(Markup('<line x1="{0}" x2="{1}" y1="{2}" y2="{2}" stroke="{3}"/>')
-                 .format(left, left + plot_w, top_pad + plot_h, INK))  # fmt: skip
+    parts.append(
+        Markup('<line x1="{0}" x2="{1}" y1="{2}" y2="{2}" stroke="{3}"/>').format(
+            left, left + plot_w, top_pad + plot_h, INK
+        )
+    )
     for k, s in enumerate(chart.series):
         colour, dash, marker = PALETTE[k % 6], DASHES[k % 6], MARKERS[k % 6]
         for run in _runs(s.values):
             points = " ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in run)
-            parts.append(Markup(
-                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"{}/>'
-            ).format(points, colour, _dash(dash)))  # fmt: skip
+            parts.append(
+                Markup(
+                    '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"{}/>'
+                ).format(points, colour, _dash(dash))
+            )
         for i, v in enumerate(s.values):
             if v is WITHHELD:
                 # below the axis labels, off the value scale: never read as a zero
@@ -327,15 +355,16 @@ def _lines(chart: Chart) -> tuple[int, int, Markup]:
     if chart.reference is not None:
         y = y_of(chart.reference.value)
         parts.append(_reference_line(left, y, left + plot_w, y))
-        parts.append(_text(left + plot_w, y - 6, chart.reference.label, "end",
-                           font_weight="bold"))  # fmt: skip
+        parts.append(_text(left + plot_w, y - 6, chart.reference.label, "end", font_weight="bold"))
     legend_top = top_pad + plot_h + bottom
     for k, s in enumerate(chart.series):
         y = legend_top + legend_row * k
         colour = PALETTE[k % 6]
-        parts.append(Markup(
-            '<line x1="{0}" x2="{1}" y1="{2}" y2="{2}" stroke="{3}" stroke-width="2.5"{4}/>'
-        ).format(left, left + 36, y, colour, _dash(DASHES[k % 6])))  # fmt: skip
+        parts.append(
+            Markup(
+                '<line x1="{0}" x2="{1}" y1="{2}" y2="{2}" stroke="{3}" stroke-width="2.5"{4}/>'
+            ).format(left, left + 36, y, colour, _dash(DASHES[k % 6]))
+        )
         parts.append(_marker(MARKERS[k % 6], left + 18, y, colour))
         parts.append(_text(left + 46, y + 5, s.name))
     if chart.withheld:

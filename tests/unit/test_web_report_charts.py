@@ -88,18 +88,23 @@ def test_success_share_per_group_and_in_total_against_the_model() -> None:
     }
     chart = success_share(indicators)
     assert chart.categories == (
-        "Międzyrzec Podlaski", "Biała Podlaska", "Janów Podlaski", "ogółem",
-    )  # fmt: skip
+        "Międzyrzec Podlaski",
+        "Biała Podlaska",
+        "Janów Podlaski",
+        "ogółem",
+    )
     assert chart.series[0].values == (84.2, WITHHELD, NO_DATA, 81.4)
     assert chart.reference is not None and chart.reference.value == MODEL_SUCCESS_SHARE == 81.4
 
 
 def test_cases_over_time_takes_each_months_total() -> None:
     jan, feb, mar = months(date(2026, 1, 1), date(2026, 3, 1))
-    chart = cases_over_time([
-        (jan, {"cases_opened": 7}),
-        (feb, {"cases_opened": None, "hidden": ["cases_opened"]}),
-        (mar, {"cases_opened": 0}),
-    ])  # fmt: skip
+    chart = cases_over_time(
+        [
+            (jan, {"cases_opened": 7}),
+            (feb, {"cases_opened": None, "hidden": ["cases_opened"]}),
+            (mar, {"cases_opened": 0}),
+        ]
+    )
     assert chart.categories == ("01.2026", "02.2026", "03.2026")
     assert chart.series[0].values == (7.0, WITHHELD, 0.0)
