@@ -18,7 +18,16 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from services.web.client import ApiProblem, ServiceDown
 from services.web.forms import describe
-from services.web.pages import caseworker, home, operator, signin
+from services.web.pages import (
+    caseworker,
+    coordinator,
+    home,
+    institution,
+    operator,
+    reports,
+    signin,
+    team,
+)
 from services.web.session import (
     CsrfRejected,
     Sessions,
@@ -29,6 +38,7 @@ from services.web.session import (
 )
 from services.web.settings import WebSettings, get_web_settings
 from services.web.templating import render
+from services.web.timing import server_timing
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +82,8 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
         "frame-ancestors 'none'; form-action 'self'"
     )
 
+    app.middleware("http")(server_timing)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
@@ -89,6 +101,8 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     app.include_router(home.router)
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])
     app.include_router(operator.router, dependencies=[Depends(current_session)])
+    for pages in (team, coordinator, institution, reports):
+        app.include_router(pages.router, dependencies=[Depends(current_session)])
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -16,6 +16,8 @@ from enum import Enum, StrEnum
 
 from markupsafe import Markup
 
+from services.web.formatting import as_number
+
 WITHHELD_TEXT = "ukryte"
 NO_DATA_TEXT = "brak danych"
 WITHHELD_NOTE = (
@@ -91,17 +93,11 @@ class Chart:
         return any(v is WITHHELD for s in self.series for v in s.values)
 
 
-def polish_number(value: float, decimals: int = 0) -> str:
-    """1234567.8 → "1 234 567,8": a (no-break) space between thousands, a decimal comma."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u00a0").replace(".", ",")
-
-
 def value_text(chart: Chart, value: Value, decimals: int | None = None) -> str:
     if isinstance(value, Gap):
         return value.value
     unit = f"\u00a0{chart.unit}" if chart.unit else ""
-    return polish_number(value, chart.decimals if decimals is None else decimals) + unit
+    return as_number(value, chart.decimals if decimals is None else decimals) + unit
 
 
 def tick_text(chart: Chart, value: float) -> str:

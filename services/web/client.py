@@ -3,6 +3,7 @@ person's own token, so a page never shows more than that person's API calls may.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,10 +66,18 @@ class CaseWork:
 class Api:
     """One person's calls; built per request from the session's token."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings, token: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        token: str,
+        waits: list[tuple[float, float]] | None = None,
+    ) -> None:
         self.http = http
         self.settings = settings
         self.token = token
+        # (start, end) of each call, for the page's Server-Timing (see services/web/timing.py)
+        self.waits = waits if waits is not None else []
 
     async def call(
         self,
@@ -80,6 +89,29 @@ class Api:
         json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
+        response = await self._send(method, service, path, params, json, headers)
+        return response.json() if response.content else None
+
+    async def download(
+        self, service: str, path: str, params: dict[str, Any]
+    ) -> tuple[bytes, str, str]:
+        """A file the service makes (an export): its bytes, media type and disposition."""
+        response = await self._send("GET", service, path, params, None, None)
+        return (
+            response.content,
+            response.headers.get("content-type", "application/octet-stream"),
+            response.headers.get("content-disposition", "attachment"),
+        )
+
+    async def _send(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
         url = f"{self.settings.base_url(service)}/api/v1{path}"
         sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
         if method == "POST":
@@ -87,17 +119,20 @@ class Api:
             # page put one in the form; a fresh one per call is at least never wrong.
             sent.setdefault("Idempotency-Key", str(uuid.uuid4()))
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        started = time.perf_counter()
         try:
             response = await self.http.request(method, url, params=clean, json=json, headers=sent)
         except httpx.HTTPError as exc:
             raise ServiceDown(service) from exc
+        finally:
+            self.waits.append((started, time.perf_counter()))
         if response.status_code >= 400:
             try:
                 problem = response.json()
             except ValueError:
                 problem = {"code": f"http_{response.status_code}", "title": response.text[:200]}
             raise ApiProblem(response.status_code, problem if isinstance(problem, dict) else {})
-        return response.json() if response.content else None
+        return response
 
     # --- intake ---------------------------------------------------------------------------
 

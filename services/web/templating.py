@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from services.web import formatting, labels
+from services.web import charts, formatting, labels
 from services.web.forms import FormErrors, field_id
 from services.web.session import csrf_token
 
@@ -28,12 +28,22 @@ env.globals.update(
     label=labels.label,
     counted=formatting.counted,
     plural=formatting.plural,
+    chart_figure=charts.figure,
 )
 
 # Each role's pages in the top navigation: (path, Polish name). Other roles' pages join here.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "caseworker": [("/sprawy", "Sprawy"), ("/sprawy/nowa", "Nowa sprawa")],
     "operator": [("/stan-systemu", "Stan systemu")],
+    "team_member": [("/diagnozy", "Diagnozy do uzupełnienia")],
+    "coordinator": [
+        ("/pulpit", "Pulpit koordynatora"),
+        ("/diagnozy", "Diagnozy"),
+        ("/skierowania", "Skierowania"),
+        ("/raporty", "Raporty"),
+    ],
+    "institution_staff": [("/skierowania", "Skierowania")],
+    "analyst": [("/raporty", "Raporty")],
 }
 
 

@@ -23,7 +23,6 @@ from services.web.charts import (
     data_table,
     figure,
     nice_ticks,
-    polish_number,
     svg,
 )
 
@@ -225,8 +224,8 @@ def test_axis_ticks_are_round_and_reach_the_largest_value(top: float, ticks: lis
 
 
 def test_numbers_are_written_the_polish_way() -> None:
-    assert polish_number(1234567) == "1\u00a0234\u00a0567"
-    assert polish_number(81.4, 1) == "81,4"
+    chart = supports((1234567, 3, 2))
+    assert next(td.text for td in parse(data_table(chart)).iter("td")) == "1\u00a0234\u00a0567"
 
 
 def test_nothing_to_count_is_written_as_no_data_not_as_zero_nor_as_withheld() -> None:

@@ -10,4 +10,6 @@ from services.web.session import Session
 
 def api_for(request: Request, session: Session) -> Api:
     """The signed-in person's own API client."""
-    return Api(request.app.state.http, request.app.state.settings, session.token)
+    # The timing middleware's list, when it runs: the page's Server-Timing counts these calls.
+    waits = getattr(request.state, "api_waits", None)
+    return Api(request.app.state.http, request.app.state.settings, session.token, waits)

@@ -11,7 +11,14 @@ from services.web.templating import render
 router = APIRouter()
 
 # Where each role starts; a role without pages yet gets the start page.
-START: dict[str, str] = {"caseworker": "/sprawy", "operator": "/stan-systemu"}
+START: dict[str, str] = {
+    "caseworker": "/sprawy",
+    "operator": "/stan-systemu",
+    "team_member": "/diagnozy",
+    "coordinator": "/pulpit",
+    "institution_staff": "/skierowania",
+    "analyst": "/raporty",
+}
 
 
 @router.get("/")
