@@ -167,6 +167,8 @@ DEMO_PEOPLE: list[dict[str, str]] = [
         "name": "Ewa Sadowska",
         "role": "team_member",
         "gmina": "0601032",
+        # A team member speaks for their institution: the PZK admits institutions.
+        "institution": "Powiatowe Centrum Pomocy Rodzinie w Białej Podlaskiej",
         "title": "członkini PZK (PCPR), gmina Biała Podlaska",
     },
     {

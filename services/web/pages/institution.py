@@ -153,7 +153,7 @@ async def accept(request: Request, session: SignedIn, referral_id: UUID) -> Resp
 async def decline(
     request: Request, session: SignedIn, referral_id: UUID, reason: Annotated[str, Form()] = ""
 ) -> Response:
-    body = {"reason": reason or None}
+    body = {"reason": reason} if reason else {}
     return await _answer(request, session, referral_id, "decline", body, "odrzucone", {"reason"})
 
 
@@ -161,7 +161,7 @@ async def decline(
 async def complete(
     request: Request, session: SignedIn, referral_id: UUID, outcome: Annotated[str, Form()] = ""
 ) -> Response:
-    body = {"outcome": outcome or None}
+    body = {"outcome": outcome} if outcome else {}
     return await _answer(
         request, session, referral_id, "complete", body, "zrealizowane", {"outcome"}
     )

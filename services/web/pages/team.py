@@ -128,12 +128,10 @@ def assessment_body(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
             rows[f"recommendations[{len(recommendations)}]"] = f"recommendations[{i}]"
             priority = str(form.get(f"recommendations-{i}-priority", "") or "2")
             recommendations.append({"support_type": support, "priority": priority})
-    body = {
-        "need_area": str(form.get("need_area", "")) or None,
-        "severity": str(form.get("severity", "")) or None,
-        "notes": str(form.get("notes", "")),
-        "recommendations": recommendations,
-    }
+    body: dict[str, Any] = {"notes": str(form.get("notes", "")), "recommendations": recommendations}
+    for name in ("need_area", "severity"):
+        if chosen := str(form.get(name, "")):
+            body[name] = chosen  # left out when not chosen: the API names it as missing
     return body, rows
 
 
@@ -177,13 +175,10 @@ async def revise(request: Request, session: SignedIn, diagnosis_id: UUID) -> Res
     form = await request.form()
     add = []
     if support := str(form.get("add-0-support_type", "")):
-        add.append(
-            {
-                "support_type": support,
-                "need_area": str(form.get("add-0-need_area", "")) or None,
-                "priority": str(form.get("add-0-priority", "") or "2"),
-            }
-        )
+        added = {"support_type": support, "priority": str(form.get("add-0-priority", "") or "2")}
+        if need := str(form.get("add-0-need_area", "")):
+            added["need_area"] = need
+        add.append(added)
     body = {"add": add, "remove": [str(v) for v in form.getlist("remove")]}
     api = api_for(request, session)
     try:
