@@ -8,7 +8,7 @@ from typing import Any
 
 from kooperacja.demo_data import DEMO_PEOPLE
 from shared.auth import Role
-from tests.e2e.conftest import Api
+from tests.stack import Api
 
 GMINA = "0601032"  # Biała Podlaska (gmina wiejska): the demo people's gmina, no other test's
 PCPR = "Powiatowe Centrum Pomocy Rodzinie w Białej Podlaskiej"  # the team member's institution

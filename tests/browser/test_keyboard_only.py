@@ -11,7 +11,7 @@ import pytest
 from shared.settings import Settings
 from tests.browser.conftest import Visit
 from tests.browser.partners import PERSON, demo_partners, open_case, referral_to_pup
-from tests.e2e.conftest import Api
+from tests.stack import Api
 
 # What the focused element is, and whether its focus can be seen: an outline of 2px or more
 # (or a box shadow) drawn because of :focus-visible, i.e. the keyboard's focus style.

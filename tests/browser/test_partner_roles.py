@@ -26,7 +26,7 @@ from tests.browser.partners import (
     open_case,
     routed_to_pup,
 )
-from tests.e2e.conftest import Api
+from tests.stack import Api
 
 SEEDED = 8
 
