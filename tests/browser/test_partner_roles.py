@@ -131,7 +131,7 @@ async def test_team_member_assesses_coordinator_completes_institution_answers_re
     summary = page.locator(".error-summary")
     assert await summary.locator("a[href='#need_area']").inner_text() == "To pole jest wymagane."
     assert await summary.locator("a[href='#severity']").inner_text() == "To pole jest wymagane."
-    assert await page.locator("#need_area-blad").text_content() == "To pole jest wymagane."
+    assert await page.locator("#need_area-blad").text_content() == "Błąd: To pole jest wymagane."
     assert await page.locator("#need_area").get_attribute("aria-invalid") == "true"
     # what was chosen is kept
     assert await page.get_by_label("Rodzaj wsparcia 1").input_value() == "vocational_counselling"
