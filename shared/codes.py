@@ -214,3 +214,105 @@ class AgeBand(StrEnum):
             if years <= upper:
                 return band
         return cls.SENIOR_75_PLUS
+
+
+# --- Polish names of the codes, for what people read (pages, report columns, files) -------
+
+
+NOTIFIED_BY_LABELS: dict[NotifiedBy, str] = {
+    NotifiedBy.SELF: "sama osoba lub rodzina zgłosiła się",
+    NotifiedBy.FAMILY: "krewni lub sąsiedzi",
+    NotifiedBy.POLICE: "policja (dzielnicowy)",
+    NotifiedBy.SCHOOL: "szkoła lub przedszkole",
+    NotifiedBy.HEALTH: "placówka ochrony zdrowia",
+    NotifiedBy.COURT: "sąd lub kurator sądowy",
+    NotifiedBy.NGO: "organizacja pozarządowa",
+    NotifiedBy.OTHER: "inny zgłaszający",
+}
+
+
+SECTOR_LABELS: dict[Sector, str] = {
+    Sector.SOCIAL_ASSISTANCE: "pomoc społeczna",
+    Sector.HEALTH: "ochrona zdrowia",
+    Sector.EDUCATION: "oświata",
+    Sector.POLICE: "policja",
+    Sector.JUSTICE: "wymiar sprawiedliwości",
+    Sector.LABOUR: "rynek pracy",
+    Sector.NGO: "organizacje pozarządowe",
+    Sector.CULTURE_AND_SPORT: "kultura i sport",
+    Sector.LOCAL_GOVERNMENT: "samorząd",
+    Sector.OTHER: "inne",
+}
+
+
+NEED_AREA_LABELS: dict[NeedArea, str] = {
+    NeedArea.HEALTH: "zdrowie",
+    NeedArea.DISABILITY: "niepełnosprawność",
+    NeedArea.MENTAL_HEALTH: "zdrowie psychiczne",
+    NeedArea.ADDICTION: "uzależnienia",
+    NeedArea.DOMESTIC_VIOLENCE: "przemoc domowa",
+    NeedArea.PARENTING: "opieka i wychowanie dzieci",
+    NeedArea.CHILD_EDUCATION: "edukacja dziecka",
+    NeedArea.EMPLOYMENT: "zatrudnienie",
+    NeedArea.FINANCES: "sytuacja finansowa",
+    NeedArea.HOUSING: "mieszkanie",
+    NeedArea.OLD_AGE_AND_LONELINESS: "starość i samotność",
+    NeedArea.SOCIAL_ISOLATION: "izolacja społeczna",
+    NeedArea.LEGAL: "sprawy prawne",
+    NeedArea.OTHER: "inne",
+}
+
+
+SUPPORT_TYPE_LABELS: dict[SupportType, str] = {
+    SupportType.PSYCHOLOGIST: "pomoc psychologa",
+    SupportType.PSYCHIATRIST: "pomoc psychiatry",
+    SupportType.ADDICTION_THERAPY: "terapia uzależnień",
+    SupportType.FAMILY_ASSISTANT: "asystent rodziny",
+    SupportType.SPEECH_THERAPIST: "logopeda",
+    SupportType.REHABILITATION: "rehabilitacja",
+    SupportType.REHABILITATION_STAY: "turnus rehabilitacyjny",
+    SupportType.HEALTH_CARE: "opieka zdrowotna",
+    SupportType.CARE_SERVICES: "usługi opiekuńcze",
+    SupportType.MEALS: "posiłki",
+    SupportType.FINANCIAL_BENEFIT: "świadczenie pieniężne",
+    SupportType.VOCATIONAL_COUNSELLING: "doradztwo zawodowe",
+    SupportType.TRAINING: "szkolenie zawodowe",
+    SupportType.TUTORING: "korepetycje",
+    SupportType.PSYCHOLOGICAL_PEDAGOGICAL_COUNSELLING: "poradnictwo psychologiczno-pedagogiczne",
+    SupportType.LEGAL_ADVICE: "porada prawna",
+    SupportType.PROBATION_OFFICER: "kurator sądowy",
+    SupportType.CRISIS_INTERVENTION: "interwencja kryzysowa",
+    SupportType.SENIOR_CLUB: "klub seniora",
+    SupportType.DAY_SUPPORT_CENTRE: "placówka wsparcia dziennego",
+    SupportType.PARENTING_WORKSHOPS: "warsztaty dla rodziców",
+    SupportType.EQUIPMENT: "sprzęt",
+    SupportType.HOUSING_HELP: "pomoc mieszkaniowa",
+}
+
+
+CASE_OUTCOME_LABELS: dict[CaseOutcome, str] = {
+    CaseOutcome.COMPLETED_SUCCESSFULLY: "zakończona z sukcesem",
+    CaseOutcome.COMPLETED_PARTLY: "zakończona częściowo",
+    CaseOutcome.REFUSED_COOPERATION: "rodzina odmówiła współpracy",
+    CaseOutcome.MOVED_AWAY: "rodzina wyprowadziła się",
+    CaseOutcome.DIED: "zgon",
+    CaseOutcome.TRANSFERRED: "przekazana innemu ośrodkowi",
+    CaseOutcome.OTHER: "inny wynik",
+}
+
+
+SUPPORT_OUTCOME_LABELS: dict[SupportOutcome, str] = {
+    SupportOutcome.ACHIEVED: "cel osiągnięty",
+    SupportOutcome.PARTLY: "cel osiągnięty częściowo",
+    SupportOutcome.NOT_ACHIEVED: "cel nieosiągnięty",
+    SupportOutcome.PERSON_WITHDREW: "osoba zrezygnowała",
+}
+
+
+DECLINE_REASON_LABELS: dict[DeclineReason, str] = {
+    DeclineReason.NO_CAPACITY: "brak wolnych miejsc",
+    DeclineReason.NOT_IN_SCOPE: "wsparcie poza zakresem instytucji",
+    DeclineReason.OUT_OF_AREA: "poza obszarem działania",
+    DeclineReason.PERSON_UNREACHABLE: "brak kontaktu z osobą",
+    DeclineReason.OTHER: "inny powód",
+}

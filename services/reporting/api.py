@@ -252,9 +252,8 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     by = q.by if kind.rows == "place" else None
     async with ctx.pool.acquire() as conn:
         table = await _table(conn, name, where, by or "region", q.threshold(principal))
-    if by:
-        for line in table.rows:
-            line["label"] = row_label(by, line["key"])
+    for line in table.rows:
+        line["label"] = row_label(by or "sector", line["key"])
     add_row_figures(name, table)
     body = {
         "report": name,

@@ -9,15 +9,15 @@ from typing import Any
 
 from services.reporting.domain import share, suppress
 from shared.codes import (
+    DECLINE_REASON_LABELS,
+    NEED_AREA_LABELS,
     REASON_LABELS,
+    SECTOR_LABELS,
+    SUPPORT_TYPE_LABELS,
     AgeBand,
     CaseOutcome,
-    DeclineReason,
     ModelVariant,
-    NeedArea,
     Reason,
-    Sector,
-    SupportType,
 )
 from shared.teryt import terc
 
@@ -53,8 +53,9 @@ class ReportKind:
     columns: Mapping[str, str]  # code -> label, in the order shown
 
 
-def _labels(codes: Iterable[Any]) -> dict[str, str]:
-    return {str(c): str(c) for c in codes}
+def _labels(names: Mapping[Any, str]) -> dict[str, str]:
+    """Columns by code, named as people read them (shared/codes.py)."""
+    return {str(code): name for code, name in names.items()}
 
 
 REPORTS: dict[str, ReportKind] = {
@@ -64,37 +65,41 @@ REPORTS: dict[str, ReportKind] = {
         "Skierowania według sektora instytucji i stanu", "sector", STATE_LABELS
     ),
     "declines": ReportKind(
-        "Odmowy przyjęcia skierowania według sektora i przyczyny", "sector", _labels(DeclineReason)
+        "Odmowy przyjęcia skierowania według sektora i przyczyny",
+        "sector",
+        _labels(DECLINE_REASON_LABELS),
     ),
-    "supports": ReportKind("Wsparcie według rodzaju", "place", _labels(SupportType)),
+    "supports": ReportKind("Wsparcie według rodzaju", "place", _labels(SUPPORT_TYPE_LABELS)),
     "unmet_needs": ReportKind(
         "Potrzeby niezaspokojone (brak instytucji) według rodzaju wsparcia",
         "place",
-        _labels(SupportType),
+        _labels(SUPPORT_TYPE_LABELS),
     ),
     "households": ReportKind(
         "Gospodarstwa domowe według liczby osób", "place", {s: s for s in HOUSEHOLD_SIZES}
     ),
-    "age_bands": ReportKind("Osoby według grup wieku", "place", _labels(AgeBand)),
+    "age_bands": ReportKind("Osoby według grup wieku", "place", {str(b): str(b) for b in AgeBand}),
     "reasons": ReportKind(
         "Powody udzielenia pomocy (art. 7 ustawy o pomocy społecznej)",
         "place",
         {str(r): f"{r} {REASON_LABELS[r]}" for r in Reason},
     ),
-    "needs": ReportKind("Obszary potrzeb z diagnozy", "place", _labels(NeedArea)),
+    "needs": ReportKind("Obszary potrzeb z diagnozy", "place", _labels(NEED_AREA_LABELS)),
     "transfers": ReportKind(
         "Sprawy przekazane do OPS innej gminy (rodziny, które się przeprowadziły)",
         "place",
         {"out": "przekazane do innej gminy", "in": "przyjęte z innej gminy"},
     ),
     "cooperation": ReportKind(
-        "Instytucje zaangażowane we współpracę według sektora", "place", _labels(Sector)
+        "Instytucje zaangażowane we współpracę według sektora", "place", _labels(SECTOR_LABELS)
     ),
 }
 
 
 def row_label(by: str, key: str) -> str:
     register = terc()
+    if by == "sector":
+        return SECTOR_LABELS.get(key, key)  # type: ignore[call-overload]
     if by == "variant":
         return VARIANT_LABELS.get(key, key)  # type: ignore[call-overload]
     if by == "gmina" and key in register:

@@ -3,7 +3,17 @@ A code without a name here is shown as itself, so a new code is visible, not hid
 
 from __future__ import annotations
 
-from shared.codes import REASON_LABELS, Reason
+from shared.codes import (
+    CASE_OUTCOME_LABELS,
+    DECLINE_REASON_LABELS,
+    NEED_AREA_LABELS,
+    NOTIFIED_BY_LABELS,
+    REASON_LABELS,
+    SECTOR_LABELS,
+    SUPPORT_OUTCOME_LABELS,
+    SUPPORT_TYPE_LABELS,
+    Reason,
+)
 
 REASONS: dict[str, str] = {str(code): label for code, label in REASON_LABELS.items()}
 # Art. 7 in statute order (7a after 7), for forms and filters.
@@ -27,84 +37,17 @@ CASE_STEP = {
     "withdraw_consent": "Cofnięcie zgody na udostępnienie danych w PZK",
 }
 
-NOTIFIED_BY = {
-    "self": "sama osoba lub rodzina zgłosiła się",
-    "family": "krewni lub sąsiedzi",
-    "police": "policja (dzielnicowy)",
-    "school": "szkoła lub przedszkole",
-    "health": "placówka ochrony zdrowia",
-    "court": "sąd lub kurator sądowy",
-    "ngo": "organizacja pozarządowa",
-    "other": "inny zgłaszający",
-}
+NOTIFIED_BY: dict[str, str] = {str(k): v for k, v in NOTIFIED_BY_LABELS.items()}
 
-SECTORS = {
-    "social_assistance": "pomoc społeczna",
-    "health": "ochrona zdrowia",
-    "education": "oświata",
-    "police": "policja",
-    "justice": "wymiar sprawiedliwości",
-    "labour": "rynek pracy",
-    "ngo": "organizacje pozarządowe",
-    "culture_and_sport": "kultura i sport",
-    "local_government": "samorząd",
-    "other": "inne",
-}
+SECTORS: dict[str, str] = {str(k): v for k, v in SECTOR_LABELS.items()}
 
-NEED_AREAS = {
-    "health": "zdrowie",
-    "disability": "niepełnosprawność",
-    "mental_health": "zdrowie psychiczne",
-    "addiction": "uzależnienia",
-    "domestic_violence": "przemoc domowa",
-    "parenting": "opieka i wychowanie dzieci",
-    "child_education": "edukacja dziecka",
-    "employment": "zatrudnienie",
-    "finances": "sytuacja finansowa",
-    "housing": "mieszkanie",
-    "old_age_and_loneliness": "starość i samotność",
-    "social_isolation": "izolacja społeczna",
-    "legal": "sprawy prawne",
-    "other": "inne",
-}
+NEED_AREAS: dict[str, str] = {str(k): v for k, v in NEED_AREA_LABELS.items()}
 
 SEVERITY = {1: "niska", 2: "średnia", 3: "wysoka"}
 
-SUPPORT_TYPES = {
-    "psychologist": "pomoc psychologa",
-    "psychiatrist": "pomoc psychiatry",
-    "addiction_therapy": "terapia uzależnień",
-    "family_assistant": "asystent rodziny",
-    "speech_therapist": "logopeda",
-    "rehabilitation": "rehabilitacja",
-    "rehabilitation_stay": "turnus rehabilitacyjny",
-    "health_care": "opieka zdrowotna",
-    "care_services": "usługi opiekuńcze",
-    "meals": "posiłki",
-    "financial_benefit": "świadczenie pieniężne",
-    "vocational_counselling": "doradztwo zawodowe",
-    "training": "szkolenie zawodowe",
-    "tutoring": "korepetycje",
-    "psychological_pedagogical_counselling": "poradnictwo psychologiczno-pedagogiczne",
-    "legal_advice": "porada prawna",
-    "probation_officer": "kurator sądowy",
-    "crisis_intervention": "interwencja kryzysowa",
-    "senior_club": "klub seniora",
-    "day_support_centre": "placówka wsparcia dziennego",
-    "parenting_workshops": "warsztaty dla rodziców",
-    "equipment": "sprzęt",
-    "housing_help": "pomoc mieszkaniowa",
-}
+SUPPORT_TYPES: dict[str, str] = {str(k): v for k, v in SUPPORT_TYPE_LABELS.items()}
 
-CASE_OUTCOMES = {
-    "completed_successfully": "zakończona z sukcesem",
-    "completed_partly": "zakończona częściowo",
-    "refused_cooperation": "rodzina odmówiła współpracy",
-    "moved_away": "rodzina wyprowadziła się",
-    "died": "zgon",
-    "transferred": "przekazana innemu ośrodkowi",
-    "other": "inny wynik",
-}
+CASE_OUTCOMES: dict[str, str] = {str(k): v for k, v in CASE_OUTCOME_LABELS.items()}
 
 REFERRAL_STATES = {
     "assigned": "przydzielone",
@@ -116,19 +59,9 @@ REFERRAL_STATES = {
     "overdue": "przeterminowane",
 }
 
-SUPPORT_OUTCOMES = {
-    "achieved": "cel osiągnięty",
-    "partly": "cel osiągnięty częściowo",
-    "not_achieved": "cel nieosiągnięty",
-    "person_withdrew": "osoba zrezygnowała",
-}
+SUPPORT_OUTCOMES: dict[str, str] = {str(k): v for k, v in SUPPORT_OUTCOME_LABELS.items()}
 
-DECLINE_REASONS = {
-    "no_capacity": "brak wolnych miejsc",
-    "not_in_scope": "wsparcie poza zakresem instytucji",
-    "out_of_area": "poza obszarem działania",
-    "person_unreachable": "brak kontaktu z osobą",
-}
+DECLINE_REASONS: dict[str, str] = {str(k): v for k, v in DECLINE_REASON_LABELS.items()}
 
 DIAGNOSIS_STATUS = {"open": "w toku", "completed": "zakończona", "cancelled": "anulowana"}
 
