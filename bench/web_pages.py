@@ -300,7 +300,9 @@ async def preload(settings: Settings, cases: int, complete: int) -> float:
             json={"capacity": 10_000},
         )
         r.raise_for_status()
-        before = await count(settings, "diagnosis", "SELECT count(*) FROM diagnoses")
+        before = await count(
+            settings, "diagnosis", "SELECT count(*) FROM diagnoses WHERE gmina = $1", GMINA
+        )
         await import_stream(settings, GMINA, People().lines(GMINA, cases, "bench"))
         await until_diagnosed(settings, (GMINA,), before + cases)
         conn = await asyncpg.connect(settings.database_url("diagnosis"))
