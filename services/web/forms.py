@@ -25,6 +25,7 @@ BY_CODE: dict[str, str] = {
     "consent_given_on_out_of_range": "Data zgody musi przypadać między otwarciem sprawy a dziś.",
     "consent_already_given": "Zgoda na udostępnienie danych jest już zapisana w tej sprawie.",
     "case_closed": "Sprawa jest zamknięta — najpierw ją wznów.",
+    "consent_withdrawn_on_out_of_range": "Data cofnięcia musi przypadać między dniem zgody a dziś.",
     "no_consent": "Bez zgody rodziny na udostępnienie danych sprawa nie trafi do diagnozy PZK.",
     "invalid_transition": "Tego kroku nie można wykonać przy obecnym stanie sprawy.",
     "closed_on_out_of_range": "Data zamknięcia musi przypadać między otwarciem sprawy a dziś.",

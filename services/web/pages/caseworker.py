@@ -371,6 +371,21 @@ async def record_consent(request: Request, session: SignedIn, case_id: UUID) -> 
     )
 
 
+@router.post("/sprawy/{case_id}/cofniecie-zgody")
+async def withdraw_consent(request: Request, session: SignedIn, case_id: UUID) -> Response:
+    """The family withdrew its consent (RODO art. 7 ust. 3): intake tells the other services."""
+    form = await request.form()
+    return await _step(
+        request,
+        session,
+        case_id,
+        "consent/withdrawal",
+        {"withdrawn_on": str(form.get("withdrawn_on", ""))},
+        "Cofnięcie zgody zostało zapisane.",
+        {"withdrawn_on"},
+    )
+
+
 @router.post("/sprawy/{case_id}/do-diagnozy")
 async def send_to_diagnosis(request: Request, session: SignedIn, case_id: UUID) -> Response:
     return await _step(
