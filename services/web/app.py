@@ -143,6 +143,8 @@ def _install_error_pages(app: FastAPI) -> None:
             # The services no longer take the token (expired, revoked): sign in again.
             request.app.state.sessions.end(request.session.pop("sid", None))
             return await sign_in(request, SignInRequired(request.url.path, True))
+        if exc.status >= 500:
+            return await service_down(request, ServiceDown(exc.problem.get("code", "service")))
         headings = {403: "Brak dostępu", 404: "Nie znaleziono"}
         return render(
             request,
