@@ -518,9 +518,10 @@ async def _decide(
     case_id: UUID,
     principal: Principal,
     key: str | None,
-    accept: bool,
+    state: TransferState,
 ) -> JSONResponse:
-    request_hash = fingerprint(f"POST /cases/{case_id}/transfer/{accept}", None)
+    """Accept or decline (the receiving gmina) or withdraw (the sending one) a transfer."""
+    request_hash = fingerprint(f"POST /cases/{case_id}/transfer/{state}", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         if first := await replay(conn, principal, key, request_hash):
             return first
@@ -529,9 +530,9 @@ async def _decide(
             await files.waiting_transfer(conn, case_id) if household else None, case_id
         )
         assert household is not None  # a transfer references its case
-        principal.require_gmina(transfer.to_gmina)
-        state = TransferState.ACCEPTED if accept else TransferState.DECLINED
-        if accept:
+        decider = transfer.from_gmina if state is TransferState.WITHDRAWN else transfer.to_gmina
+        principal.require_gmina(decider)
+        if state is TransferState.ACCEPTED:
             to = terc().gmina(transfer.to_gmina)
             event = casefile.accept_transfer(
                 transfer, household.status, household.gmina, to, date.today()
@@ -546,8 +547,8 @@ async def _decide(
         await files.decide_transfer(conn, transfer.transfer_id, state, principal.subject)
         await files.record_change(conn, case_id, f"transfer_{state}", household.status,
                                   principal.subject)  # fmt: skip
-        await store.audit(conn, principal, case_id, transfer.to_gmina, f"transfer_{state}",
-                          f"przekazanie z gminy {transfer.from_gmina}")  # fmt: skip
+        route = f"przekazanie z gminy {transfer.from_gmina} do {transfer.to_gmina}"
+        await store.audit(conn, principal, case_id, decider, f"transfer_{state}", route)
         out = _transfer_out(transfer, state)
         return await answer(conn, principal, key, request_hash, 200, out)
 
@@ -561,7 +562,7 @@ async def accept_transfer(
 ) -> JSONResponse:
     """The receiving OPS takes the case over: same case, its history kept, its gmina now;
     case.transferred.v1 lets reporting count the transfer."""
-    return await _decide(ctx, case_id, principal, idempotency_key, accept=True)
+    return await _decide(ctx, case_id, principal, idempotency_key, TransferState.ACCEPTED)
 
 
 @router.post("/cases/{case_id}/transfer/decline", response_model=TransferOut)
@@ -572,7 +573,19 @@ async def decline_transfer(
     principal: Principal = Staff,
 ) -> JSONResponse:
     """The receiving OPS declines: the case stays with the sending one."""
-    return await _decide(ctx, case_id, principal, idempotency_key, accept=False)
+    return await _decide(ctx, case_id, principal, idempotency_key, TransferState.DECLINED)
+
+
+@router.post("/cases/{case_id}/transfer/withdraw", response_model=TransferOut)
+async def withdraw_transfer(
+    case_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = Staff,
+) -> JSONResponse:
+    """The sending OPS withdraws its request (the family did not move after all, or the case
+    is to be closed): the case stays with it."""
+    return await _decide(ctx, case_id, principal, idempotency_key, TransferState.WITHDRAWN)
 
 
 @router.get("/transfers", response_model=list[WaitingTransferOut])

@@ -67,6 +67,7 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases/{case_id}/transfer"): frozenset({CW, CO}),
     ("intake", "POST", "/api/v1/cases/{case_id}/transfer/accept"): frozenset({CW, CO}),
     ("intake", "POST", "/api/v1/cases/{case_id}/transfer/decline"): frozenset({CW, CO}),
+    ("intake", "POST", "/api/v1/cases/{case_id}/transfer/withdraw"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/transfers"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/worklist"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/audit"): frozenset({CO}),

@@ -374,7 +374,17 @@ async def test_a_case_transferred_to_another_gminas_ops_keeps_its_history(
     assert (
         await intake.call("POST", f"/cases/{other}/transfer/accept", receiver)
     ).status_code == 404
-    assert tap.about(other, "case.transferred.v1") == []
+    # a request the sending OPS withdraws: only it may, and the case stays
+    third = await open_case(intake, sending, person("Wanda", "Rozmyślona"))
+    await intake.call("POST", f"/cases/{third}/transfer", sender, json={"to_gmina": receiving})
+    refused = await intake.call("POST", f"/cases/{third}/transfer/withdraw", receiver)
+    assert refused.status_code == 403, refused.text
+    withdrawn = await intake.call("POST", f"/cases/{third}/transfer/withdraw", sender)
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    assert (await intake.call("GET", "/transfers", receiver)).json() == []
+    late = await intake.call("POST", f"/cases/{third}/transfer/accept", receiver)
+    assert late.status_code == 404, late.text
+    assert tap.about(third, "case.transferred.v1") == []
 
 
 async def test_the_worklist_shows_the_home_interview_updates_and_follow_ups_due(
