@@ -55,8 +55,11 @@ def fingerprint(route: str, body: BaseModel | None) -> str:
 
 
 def _caller(principal: Principal) -> str:
-    # Keys are the caller's own: two people choosing the same key never meet.
-    return f"{principal.role}:{principal.subject}"
+    # Keys are the caller's own: two people choosing the same key never meet, nor one subject
+    # acting in two scopes (a stored answer is never replayed to a scope it was not given in).
+    # Routes check the scope before they replay, too.
+    scope = (principal.gmina, principal.powiat, principal.region, principal.institution)
+    return ":".join([str(principal.role), *(str(s) if s else "" for s in scope), principal.subject])
 
 
 async def replay(

@@ -135,10 +135,10 @@ async def add_assessment(
 ) -> JSONResponse:
     request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/assessments", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, idempotency_key, request_hash):
-            return first
         diagnosis, partnership = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
         domain.may_assess(principal, diagnosis.place.gmina, partnership)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         diagnosis.ensure_open()
         assessment = Assessment(
             assessment_id=uuid4(),
@@ -164,10 +164,10 @@ async def complete(
 ) -> JSONResponse:
     request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/complete", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, idempotency_key, request_hash):
-            return first
         diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         event = diagnosis.complete(date.today())
         await store.mark_completed(conn, diagnosis_id)
         await outbox.add(conn, ctx.origin, event)
@@ -199,10 +199,10 @@ async def revise(
     ]
     request_hash = fingerprint(f"POST /diagnoses/{diagnosis_id}/revisions", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, idempotency_key, request_hash):
-            return first
         diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         event = diagnosis.revise(added, body.remove, date.today())
         await store.save_revision(conn, diagnosis, added, body.remove)
         await outbox.add(conn, ctx.origin, event)

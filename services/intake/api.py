@@ -39,6 +39,8 @@ from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+# Paging goes this deep at most (a gmina's cases over decades); beyond is a 422, not a 500.
+MAX_OFFSET = 1_000_000
 Ctx = Annotated[ServiceContext, Depends(context)]
 
 
@@ -68,6 +70,8 @@ async def open_case(
             field_of={m.pesel: i for i, m in enumerate(case.members) if m.pesel},
         )
         await store.save_case(conn, case, opened_by=principal.subject)
+        # Who opened it with personal data, as an import records each case it opens.
+        await store.audit(conn, principal, case.case_id, gmina.code, "opened", "założenie sprawy")
         await outbox.add(conn, ctx.origin, case.opened_event())
         out = CaseOut(
             case_id=case.case_id, gmina=gmina.code, status=case.status, opened_on=case.opened_on
@@ -100,7 +104,7 @@ async def list_cases(
     opened_from: IsoDate | None = None,
     opened_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
     """Cases of a gmina, newest first; codes only, so no audit is needed."""
@@ -218,14 +222,15 @@ async def _transition(
     request_hash: str,
     act: Any,
 ) -> JSONResponse:
-    """Load the case locked, replay a retried request or apply `act(conn, state)`."""
+    """Load the case locked and check the caller's scope; then replay a retried request or
+    apply `act(conn, state)`. A replay is never a way around the scope."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, key, request_hash):
-            return first
         state = await store.load_state(conn, case_id, lock=True)
         if state is None:
             raise NotFound("case_not_found", f"no case {case_id}")
         principal.require_gmina(state.gmina.code)
+        if first := await replay(conn, principal, key, request_hash):
+            return first
         status = await act(conn, state)
         out = StatusOut(case_id=case_id, status=status)
         return await answer(conn, principal, key, request_hash, 200, out)

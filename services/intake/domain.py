@@ -73,6 +73,10 @@ def check_pesel(pesel: str, birth_date: date, sex: str, *, field: str) -> None:
         raise InvalidInput("pesel_sex_mismatch", "PESEL does not match the sex", field=field)
 
 
+# No one helped today was born before this; an earlier date is a typing error (0001-01-01).
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
 def age_on(birth_date: date, day: date) -> int:
     before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
     return day.year - birth_date.year - int(before_birthday)
@@ -366,6 +370,12 @@ def open_case(
             raise InvalidInput(
                 "birth_date_in_future",
                 "date of birth is in the future",
+                field=f"members[{i}].birth_date",
+            )
+        if m.birth_date < EARLIEST_BIRTH_DATE:
+            raise InvalidInput(
+                "birth_date_too_early",
+                f"date of birth before {EARLIEST_BIRTH_DATE.isoformat()}",
                 field=f"members[{i}].birth_date",
             )
         if m.pesel is not None:

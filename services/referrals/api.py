@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.referrals import directory, domain, routing, store
@@ -27,6 +28,7 @@ from shared.events import (
     SupportCompleted,
 )
 from shared.http import create_api
+from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 from shared.text import SingleLine
@@ -50,6 +52,11 @@ class InstitutionIn(BaseModel):
     partnership_gminas: list[str] = Field(
         default_factory=list, description="gminas whose PZK the institution sits on"
     )
+    another_of_the_same_name: bool = Field(
+        default=False,
+        description="an institution of this name already serves one of these gminas, and "
+        "this is a second one, not the same registered twice (else 409)",
+    )
 
 
 class InstitutionChange(BaseModel):
@@ -64,6 +71,11 @@ class InstitutionChange(BaseModel):
     capacity: Capacity | None = None
     capacity_by_type: dict[SupportType, Capacity] | None = None
     partnership_gminas: list[str] | None = None
+    another_of_the_same_name: bool = Field(
+        default=False,
+        description="the new name or area meets an institution of the same name, and that "
+        "is meant (else 409)",
+    )
 
 
 class Decline(BaseModel):
@@ -153,19 +165,27 @@ async def _partnership_events(tx: asyncpg.Connection, gminas: set[str]) -> list[
     ]
 
 
-@router.post("/institutions", status_code=201)
+@router.post("/institutions", status_code=201, response_model=dict[str, Any])
 async def register_institution(
-    body: InstitutionIn, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
-) -> dict[str, Any]:
+    body: InstitutionIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> JSONResponse:
     inst: dict[str, Any] = {
-        **body.model_dump(mode="json"),
+        **body.model_dump(mode="json", exclude={"another_of_the_same_name"}),
         "institution_id": uuid4(),
         "active": True,
     }
     _check_directory_entry(inst)
     directory.may_register(principal, inst)
+    request_hash = fingerprint("POST /institutions", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         await store.lock_routing(conn)
+        if not body.another_of_the_same_name:
+            await _refuse_namesake(conn, inst)
         await store.register_institution(conn, inst)
         changed = await store.set_partnerships(
             conn, inst["institution_id"], inst["partnership_gminas"]
@@ -175,7 +195,8 @@ async def register_institution(
         # A new institution is new room: waiting recommendations it can take are assigned.
         events += await routing.assign_waiting_for(conn, {inst["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-    return {"institution_id": inst["institution_id"]}
+        result = {"institution_id": inst["institution_id"]}
+        return await answer(conn, principal, idempotency_key, request_hash, 201, result)
 
 
 @router.get("/institutions")
@@ -191,6 +212,22 @@ async def _institution_or_404(conn: asyncpg.Connection, institution_id: UUID) ->
     if found is None:
         raise NotFound("institution_not_found", f"no institution {institution_id}")
     return found
+
+
+async def _refuse_namesake(conn: asyncpg.Connection, inst: dict[str, Any]) -> None:
+    """Two institutions of one name in one gmina are a double registration unless the
+    request says that a second one is meant."""
+    powiats = {*inst["powiats"], *(g[:4] for g in inst["gminas"])}
+    found = await store.namesakes(
+        conn, inst["name"], directory.served_gminas(inst), powiats, inst["institution_id"]
+    )
+    if found:
+        raise Conflict(
+            "institution_name_taken",
+            f"institution {found[0]} of the same name already serves this area; send "
+            "another_of_the_same_name: true if a second one is meant",
+            field="name",
+        )
 
 
 def _require_manager(inst: dict[str, Any], principal: Principal) -> None:
@@ -218,7 +255,7 @@ async def update_institution(
     ctx: Ctx,
     principal: Principal = requires(Role.COORDINATOR),
 ) -> dict[str, Any]:
-    change = body.model_dump(mode="json", exclude_unset=True)
+    change = body.model_dump(mode="json", exclude_unset=True, exclude={"another_of_the_same_name"})
     for key, value in change.items():
         if value is None:
             raise InvalidInput("null_value", f"{key} cannot be null", field=key)
@@ -229,6 +266,9 @@ async def update_institution(
         after = {**before, **change}
         _check_directory_entry(after)
         directory.may_change(principal, before, after)
+        renamed_or_moved = any(before[k] != after[k] for k in ("name", "gminas", "powiats"))
+        if renamed_or_moved and not body.another_of_the_same_name:
+            await _refuse_namesake(conn, after)
         await store.update_institution(conn, after)
         changed = await store.set_partnerships(conn, institution_id, after["partnership_gminas"])
         events = [_directory_event(after, InstitutionUpdated)]
@@ -239,17 +279,23 @@ async def update_institution(
         return await _institution_or_404(conn, institution_id)
 
 
-@router.post("/institutions/{institution_id}/deactivate")
+@router.post("/institutions/{institution_id}/deactivate", response_model=dict[str, Any])
 async def deactivate_institution(
-    institution_id: UUID, ctx: Ctx, principal: Principal = requires(Role.COORDINATOR)
-) -> dict[str, Any]:
+    institution_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> JSONResponse:
     """The institution stops taking referrals; its open referrals go to the next institution."""
+    request_hash = fingerprint(f"POST /institutions/{institution_id}/deactivate", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         inst = await store.get_institution(conn, institution_id)
         if inst is None:
             raise NotFound("institution_not_found", f"no institution {institution_id}")
         _require_manager(inst, principal)
         directory.may_deactivate(principal, inst)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         if not inst["active"]:
             raise Conflict("already_inactive", "the institution is already deactivated")
         # Case locks first, then the routing lock: the order every other writer keeps.
@@ -272,7 +318,8 @@ async def deactivate_institution(
             events += await routing.cancel(conn, row, "institution_deactivated")
             events += await routing.reroute(conn, row)
         await outbox.add(conn, ctx.origin, *events)
-        return await _institution_or_404(conn, institution_id)
+        result = await _institution_or_404(conn, institution_id)
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
 # --- referrals ------------------------------------------------------------------------------
@@ -384,12 +431,18 @@ async def _about(conn: asyncpg.Connection, ref: dict[str, Any]) -> dict[str, Any
     }
 
 
-@router.post("/referrals/{referral_id}/accept")
+@router.post("/referrals/{referral_id}/accept", response_model=dict[str, Any])
 async def accept_referral(
-    referral_id: UUID, ctx: Ctx, principal: Principal = requires(Role.INSTITUTION_STAFF)
-) -> dict[str, Any]:
+    referral_id: UUID,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.INSTITUTION_STAFF),
+) -> JSONResponse:
+    request_hash = fingerprint(f"POST /referrals/{referral_id}/accept", None)
     async with ctx.pool.acquire() as conn, conn.transaction():
         ref = await _lock_own_referral(conn, referral_id, principal, frees_place=False)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         domain.next_state(ReferralState(ref["state"]), Action.ACCEPT)
         now = datetime.now(UTC)
         support_type = SupportType(ref["support_type"])
@@ -403,19 +456,24 @@ async def accept_referral(
                 complete_by=due,
             ),
         )
-        return await store.get_referral(conn, referral_id) or {}
+        result = await store.get_referral(conn, referral_id) or {}
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
-@router.post("/referrals/{referral_id}/decline")
+@router.post("/referrals/{referral_id}/decline", response_model=dict[str, Any])
 async def decline_referral(
     referral_id: UUID,
     body: Decline,
     ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.INSTITUTION_STAFF),
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Decline with a reason code; the recommendation goes to the next institution at once."""
+    request_hash = fingerprint(f"POST /referrals/{referral_id}/decline", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
         ref = await _lock_own_referral(conn, referral_id, principal, frees_place=True)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         state = domain.next_state(ReferralState(ref["state"]), Action.DECLINE)
         await store.close(conn, referral_id, state, decline_reason=str(body.reason))
         events: list[Event] = [
@@ -428,19 +486,24 @@ async def decline_referral(
         events += await routing.reroute(conn, ref)
         events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-        return await store.get_referral(conn, referral_id) or {}
+        result = await store.get_referral(conn, referral_id) or {}
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
-@router.post("/referrals/{referral_id}/complete")
+@router.post("/referrals/{referral_id}/complete", response_model=dict[str, Any])
 async def complete_referral(
     referral_id: UUID,
     body: Completion,
     ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.INSTITUTION_STAFF),
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Record that the support was given and with what outcome; the place is freed."""
+    request_hash = fingerprint(f"POST /referrals/{referral_id}/complete", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
         ref = await _lock_own_referral(conn, referral_id, principal, frees_place=True)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
         state = domain.next_state(ReferralState(ref["state"]), Action.COMPLETE)
         await store.close(conn, referral_id, state, outcome=str(body.outcome))
         events: list[Event] = [
@@ -451,7 +514,8 @@ async def complete_referral(
         ]
         events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-        return await store.get_referral(conn, referral_id) or {}
+        result = await store.get_referral(conn, referral_id) or {}
+        return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
 def build_api() -> FastAPI:

@@ -5,6 +5,7 @@ from pathlib import Path
 from services.referrals.api import build_api
 from services.referrals.deadlines import watch_deadlines
 from services.referrals.handlers import handlers
+from shared.idempotency import forget_old_answers
 from shared.runtime import ServiceSpec
 
 spec = ServiceSpec(
@@ -12,5 +13,5 @@ spec = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     build_api=build_api,
     handlers=handlers,
-    jobs=[watch_deadlines],
+    jobs=[watch_deadlines, forget_old_answers],
 )

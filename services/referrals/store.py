@@ -73,6 +73,29 @@ async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> 
     )
 
 
+async def namesakes(
+    tx: asyncpg.Connection,
+    name: str,
+    gminas: set[str],
+    powiats: set[str],
+    other_than: UUID | None = None,
+) -> list[UUID]:
+    """Active institutions of the same name (case and spacing aside) serving one of these
+    gminas, or one of these powiats as a whole."""
+    rows = await tx.fetch(
+        r"""SELECT institution_id FROM institutions
+           WHERE active AND lower(regexp_replace(btrim(name), '\s+', ' ', 'g')) = $1
+             AND (gminas && $2::text[] OR powiats && $3::text[])
+             AND institution_id IS DISTINCT FROM $4
+           ORDER BY created_at""",
+        " ".join(name.split()).lower(),
+        sorted(gminas),
+        sorted(powiats),
+        other_than,
+    )
+    return [r["institution_id"] for r in rows]
+
+
 async def update_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> None:
     await tx.execute(
         """UPDATE institutions SET name = $2, sector = $3, support_types = $4, gminas = $5,

@@ -152,7 +152,8 @@ async def _world(api: Api) -> dict[str, str]:
     """An institution, a case, its completed diagnosis and the referral the institution
     accepted, in this test's own gmina."""
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
-    institution = await api.register_institution(GMINA, "GOPS Dzierzkowice", ["family_assistant"])
+    name = f"GOPS Dzierzkowice {uuid4().hex[:6]}"  # each test its own institution
+    institution = await api.register_institution(GMINA, name, ["family_assistant"])
     r = await api.call(
         "POST",
         "intake",
@@ -475,6 +476,7 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
     assert r.status_code == 200, r.text
     readers = {(entry["role"], entry["subject"]) for entry in r.json()}
     assert readers == {
+        (str(CW), "e2e-caseworker"),  # opening the case
         (str(CO), "e2e-coordinator"),  # setting up the world
         (str(IS), "e2e-institution_staff"),  # its access granted
         (str(CO), "matrix-coordinator"),  # checking that nothing changed

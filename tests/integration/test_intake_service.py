@@ -460,13 +460,15 @@ async def test_institution_with_an_accepted_referral_reads_minimal_data_and_is_a
     coordinator = intake.as_(Role.COORDINATOR, gmina=gmina)
     response = await intake.call("GET", "/audit", coordinator, params={"case_id": case_id})
     assert response.status_code == 200, response.text
-    entries = response.json()
+    opening, *entries = reversed(response.json())
+    entries.reverse()  # newest first, as the log answers
+    assert (opening["access"], opening["purpose"]) == ("opened", "założenie sprawy")
     # One entry per read that was allowed; refused and reason-less reads showed nothing.
     assert len(entries) == len([e for e in entries if e["subject"] == "psycholog-1"]) >= 1
     assert entries[0]["purpose"] == REASON["X-Access-Reason"]
     assert entries[0]["institution"] == str(clinic)
     assert entries[0]["access"] == "minimal_personal_data"
-    reads_before = len(entries)
+    reads_before = len(entries) + 1  # and the opening
     await intake.call("GET", path, staff, params={"reason": "umówienie wizyty"})
     response = await intake.call("GET", "/audit", coordinator, params={"case_id": case_id})
     assert len(response.json()) == reads_before + 1
@@ -549,7 +551,8 @@ async def test_audit_log_refuses_updates_and_deletes(
 
     rows = await intake_db.fetch("SELECT * FROM audit_log WHERE case_id = $1", UUID(case_id))
     assert [(r["subject"], r["role"], r["access"]) for r in rows] == [
-        ("pracownik-7", "caseworker", "case_record")
+        ("it-caseworker", "caseworker", "opened"),  # who opened it, with personal data
+        ("pracownik-7", "caseworker", "case_record"),
     ]
     with pytest.raises(asyncpg.RaiseError, match="append-only"):
         await intake_db.execute(

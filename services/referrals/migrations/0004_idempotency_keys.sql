@@ -1,0 +1,11 @@
+-- A retried POST with the same Idempotency-Key answers what the first one answered
+-- (shared/idempotency.py): no second institution, no second answer to a referral.
+CREATE TABLE idempotency_keys (
+    principal     text NOT NULL,
+    key           text NOT NULL,
+    request_hash  text NOT NULL,
+    status        int NOT NULL,
+    body          jsonb NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (principal, key)
+);
