@@ -22,6 +22,7 @@ import asyncpg
 from shared import inbox, locks, metrics, outbox
 from shared.envelope import Envelope, MalformedEvent, open_envelope, parse_envelope
 from shared.events import Event
+from shared.settings import MAX_EVENT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,10 @@ class EventConsumer:
         handlers: Handlers,
         max_attempts: int,
         batch_size: int = 100,
+        max_message_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self.service = service
+        self.max_message_bytes = max_message_bytes
         self.pool = pool
         self.handlers = handlers
         self.max_attempts = max_attempts
@@ -162,6 +165,15 @@ class EventConsumer:
 
     async def handle(self, body: bytes, headers: Mapping[str, Any]) -> Outcome:
         """The verdict for one delivery, once its batch has committed (or failed)."""
+        if len(body) > self.max_message_bytes:
+            # Never parsed, never held in a batch: kept in the dead-letter queue with why.
+            metrics.EVENTS_FAILED.labels(self.service).inc()
+            reason = (
+                f"TooLarge: {len(body)} bytes, more than the {self.max_message_bytes} an event "
+                "may have (KOOP_MAX_EVENT_BYTES)"
+            )
+            log.error("%s: dead-lettering an oversized message: %s", self.service, reason)
+            return Outcome(Verdict.DEAD_LETTER, reason, attempts_so_far(headers) + 1)
         if self._loop_task is None or self._loop_task.done():
             self._loop_task = asyncio.create_task(self._run(), name=f"{self.service}-batches")
         delivery = _Delivery(body, headers, asyncio.get_running_loop().create_future())

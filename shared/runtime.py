@@ -178,6 +178,7 @@ class ServiceRuntime:
             handlers=handlers,
             max_attempts=s.max_attempts,
             batch_size=s.prefetch,
+            max_message_bytes=s.max_event_bytes,
         )
         self._consumer = consumer
         acks = AckWindow()

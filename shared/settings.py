@@ -19,6 +19,13 @@ WEB_PORT = 8100
 DEVELOPMENT_SECRET = "kooperacja-local-development-secret-change-me"
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 
+# The largest event a consumer takes, and the broker's max_message_size (deploy/local/infra.sh,
+# deploy/compose, deploy/kubernetes). Legitimate events are a few kilobytes: the largest kind,
+# diagnosis.completed.v1, is 15 KB with 100 recommendations and 30 institutions (about 150 bytes
+# a recommendation), so 1 MiB holds some 6,700 recommendations and still bounds a consumer's
+# memory (prefetch 64 × 1 MiB).
+MAX_EVENT_BYTES = 1_048_576
+
 
 class Environment(StrEnum):
     """KOOP_ENV. Unset is production: development conveniences must be asked for."""
@@ -47,6 +54,8 @@ class Settings(BaseSettings):
     # A message that fails this many times goes to the service's dead-letter queue.
     max_attempts: int = Field(default=5, ge=1, le=50)
     prefetch: int = Field(default=64, ge=1, le=10_000)
+    # An event larger than this is dead-lettered unread (KOOP_MAX_EVENT_BYTES).
+    max_event_bytes: int = Field(default=MAX_EVENT_BYTES, ge=1024, le=134_217_728)
     outbox_batch: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     # HS256 key; empty means the built-in development secret, in development only

@@ -88,9 +88,26 @@ ensure_chromium() {
     || die "the browser tests need Chromium: run as root: apt-get install chromium"
 }
 
+# Broker-wide bound on a message (the same as KOOP_MAX_EVENT_BYTES, see shared/settings.py): a
+# larger publish is refused by the broker instead of filling a consumer's memory.
+MAX_MESSAGE_BYTES=1048576
+
+ensure_message_size_limit() {
+  # Now, on the running node (idempotent: setting the same value again changes nothing)...
+  rabbitmqctl -q eval "application:set_env(rabbit, max_message_size, $MAX_MESSAGE_BYTES)." >/dev/null \
+    || die "could not set RabbitMQ's max_message_size: run as root or as the rabbitmq user"
+  # ...and for the next start, when this machine's configuration is ours to write (a line
+  # added once; an operator's own max_message_size line is left as it is).
+  local conf=/etc/rabbitmq/rabbitmq.conf
+  if [ -w "$conf" ] && ! grep -q '^max_message_size' "$conf"; then
+    printf 'max_message_size = %s\n' "$MAX_MESSAGE_BYTES" >> "$conf"
+  fi
+}
+
 ensure_all() {
   ensure_python
   ensure_postgres
   ensure_rabbitmq
+  ensure_message_size_limit
   say "PostgreSQL and RabbitMQ are up"
 }

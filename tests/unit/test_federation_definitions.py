@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.settings import DEFAULT_PORTS, Settings
+from shared.settings import DEFAULT_PORTS, MAX_EVENT_BYTES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -227,3 +227,15 @@ def test_region_link_resources_match_the_link_script(k8s: list[dict[str, Any]]) 
     assert shovel["spec"]["destExchange"] == Settings().exchange
     assert "destExchangeKey" not in shovel["spec"]
     assert shovel["spec"]["ackMode"] == "on-confirm"
+
+
+def test_every_broker_set_up_bounds_a_message_as_the_consumers_do(
+    compose: dict[str, Any], k8s: list[dict[str, Any]]
+) -> None:
+    limit = f"max_message_size = {MAX_EVENT_BYTES}"
+    mounts = compose["services"]["rabbitmq"]["volumes"]
+    assert "./rabbitmq/kooperacja.conf:/etc/rabbitmq/conf.d/90-kooperacja.conf:ro" in mounts
+    assert limit in (DEPLOY / "compose" / "rabbitmq" / "kooperacja.conf").read_text()
+    [cluster] = [d for d in of_kind(k8s, "RabbitmqCluster") if "replicas" in d["spec"]]
+    assert limit in cluster["spec"]["rabbitmq"]["additionalConfig"]
+    assert f"MAX_MESSAGE_BYTES={MAX_EVENT_BYTES}" in (DEPLOY / "local" / "infra.sh").read_text()
