@@ -226,6 +226,18 @@ async def _world(api: Api) -> dict[str, str]:
     }
 
 
+def _unknown_ids() -> dict[str, str]:
+    """Path parameters naming nothing: for tokens that must be stopped before any lookup."""
+    return {
+        "case_id": str(uuid4()),
+        "diagnosis_id": str(uuid4()),
+        "institution_id": str(uuid4()),
+        "referral_id": str(uuid4()),
+        "person_id": str(uuid4()),
+        "name": "cases",
+    }
+
+
 def _fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
@@ -291,14 +303,7 @@ async def test_no_expired_or_forged_token_gets_anywhere(api: Api) -> None:
         "not a JWT": {"Authorization": "Bearer abc.def.ghi"},
         "basic auth": {"Authorization": "Basic YWRtaW46YWRtaW4="},
     }
-    ids = {
-        "case_id": str(uuid4()),
-        "diagnosis_id": str(uuid4()),
-        "institution_id": str(uuid4()),
-        "referral_id": str(uuid4()),
-        "person_id": str(uuid4()),
-        "name": "cases",
-    }
+    ids = _unknown_ids()
     wrong: list[str] = []
     for service, method, path in sorted(await _endpoints(api)):
         for what, who in tokens.items():
@@ -521,14 +526,7 @@ async def test_malformed_or_absent_scope_claims_get_nowhere(api: Api) -> None:
     """The token is refused (401) when a scope claim is malformed, and every route is closed
     (403 scope_missing) to a role whose scope claim is absent: no claim means no access."""
     settings = api.settings
-    ids = {
-        "case_id": str(uuid4()),
-        "diagnosis_id": str(uuid4()),
-        "institution_id": str(uuid4()),
-        "referral_id": str(uuid4()),
-        "person_id": str(uuid4()),
-        "name": "cases",
-    }
+    ids = _unknown_ids()
     absent: dict[str, tuple[Role, dict[str, Any]]] = {
         f"{role} without scope": (role, {}) for role in Role if ROLE_CLAIMS[role].needs_one_of
     }
