@@ -34,6 +34,7 @@ from services.reporting.settings import reporting_settings
 from shared.envelope import TYPE_PREFIX, Envelope, MalformedEvent, parse_envelope
 from shared.errors import Conflict
 from shared.events import EVENTS_BY_KEY
+from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,11 @@ def prepare(bodies: list[bytes]) -> Batch:
     facts: list[domain.Fact] = []
     handled: list[tuple[Any, str]] = []
     skipped: Counter[str] = Counter()
+    limit = get_settings().max_event_bytes
     for body in bodies:
+        if len(body) > limit:  # live, it is dead-lettered unread
+            skipped[f"oversized messages: larger than {limit} bytes (KOOP_MAX_EVENT_BYTES)"] += 1
+            continue
         envelope = parse(body)
         if envelope is None:
             skipped[why_skipped(body)] += 1

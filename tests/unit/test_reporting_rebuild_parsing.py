@@ -27,6 +27,7 @@ from shared.events import (
     Recommendation,
     ReferralDeclined,
 )
+from shared.settings import get_settings
 
 PLACE = Place(gmina="0601042", powiat="0601", region="06", variant="rural")
 AT = datetime(2025, 3, 4, 23, 30, tzinfo=UTC)  # already the 5th in Warsaw
@@ -103,6 +104,17 @@ def test_a_batch_becomes_folded_rows_and_inbox_entries() -> None:
     assert batch.handled == [(e.id, e.routing_key) for e in [*envelopes, envelopes[0]]]
     facts = [f for e in envelopes for f in facts_of(open_envelope(e), e)]
     assert batch.rows == store.as_records(facts)
+
+
+def test_a_rebuild_skips_an_event_larger_than_a_consumer_takes() -> None:
+    # Live, such an event is dead-lettered unread; rebuilt, it counts no more than live.
+    envelope = wrap(_events()[0], region="06", service="test", time=AT)
+    data = json.loads(envelope.to_bytes())
+    data["data"]["padding"] = "x" * get_settings().max_event_bytes
+    oversized = json.dumps(data).encode()
+    assert parse(oversized) is not None  # a valid event, but too large
+    [(why, count)] = prepare([oversized]).skipped.items()
+    assert count == 1 and why.startswith("oversized messages")
 
 
 # A message as RabbitMQ 3.10 stores one published over AMQP 0.9.1 (message annotations,
