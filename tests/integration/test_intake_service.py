@@ -562,7 +562,7 @@ async def test_audit_log_refuses_updates_and_deletes(
         await intake_db.execute("DELETE FROM audit_log WHERE case_id = $1", UUID(case_id))
     assert (
         await intake_db.fetchval("SELECT count(*) FROM audit_log WHERE case_id = $1", UUID(case_id))
-        == 1
+        == 2
     )
 
 
