@@ -205,12 +205,12 @@ async def _change_household(
     case.household_changed.v1 when what others count changed."""
     today = date.today()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, key, request_hash):
-            return first
         before = await files.load_household(conn, case_id, lock=True)
         if before is None:
             raise NotFound("case_not_found", f"nie ma sprawy {case_id}")
         principal.require_gmina(before.gmina.code)
+        if first := await replay(conn, principal, key, request_hash):  # never around the scope
+            return first
         after, person_id = await change(conn, before)
         await files.record_change(conn, case_id, step, before.status, principal.subject)
         await store.audit(conn, principal, case_id, before.gmina.code, step, "zmiana akt sprawy")
@@ -363,9 +363,9 @@ async def _add_entry(
     """Add an interview entry or a note (`record` writes it and returns it as stored), audited
     as a change of the file."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if first := await replay(conn, principal, key, request_hash):
-            return first
         household = await _case_of_my_gmina(conn, case_id, principal, lock=True)
+        if first := await replay(conn, principal, key, request_hash):  # never around the scope
+            return first
         entry = await record(conn, household)
         await store.audit(conn, principal, case_id, household.gmina.code, access,
                           "zmiana akt sprawy")  # fmt: skip
@@ -496,9 +496,9 @@ async def request_transfer(
     to = terc().gmina(body.to_gmina, field="to_gmina")
     request_hash = fingerprint(f"POST /cases/{case_id}/transfer", body)
     async with ctx.pool.acquire() as conn, conn.transaction():
+        household = await _case_of_my_gmina(conn, case_id, principal, lock=True)
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        household = await _case_of_my_gmina(conn, case_id, principal, lock=True)
         waiting = await files.waiting_transfer(conn, case_id)
         casefile.request_transfer(household.status, household.gmina.code, to, waiting)
         transfer = Transfer(
