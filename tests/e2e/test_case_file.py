@@ -44,7 +44,8 @@ async def test_a_family_is_found_by_a_surname_typed_without_diacritics(api: Api)
     audit = await api.call("GET", "intake", "/audit", api.as_(Role.COORDINATOR, gmina=GMINA),
                            params={"case_id": case})  # fmt: skip
     assert [(e["access"], e["purpose"]) for e in audit.json()] == [
-        ("search_by_surname", "rodzina zgłosiła się")
+        ("search_by_surname", "rodzina zgłosiła się"),
+        ("opened", "założenie sprawy"),  # newest first
     ]
 
 
