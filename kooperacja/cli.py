@@ -15,6 +15,7 @@ import httpx
 
 from kooperacja import importing, operations, processes, status
 from shared.auth import Role, issue_token
+from shared.claims import InvalidClaims, parse_claims
 from shared.settings import InsecureConfiguration, Settings, get_settings
 
 
@@ -138,16 +139,21 @@ def cmd_import_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    scope = {"gmina": args.gmina, "powiat": args.powiat, "region": args.region,
+             "institution": args.institution}  # fmt: skip
+    try:
+        # The services would refuse it (401): say why here instead of printing a useless token.
+        parse_claims({"role": args.role, **scope})
+    except InvalidClaims as exc:
+        print(f"kooperacja token: {exc} (README: the claims each role takes)", file=sys.stderr)
+        return 2
     print(
         issue_token(
             get_settings(),
             subject=args.subject,
             role=Role(args.role),
-            gmina=args.gmina,
-            powiat=args.powiat,
-            region=args.region,
-            institution=args.institution,
             ttl_seconds=args.hours * 3600,
+            **scope,
         )
     )
     return 0

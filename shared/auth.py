@@ -231,7 +231,7 @@ def requires(*roles: Role) -> Any:
             raise Forbidden("role_not_allowed", f"role {principal.role} may not do this")
         if not principal.has_scope():
             needed = " or ".join(sorted(ROLE_CLAIMS[principal.role].needs_one_of))
-            raise Forbidden("scope_missing", f"a {principal.role} token needs a {needed} claim")
+            raise Forbidden("scope_missing", f"role {principal.role} needs a {needed} claim")
         return principal
 
     return Depends(dependency)

@@ -82,9 +82,9 @@ def parse_claims(claims: Mapping[str, Any]) -> Scope:
     # JSON null is an absent claim, as identity providers write unset attributes.
     present = {name: claims[name] for name in SCOPE_CLAIMS if claims.get(name) is not None}
     for name in present.keys() - rule.takes:
-        raise InvalidClaims(f"a {role} token takes no {name!r} claim")
+        raise InvalidClaims(f"role {role} takes no {name!r} claim")
     if len(present.keys() & set(TERRITORY)) > 1:
-        raise InvalidClaims(f"a {role} token names one of gmina, powiat, region, not several")
+        raise InvalidClaims(f"role {role} names one of gmina, powiat, region, not several")
     values: dict[str, Any] = {}
     for name, value in present.items():
         if not isinstance(value, str):
