@@ -3,7 +3,9 @@ no lone surrogate (PostgreSQL cannot store the first nor encode the last). TAB, 
 allowed in multi-line fields only. A refused value is a 422 naming the field.
 
 Use `SingleLine` / `MultiLine` for every free-text field of a request model and every free-text
-header or query parameter, with `Field(max_length=...)` (or `Header`, `Query`) beside them."""
+header or query parameter, with `Field(max_length=...)` (or `Header`, `Query`) beside them. An
+optional field with a `pattern` puts it before the check, or the OpenAPI document loses it:
+`Annotated[str, Field(pattern=...), CHECK_SINGLE_LINE] | None`."""
 
 from __future__ import annotations
 
@@ -38,8 +40,11 @@ def _check(multiline: bool):
     return validate
 
 
-SingleLine = Annotated[str, AfterValidator(_check(multiline=False))]
+CHECK_SINGLE_LINE = AfterValidator(_check(multiline=False))
+CHECK_MULTI_LINE = AfterValidator(_check(multiline=True))
+
+SingleLine = Annotated[str, CHECK_SINGLE_LINE]
 """A name, an address, a reason: one line of printable text."""
 
-MultiLine = Annotated[str, AfterValidator(_check(multiline=True))]
+MultiLine = Annotated[str, CHECK_MULTI_LINE]
 """A summary or notes: printable text, with TAB, LF and CR."""

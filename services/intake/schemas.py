@@ -16,7 +16,7 @@ from shared.codes import CaseOutcome, NotifiedBy, Sector
 from shared.events import ReasonCode
 from shared.isodate import IsoDate
 from shared.teryt import terc
-from shared.text import MultiLine, SingleLine
+from shared.text import CHECK_SINGLE_LINE, MultiLine, SingleLine
 
 # Why someone reads personal data: in a header or the query, never a search's terms.
 ReasonHeader = Annotated[
@@ -31,10 +31,15 @@ ReasonQuery = Annotated[
 
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    phone: SingleLine | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")
-    email: SingleLine | None = Field(
-        default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{6,19}$"), CHECK_SINGLE_LINE] | None = (
+        None
     )
+    email: (
+        Annotated[
+            str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200), CHECK_SINGLE_LINE
+        ]
+        | None
+    ) = None
     address: SingleLine | None = Field(default=None, max_length=300)
 
 
