@@ -20,6 +20,7 @@ from shared.errors import NotFound
 from shared.events import Recommendation
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
+from shared.paging import Offset
 from shared.runtime import ServiceContext, context
 from shared.text import MultiLine
 
@@ -72,7 +73,7 @@ async def list_diagnoses(
     case_id: UUID | None = None,
     status: Literal["open", "completed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
     principal: Principal = requires(*TEAM),
 ) -> list[dict[str, Any]]:
     """Diagnoses in your scope: your gmina's (powiat's, region's), or those of the PZKs your

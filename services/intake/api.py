@@ -35,12 +35,11 @@ from shared.events import ReasonCode
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
+from shared.paging import Offset
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
-# Paging goes this deep at most (a gmina's cases over decades); beyond is a 422, not a 500.
-MAX_OFFSET = 1_000_000
 Ctx = Annotated[ServiceContext, Depends(context)]
 
 
@@ -104,7 +103,7 @@ async def list_cases(
     opened_from: IsoDate | None = None,
     opened_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
     """Cases of a gmina, newest first; codes only, so no audit is needed."""

@@ -29,6 +29,7 @@ from shared.events import (
 )
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
+from shared.paging import Offset
 from shared.runtime import ServiceContext, context
 from shared.teryt import terc
 from shared.text import SingleLine
@@ -119,10 +120,6 @@ class ReferralOut(BaseModel):
 
 class OverdueReferralOut(ReferralOut):
     stage: Literal["acceptance", "completion"]
-
-
-# A page of a list; the largest page is what the routes answered before they took a page.
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")]
 
 
 # --- directory ------------------------------------------------------------------------------
