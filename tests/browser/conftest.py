@@ -31,7 +31,9 @@ HERE = Path(__file__).parent
 ARTIFACTS = HERE / "artifacts"
 AXE = next((HERE / "vendor").glob("axe-core-*.min.js"))
 # Ports after the services' (base+0..3), the probe (+4) and the default web front (+5).
-EXTRA_PORTS = iter(range(PORT_BASE + 6, PORT_BASE + 16))
+# Clear of the ports the integration tests give their own services (PORT_BASE + 8 … + 25):
+# these fronts live for the whole session.
+EXTRA_PORTS = iter(range(PORT_BASE + 40, PORT_BASE + 48))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
