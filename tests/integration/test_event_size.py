@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import date
 from uuid import UUID, uuid4
 
 import aio_pika
@@ -18,33 +17,19 @@ from aio_pika.abc import AbstractRobustConnection
 from services.diagnosis.app import spec as diagnosis_spec
 from shared.db import create_pool
 from shared.envelope import CONTENT_TYPE, wrap
-from shared.events import CaseOpened
 from shared.settings import MAX_EVENT_BYTES, Settings
-from shared.teryt import terc
 from shared.topology import dead_letter_queue_name, declare_exchange
 from tests.integration.conftest import eventually
 from tests.integration.service_under_test import Service, running
+from tests.integration.test_consumer import opened  # the same builder
 
 pytestmark = pytest.mark.integration
 LIMIT = 64 * 1024  # this test's diagnosis takes events up to 64 KiB
 
 
-def _opened(case_id: UUID) -> CaseOpened:
-    return CaseOpened(
-        case_id=case_id,
-        place=terc().gmina("0601032").place,
-        opened_on=date(2026, 3, 1),
-        household_size=1,
-        age_bands={"30-44": 1},
-        reasons=["2"],
-        notified_by="school",
-        consent_to_share=True,
-    )
-
-
 def _padded(case_id: UUID, size: int) -> bytes:
     """A valid case.opened.v1 grown to `size` bytes by a field consumers would ignore."""
-    envelope = json.loads(wrap(_opened(case_id), region="06", service="intake").to_bytes())
+    envelope = json.loads(wrap(opened(case_id), region="06", service="intake").to_bytes())
     envelope["data"]["padding"] = ""
     body = json.dumps(envelope).encode()
     envelope["data"]["padding"] = "x" * (size - len(body))
@@ -91,16 +76,16 @@ async def test_an_oversized_event_is_dead_lettered_unread_and_the_rest_flow(
     oversized = _padded(big, LIMIT + 1)
     await _publish(amqp, settings, oversized)
     await _publish(amqp, settings, _padded(fits, LIMIT))
-    await _publish(amqp, settings, wrap(_opened(after), region="06", service="intake").to_bytes())
+    await _publish(amqp, settings, wrap(opened(after), region="06", service="intake").to_bytes())
 
-    async def opened(case_id: UUID) -> bool:
+    async def diagnosed(case_id: UUID) -> bool:
         found = await diagnosis_db.fetchval("SELECT count(*) FROM diagnoses WHERE case_id = $1",
                                             case_id)  # fmt: skip
         return bool(found)
 
-    await eventually(lambda: opened(after), what="the next event's diagnosis")
-    assert await opened(fits)
-    assert not await opened(big)
+    await eventually(lambda: diagnosed(after), what="the next event's diagnosis")
+    assert await diagnosed(fits)
+    assert not await diagnosed(big)
 
     async def dead_letter() -> list[aio_pika.abc.AbstractIncomingMessage]:
         channel = await amqp.channel()
