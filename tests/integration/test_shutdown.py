@@ -16,6 +16,7 @@ from shared.http import create_api
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import Settings
 from shared.topology import queue_name
+from tests.conftest import PORT_BASE
 from tests.integration.conftest import PROBE_MIGRATIONS, start_runtime
 from tests.integration.test_consumer import opened, publish
 
@@ -37,7 +38,8 @@ async def slow_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Envel
 async def test_stop_finishes_the_message_in_hand_and_loses_none(
     settings: Settings, amqp: AbstractRobustConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KOOP_DRAIN_PORT", str(settings.http_port("probe") + 1))
+    # A port of its own: the one after the probe's is the web front's (tests/conftest.py).
+    monkeypatch.setenv("KOOP_DRAIN_PORT", str(PORT_BASE + 26))
     spec = ServiceSpec(
         name="drain",
         migrations=PROBE_MIGRATIONS,
