@@ -1,7 +1,9 @@
 """Reporting's HTTP routes: aggregates only, as JSON, CSV or XLSX.
 
-Analysts (ROPS) see their region with small cells withheld; coordinators see their gmina or
-powiat in full; exports are always suppressed, since files travel. Operators may only rebuild.
+Coordinators of a gmina or powiat see their figures exactly. Analysts (ROPS), a coordinator
+with a region scope, and every exported file (files travel) get the protected figures: small
+counts withheld, every other count perturbed by the cell-key method (disclosure.py). Operators
+may only rebuild.
 """
 
 from __future__ import annotations
@@ -14,23 +16,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import Response
 
-from services.reporting import domain, store
+from services.reporting import disclosure, domain, store
 from services.reporting.exports import to_csv, to_xlsx
 from services.reporting.rebuild import rebuild
-from services.reporting.settings import reporting_settings
+from services.reporting.settings import cell_key_secret, reporting_settings
 from services.reporting.tables import (
     DERIVED,
     INDICATOR_COUNTS,
     INDICATOR_LABELS,
     REPORTS,
-    SAME_TOTALS,
-    CrossTable,
     add_row_figures,
-    consistent_tables,
-    linked_to_cases,
-    linked_to_referrals,
+    cross_table,
+    disclosure_note,
+    indicator_rows,
     row_label,
-    suppress_indicators,
 )
 from shared.auth import Principal, Role, requires
 from shared.codes import ModelVariant
@@ -152,13 +151,16 @@ class ReportQuery:
             as_of=domain.as_of_day(self.as_of),
             opened_from=self.opened_from,
             opened_to=self.opened_to,
+            key_pads=disclosure.hmac_pads(cell_key_secret()),
         )
 
     def threshold(self, principal: Principal) -> int | None:
-        """Small cells are withheld below coordinator, and in every exported file."""
-        if principal.role is Role.ANALYST or self.format is not Format.JSON:
-            return reporting_settings().min_cell
-        return None
+        """None (exact figures) for a coordinator of a gmina or powiat reading JSON; for
+        everyone else and in every exported file, the threshold of the protected figures."""
+        exact = principal.role is Role.COORDINATOR and bool(principal.gmina or principal.powiat)
+        if exact and self.format is Format.JSON:
+            return None
+        return reporting_settings().min_cell
 
 
 Filters = Annotated[ReportQuery, Depends()]
@@ -176,58 +178,49 @@ async def catalogue(_: Reader) -> dict[str, Any]:
 
 @router.get("/reports/summary", responses=EXPORTED)
 async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
-    """Cases opened and supports assigned per gmina, with the total."""
+    """Cases opened and supports assigned per gmina, with the total (a figure of its own)."""
     where = q.within(principal)
     async with ctx.pool.acquire() as conn:
-        rows = await store.summary_by_gmina(conn, where)
-    register = terc()
-    gminas = [
-        {**r, "gmina_name": register.gmina(r["gmina"]).name if r["gmina"] in register else ""}
-        for r in rows
-    ]
-    total: dict[str, Any] = {
-        "cases_opened": sum(r["cases_opened"] for r in gminas),
-        "supports_assigned": sum(r["supports_assigned"] for r in gminas),
-    }
+        cells = await store.cells(conn, "summary", where, "gmina")
     threshold = q.threshold(principal)
-    if threshold is not None:
-        async with ctx.pool.acquire() as conn:
-            linked = await _linked(conn, where, Grouping.GMINA, threshold)
-        counts = ("cases_opened", "supports_assigned")
-        suppress_indicators(gminas, total, threshold, counts=counts, linked=linked)
+    counts = {"cases_opened": "", "supports_assigned": ""}
+    table = cross_table(cells, counts, _gmina_name, threshold=threshold)
+
+    def figures(line: dict[str, Any]) -> dict[str, Any]:
+        shown = {c: line["cells"].get(c, 0) for c in counts}
+        hidden = [c for c in counts if shown[c] is None]
+        return shown | ({"hidden": hidden} if hidden else {})
+
+    gminas = [
+        {"gmina": line["key"], "gmina_name": line["label"], **figures(line)} for line in table.rows
+    ]
+    total = figures(table.total)
     fields = ["gmina", "gmina_name", "cases_opened", "supports_assigned"]
     header = ["kod", "nazwa", INDICATOR_LABELS["cases_opened"], "skierowania"]
+    body = {"gminas": gminas, "total": total, "suppression": disclosure_note(threshold)}
     return _answer(
-        q, "summary", {"gminas": gminas, "total": total}, header,
+        q, "summary", body, header,
         [[r.get(f) for f in fields] for r in gminas]
         + [["ogółem", "", total["cases_opened"], total["supports_assigned"]]],
     )  # fmt: skip
 
 
+def _gmina_name(code: str) -> str:
+    register = terc()
+    return register.gmina(code).name if code in register else ""
+
+
 @router.get("/reports/indicators", responses=EXPORTED)
 async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """Per group: the share of plans completed successfully, times to diagnosis and to first
-    support (median, 90th percentile, days), acceptance and overdue referrals."""
+    support (median, 90th percentile, days), acceptance and overdue referrals. The total is
+    figured from all the records of the scope, not from the rows."""
     where = q.within(principal)
     async with ctx.pool.acquire() as conn:
-        rows = await store.indicators(conn, where, q.by)
-        totals = await store.indicators(conn, where, "all")
-    total = totals[0] if totals else dict.fromkeys(INDICATOR_COUNTS, 0)
-    for row in (*rows, total):
-        row["success_share"] = domain.share(row["completed_successfully"], row["cases_opened"])
-        row["acceptance_rate"] = domain.share(row["referrals_accepted"], row["referrals"])
-        for name in DERIVED:
-            row.setdefault(name, None)
-    for row in rows:
-        row["key"] = row.pop("row")
-        row["label"] = row_label(q.by, row["key"])
-    total.pop("row", None)
-    total.update(key="total", label="ogółem")
+        cells = await store.cells(conn, "indicators", where, q.by)
+        durations = await store.durations(conn, where, q.by)
     threshold = q.threshold(principal)
-    if threshold is not None:
-        async with ctx.pool.acquire() as conn:
-            linked = await _linked(conn, where, q.by, threshold)
-        suppress_indicators(rows, total, threshold, linked=linked)
+    rows, total = indicator_rows(cells, durations, lambda key: row_label(q.by, key), threshold)
     fields = ["key", "label", *INDICATOR_COUNTS, *DERIVED]
     header = [INDICATOR_LABELS.get(f, f) for f in fields]
     body = {
@@ -235,7 +228,7 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
         "as_of": q.as_of,
         "rows": rows,
         "total": total,
-        "suppression": {"threshold": threshold, "sign": "#"} if threshold else None,
+        "suppression": disclosure_note(threshold),
     }
     return _answer(
         q, "indicators", body, header, [[r.get(f) for f in fields] for r in (*rows, total)]
@@ -251,9 +244,11 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     where = q.within(principal)
     by = q.by if kind.rows == "place" else None
     async with ctx.pool.acquire() as conn:
-        table = await _table(conn, name, where, by or "region", q.threshold(principal))
-    for line in table.rows:
-        line["label"] = row_label(by or "sector", line["key"])
+        cells = await store.cells(conn, name, where, by or "region")
+    table = cross_table(
+        cells, kind.columns, lambda key: row_label(by or "sector", key),
+        threshold=q.threshold(principal),
+    )  # fmt: skip
     add_row_figures(name, table)
     body = {
         "report": name,
@@ -269,26 +264,6 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
         for line in (*table.rows, table.total)
     ]
     return _answer(q, name, body, header, lines)
-
-
-async def _table(
-    conn: Any, name: str, where: store.Filter, by: str, threshold: int | None
-) -> CrossTable:
-    """A report's table, suppressed consistently with the tables that share its totals."""
-    group = next((g for g in SAME_TOTALS if name in g), (name,))
-    cells = {n: await store.cells(conn, n, where, by) for n in group}
-    columns = {n: REPORTS[n].columns for n in group}
-    return consistent_tables(cells, columns, threshold)[name]
-
-
-async def _linked(conn: Any, where: store.Filter, by: str, threshold: int) -> dict[str, set[str]]:
-    """The counts the cases and referrals tables withhold, for the same filter and rows."""
-    cases = await _table(conn, "cases", where, by, threshold)
-    referrals = await _table(conn, "referrals", where, by, threshold)
-    linked = linked_to_cases(cases)
-    for key, fields in linked_to_referrals(referrals).items():
-        linked.setdefault(key, set()).update(fields)
-    return linked
 
 
 def _answer(
@@ -315,6 +290,7 @@ async def rebuild_projections(ctx: Ctx, _: Principal = requires(Role.OPERATOR)) 
 
 
 def build_api() -> FastAPI:
+    cell_key_secret()  # in production, no start without the secret of the perturbation
     app = create_api("reporting", description="Raporty zbiorcze dla gmin, powiatów i regionów.")
     app.include_router(router)
     app.include_router(admin)

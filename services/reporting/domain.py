@@ -1,5 +1,5 @@
 """Reporting's rules, free of I/O: which facts each event states, how facts of the same thing
-merge whatever the order they arrive in, and small-cell suppression of published tables.
+merge whatever the order they arrive in. (What analysts may see of them: disclosure.py.)
 
 A fact is a partial row of a facts table. Every column has a merge rule, so applying the facts of
 a set of events gives the same row in any order and any number of times: that is what makes the
@@ -9,8 +9,8 @@ projection safe under redelivery, out-of-order arrival and a rebuild from the ev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -414,117 +414,6 @@ def combine(facts: Iterable[Fact]) -> dict[FactTable, list[dict[str, Any]]]:
         seen = by_key.get(fact.key)
         by_key[fact.key] = merge(fact.table, seen or {}, fact.values)
     return {table: list(by_key.values()) for table, by_key in rows.items()}
-
-
-# --- small-cell suppression -----------------------------------------------------------------
-
-SUPPRESSED_MARK = "#"  # GUS's sign for figures withheld to keep statistical confidentiality
-
-
-@dataclass
-class Grid:
-    """A table extended by its margins: cells[r][c], with the last row and the last column
-    holding the totals. Every line (row or column) satisfies: its cells sum to its total."""
-
-    cells: list[list[int]]
-    hidden: set[tuple[int, int]] = field(default_factory=set)
-
-    @classmethod
-    def with_totals(cls, inner: Sequence[Sequence[int]]) -> Grid:
-        width = len(inner[0]) if inner else 0
-        rows = [[*row, sum(row)] for row in inner]
-        totals = [sum(row[c] for row in rows) for c in range(width + 1)]
-        return cls([*rows, totals])
-
-
-def suppress(
-    inner: Sequence[Sequence[int]],
-    threshold: int,
-    withheld: Iterable[tuple[int, int]] = (),
-) -> Grid:
-    """Primary and complementary suppression of a count table with its row and column totals.
-
-    Primary: every count (totals included) above zero and below `threshold`, and the entries
-    `withheld` already (hidden in another table that publishes the same figure). Complementary: a
-    line with exactly one hidden entry would give it away (total minus the rest), so the smallest
-    visible entry of that line is hidden too; and a hidden entry that is the only link between
-    two groups of hidden entries (a bridge) could still be solved from the margins, so a cell
-    closing a cycle through it is hidden as well. Repeated until no hidden entry can be solved.
-    """
-    grid = Grid.with_totals(inner)
-    height, width = len(grid.cells), len(grid.cells[0]) if grid.cells else 0
-    if not height or width <= 1:
-        return grid
-    for r in range(height):
-        for c in range(width):
-            if 0 < grid.cells[r][c] < threshold:
-                grid.hidden.add((r, c))
-    grid.hidden.update(withheld)
-    changed = True
-    while changed:
-        changed = _hide_lone_entries(grid) or _hide_across_bridges(grid)
-    return grid
-
-
-def _hide_lone_entries(grid: Grid) -> bool:
-    height, width = len(grid.cells), len(grid.cells[0])
-    changed = False
-    stable = False
-    while not stable:
-        stable = True
-        lines = [[(r, c) for c in range(width)] for r in range(height)]
-        lines += [[(r, c) for r in range(height)] for c in range(width)]
-        for line in lines:
-            if sum(p in grid.hidden for p in line) == 1:
-                extra = _smallest_visible(grid, line)
-                if extra is not None:
-                    grid.hidden.add(extra)
-                    changed, stable = True, False
-    return changed
-
-
-def _smallest_visible(grid: Grid, candidates: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
-    visible = [p for p in candidates if p not in grid.hidden]
-    if not visible:
-        return None
-    # A hidden zero tells an attacker little it could not guess, so counts go first.
-    return min(visible, key=lambda p: (grid.cells[p[0]][p[1]] == 0, grid.cells[p[0]][p[1]], p))
-
-
-def _hide_across_bridges(grid: Grid) -> bool:
-    """A hidden entry is solvable from the line sums exactly when, in the graph whose vertices
-    are rows and columns and whose edges are hidden entries, it lies on no cycle (a bridge)."""
-    for r, c in sorted(grid.hidden):
-        rows_side, cols_side = _component_without(grid, (r, c))
-        if c in cols_side:
-            continue  # another path joins them: the entry lies on a cycle
-        other_rows = {rr for rr in range(len(grid.cells)) if rr not in rows_side}
-        other_cols = {cc for cc in range(len(grid.cells[0])) if cc not in cols_side}
-        candidates = [(rr, cc) for rr in rows_side for cc in other_cols]
-        candidates += [(rr, cc) for rr in other_rows for cc in cols_side]
-        extra = _smallest_visible(grid, candidates)
-        if extra is not None:
-            grid.hidden.add(extra)
-            return True
-    return False
-
-
-def _component_without(grid: Grid, edge: tuple[int, int]) -> tuple[set[int], set[int]]:
-    """Rows and columns reachable from edge's row through hidden entries other than edge."""
-    rows, cols = {edge[0]}, set[int]()
-    frontier: list[tuple[str, int]] = [("r", edge[0])]
-    while frontier:
-        kind, i = frontier.pop()
-        for r, c in grid.hidden:
-            if (r, c) == edge:
-                continue
-            if kind == "r" and r == i and c not in cols:
-                cols.add(c)
-                frontier.append(("c", c))
-            elif kind == "c" and c == i and r not in rows:
-                rows.add(r)
-                frontier.append(("r", r))
-    return rows, cols
 
 
 def share(part: int, whole: int) -> float | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from services.reporting.domain import SUPPRESSED_MARK
+from services.reporting.disclosure import SUPPRESSED_MARK
 
 Sheet = tuple[list[str], list[list[Any]]]  # header, rows
 

@@ -140,12 +140,24 @@ async def snapshot(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
 # --- aggregates ------------------------------------------------------------------------------
 # Every query takes the same filter: $1 region, $2 powiat, $3 gmina, $4 variant (NULL = all),
 # $5 the last day included (as_of), $6/$7 the period (NULL = open-ended) that the date of
-# each thing falls in: a case its opening, a referral its first event, an unmet need its record.
+# each thing falls in: a case its opening, a referral its first event, an unmet need its record;
+# $8/$9 the inner and outer keys of the HMAC that gives each record its key (disclosure.py).
 
 GROUPINGS = ("region", "powiat", "gmina", "variant")
 
 _SCOPE = """($1::text[] IS NULL OR {a}region = ANY($1)) AND ($2::text IS NULL OR {a}powiat = $2)
     AND ($3::text IS NULL OR {a}gmina = $3) AND ($4::text IS NULL OR {a}variant = $4)"""
+
+
+def _record_key(message: str) -> str:
+    """A record's key, as disclosure.record_key computes it: the first byte of
+    HMAC-SHA256(secret, message) = sha256(outer || sha256(inner || message))."""
+    return f"get_byte(sha256($9::bytea || sha256($8::bytea || {message})), 0)"
+
+
+def _key_of(id_column: str) -> str:
+    return _record_key(f"uuid_send({id_column})")
+
 
 # A case counts once it was opened by the day; one known only from later events (its opening
 # not yet seen) is left out of case figures until its opening arrives.
@@ -193,8 +205,9 @@ class Filter:
         as_of: date,
         opened_from: date | None = None,
         opened_to: date | None = None,
+        key_pads: tuple[bytes, bytes],
     ) -> None:
-        self.args = (region, powiat, gmina, variant, as_of, opened_from, opened_to)
+        self.args = (region, powiat, gmina, variant, as_of, opened_from, opened_to, *key_pads)
 
 
 async def _fetch(
@@ -204,135 +217,160 @@ async def _fetch(
         raise ValueError(f"cannot group by {by!r}")
     # "all": one row of the whole scope, for the totals of figures that do not add up
     column = "'all'::text" if by == "all" else (by or "region")
-    rows = await conn.fetch(sql.replace("{by}", column), *where.args)
+    sql = sql.replace("{by}", column)
+    # the keys' parameters ($8, $9) go only to a query that uses them
+    args = where.args if "$8" in sql else where.args[:7]
+    rows = await conn.fetch(sql, *args)
     return [dict(r) for r in rows]
 
 
 async def cells(
     conn: asyncpg.Connection, report: str, where: Filter, by: str
 ) -> list[dict[str, Any]]:
-    """(row, col, n) of a cross table report."""
-    return await _fetch(conn, CROSS_TABLES[report], where, by)
+    """(level, row, col, n, key) of a report: its cells (level "cell"), and as cells of their
+    own the row totals ("row", col NULL), the column totals ("col", row NULL) and the grand
+    total ("all"). A total counts the distinct records of its line, and its key is the sum of
+    theirs (disclosure.py). `report` is a cross table, "indicators" or "summary"."""
+    return await _fetch(conn, _aggregate(RECORDS[report]), where, by)
 
 
-CROSS_TABLES: dict[str, str] = {
-    # cases by state as of the day: still open, or closed with their outcome
-    "cases": f"""SELECT {{by}} AS row, coalesce({_outcome_then()}, 'open') AS col, count(*) AS n
-                 FROM case_facts WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
-    "referrals": f"""SELECT {{by}} AS row, {_REFERRAL_STATE} AS col, count(*) AS n
-                     FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1, 2""",
-    "acceptance_by_sector": f"""SELECT coalesce(sector, 'other') AS row,
-                    {_REFERRAL_STATE} AS col, count(*) AS n
-                 FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1, 2""",
-    "declines": f"""SELECT coalesce(sector, 'other') AS row, decline_reason AS col,
-                    count(*) AS n
-                 FROM referral_facts WHERE declined_on <= $5 AND {_period("declined_on")}
-                    AND {_SCOPE.format(a="")}
-                 GROUP BY 1, 2""",
-    "supports": f"""SELECT {{by}} AS row, support_type AS col, count(*) AS n
-                    FROM referral_facts WHERE {_REFERRALS_AS_OF} AND support_type IS NOT NULL
-                    GROUP BY 1, 2""",
-    "unmet_needs": f"""SELECT {{by}} AS row, support_type AS col, count(*) AS n
-                       FROM unmet_need_facts
-                       WHERE recorded_on <= $5 AND {_period("recorded_on")}
-                         AND {_SCOPE.format(a="")} GROUP BY 1, 2""",
-    "households": f"""SELECT {{by}} AS row,
-                         CASE WHEN household_size >= 6 THEN '6+' ELSE household_size::text END
-                         AS col, count(*) AS n
-                      FROM case_facts WHERE {_CASES_AS_OF} AND household_size IS NOT NULL
-                      GROUP BY 1, 2""",
-    "age_bands": f"""SELECT {{by}} AS row, band.key AS col, sum(band.value::int) AS n
-                     FROM case_facts, jsonb_each_text(age_bands) AS band
-                     WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
-    "reasons": f"""SELECT {{by}} AS row, reason AS col, count(*) AS n
-                   FROM case_facts, unnest(reasons) AS reason
-                   WHERE {_CASES_AS_OF} GROUP BY 1, 2""",
-    "needs": f"""SELECT {{by}} AS row, area AS col, count(*) AS n
-                 FROM case_facts, unnest(need_areas) AS area
-                 WHERE {_CASES_AS_OF} AND diagnosed_on <= $5 GROUP BY 1, 2""",
-    # cases transferred to another gmina's OPS: out where they left, in where they arrived
-    "transfers": f"""SELECT {{by}} AS row, direction AS col, count(*) AS n FROM (
-                       SELECT from_region AS region, from_powiat AS powiat, from_gmina AS gmina,
-                              from_variant AS variant, 'out' AS direction, transferred_on
-                         FROM case_transfer_facts
-                       UNION ALL
-                       SELECT to_region, to_powiat, to_gmina, to_variant, 'in', transferred_on
-                         FROM case_transfer_facts) AS transfer
-                     WHERE transferred_on <= $5 AND {_period("transferred_on")}
-                       AND {_SCOPE.format(a="")} GROUP BY 1, 2""",
-    # the breadth of cooperation: distinct institutions of each sector engaged in the gmina
-    "cooperation": f"""SELECT {{by}} AS row, coalesce(e.sector, i.sector, 'other') AS col,
-                         count(DISTINCT e.institution_id) AS n
-                       FROM engagement_facts e
-                       LEFT JOIN institution_facts i USING (institution_id)
-                       WHERE e.engaged_on <= $5 AND {_period("e.engaged_on")}
-                         AND {_SCOPE.format(a="e.")} GROUP BY 1, 2""",
-}
-
-
-async def indicators(conn: asyncpg.Connection, where: Filter, by: str) -> list[dict[str, Any]]:
-    """Per group: cases, plans completed successfully, times to diagnosis and to first support,
-    acceptance and overdue referrals."""
-    sql = f"""
-    WITH first_support AS (
-        SELECT case_id, min(accepted_on) AS accepted_on
-        FROM referral_facts WHERE accepted_on <= $5 GROUP BY case_id),
-    cases_then AS (
-        SELECT {{by}} AS row, c.opened_on, c.diagnosed_on, f.accepted_on,
-               {_outcome_then("c")} AS outcome
-        FROM case_facts c LEFT JOIN first_support f USING (case_id)
-        WHERE {_CASES_AS_OF}),
-    cases AS (
-        SELECT *, outcome = 'completed_successfully' AS succeeded, outcome IS NOT NULL AS closed
-        FROM cases_then),
-    case_figures AS (
-        SELECT row, count(*) AS cases_opened,
-            count(*) FILTER (WHERE closed) AS cases_closed,
-            count(*) FILTER (WHERE succeeded) AS completed_successfully,
-            count(*) FILTER (WHERE diagnosed_on <= $5) AS diagnosed,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY diagnosed_on - opened_on)
-                FILTER (WHERE diagnosed_on <= $5) AS days_to_diagnosis_median,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY diagnosed_on - opened_on)
-                FILTER (WHERE diagnosed_on <= $5) AS days_to_diagnosis_p90,
-            count(*) FILTER (WHERE diagnosed_on <= $5 AND accepted_on IS NOT NULL)
-                AS supported,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY accepted_on - diagnosed_on)
-                FILTER (WHERE diagnosed_on <= $5 AND accepted_on IS NOT NULL)
-                AS days_to_first_support_median,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY accepted_on - diagnosed_on)
-                FILTER (WHERE diagnosed_on <= $5 AND accepted_on IS NOT NULL)
-                AS days_to_first_support_p90
-        FROM cases GROUP BY row),
-    referral_figures AS (
-        SELECT {{by}} AS row, count(*) AS referrals,
-            count(*) FILTER (WHERE accepted_on <= $5) AS referrals_accepted,
-            count(*) FILTER (WHERE declined_on <= $5) AS referrals_declined,
-            count(*) FILTER (WHERE overdue_on <= $5) AS referrals_overdue
-        FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY 1)
-    SELECT row, coalesce(cases_opened, 0) AS cases_opened,
-        coalesce(cases_closed, 0) AS cases_closed,
-        coalesce(completed_successfully, 0) AS completed_successfully,
-        coalesce(diagnosed, 0) AS diagnosed, days_to_diagnosis_median, days_to_diagnosis_p90,
-        coalesce(supported, 0) AS supported,
-        days_to_first_support_median, days_to_first_support_p90,
-        coalesce(referrals, 0) AS referrals,
-        coalesce(referrals_accepted, 0) AS referrals_accepted,
-        coalesce(referrals_declined, 0) AS referrals_declined,
-        coalesce(referrals_overdue, 0) AS referrals_overdue
-    FROM case_figures FULL JOIN referral_figures USING (row)
-    ORDER BY row"""
+async def records(
+    conn: asyncpg.Connection, report: str, where: Filter, by: str
+) -> list[dict[str, Any]]:
+    """(row, col, unit) of every record a report counts: which things each figure counts."""
+    sql = f"SELECT DISTINCT row, col, unit::text AS unit FROM ({RECORDS[report]}) r"
     return await _fetch(conn, sql, where, by)
 
 
-async def summary_by_gmina(conn: asyncpg.Connection, where: Filter) -> list[dict[str, Any]]:
-    sql = f"""WITH cases AS (
-               SELECT gmina, count(*) AS cases_opened
-               FROM case_facts WHERE {_CASES_AS_OF} GROUP BY gmina),
-           supports AS (
-               SELECT gmina, count(*) AS supports_assigned
-               FROM referral_facts WHERE {_REFERRALS_AS_OF} GROUP BY gmina)
-           SELECT gmina, coalesce(c.cases_opened, 0) AS cases_opened,
-                  coalesce(s.supports_assigned, 0) AS supports_assigned
-           FROM cases c FULL JOIN supports s USING (gmina)
-           ORDER BY gmina"""
-    return await _fetch(conn, sql, where)
+def _aggregate(records: str) -> str:
+    """Counts and keys of the records (row, col, unit: the thing counted, k: its key) per cell,
+    per row, per column and in all."""
+
+    def level(name: str, row: str, col: str, columns: str) -> str:
+        group = f" GROUP BY {columns}" if columns else ""
+        inner = ", ".join(c for c in (columns, "unit, k") if c)
+        return f"""SELECT '{name}' AS level, {row} AS row, {col} AS col, count(*) AS n,
+                    coalesce(sum(k), 0) AS key
+                FROM (SELECT DISTINCT {inner} FROM records) d{group}"""
+
+    return f"""WITH records AS ({records})
+        {level("cell", "row", "col", "row, col")}
+        UNION ALL {level("row", "row", "NULL", "row")}
+        UNION ALL {level("col", "NULL", "col", "col")}
+        UNION ALL {level("all", "NULL", "NULL", "")}"""
+
+
+_CASE_KEY = _key_of("case_id")
+_PERSON_KEY = _record_key("uuid_send(case_id) || convert_to(band.key || ' ' || i, 'UTF8')")
+_REFERRAL_KEY = _key_of("referral_id")
+
+# What each cross table counts, one line per record: (row, col, unit, k). A case is counted
+# in each reason and need area it has; a person of a household in their age band; an
+# institution once per gmina, sector and level however often it was engaged.
+CROSS_TABLES: dict[str, str] = {
+    # cases by state as of the day: still open, or closed with their outcome
+    "cases": f"""SELECT {{by}} AS row, coalesce({_outcome_then()}, 'open') AS col,
+                    case_id AS unit, {_CASE_KEY} AS k
+                 FROM case_facts WHERE {_CASES_AS_OF}""",
+    "referrals": f"""SELECT {{by}} AS row, {_REFERRAL_STATE} AS col,
+                        referral_id AS unit, {_REFERRAL_KEY} AS k
+                     FROM referral_facts WHERE {_REFERRALS_AS_OF}""",
+    "acceptance_by_sector": f"""SELECT coalesce(sector, 'other') AS row,
+                    {_REFERRAL_STATE} AS col, referral_id AS unit, {_REFERRAL_KEY} AS k
+                 FROM referral_facts WHERE {_REFERRALS_AS_OF}""",
+    "declines": f"""SELECT coalesce(sector, 'other') AS row, decline_reason AS col,
+                    referral_id AS unit, {_REFERRAL_KEY} AS k
+                 FROM referral_facts WHERE declined_on <= $5 AND {_period("declined_on")}
+                    AND {_SCOPE.format(a="")}""",
+    "supports": f"""SELECT {{by}} AS row, support_type AS col,
+                       referral_id AS unit, {_REFERRAL_KEY} AS k
+                    FROM referral_facts WHERE {_REFERRALS_AS_OF} AND support_type IS NOT NULL""",
+    "unmet_needs": f"""SELECT {{by}} AS row, support_type AS col,
+                          recommendation_id AS unit, {_key_of("recommendation_id")} AS k
+                       FROM unmet_need_facts
+                       WHERE recorded_on <= $5 AND {_period("recorded_on")}
+                         AND {_SCOPE.format(a="")}""",
+    "households": f"""SELECT {{by}} AS row,
+                         CASE WHEN household_size >= 6 THEN '6+' ELSE household_size::text END
+                         AS col, case_id AS unit, {_CASE_KEY} AS k
+                      FROM case_facts WHERE {_CASES_AS_OF} AND household_size IS NOT NULL""",
+    # persons: the i-th person of a band in a household, keyed by the case, band and i
+    "age_bands": f"""SELECT {{by}} AS row, band.key AS col,
+                        case_id::text || ' ' || band.key || ' ' || i AS unit,
+                        {_PERSON_KEY} AS k
+                     FROM case_facts, jsonb_each_text(age_bands) AS band,
+                          generate_series(1, band.value::int) AS i
+                     WHERE {_CASES_AS_OF}""",
+    "reasons": f"""SELECT {{by}} AS row, reason AS col, case_id AS unit, {_CASE_KEY} AS k
+                   FROM case_facts, unnest(reasons) AS reason
+                   WHERE {_CASES_AS_OF}""",
+    "needs": f"""SELECT {{by}} AS row, area AS col, case_id AS unit, {_CASE_KEY} AS k
+                 FROM case_facts, unnest(need_areas) AS area
+                 WHERE {_CASES_AS_OF} AND diagnosed_on <= $5""",
+    # the breadth of cooperation: distinct institutions of each sector engaged in the gmina
+    "cooperation": f"""SELECT {{by}} AS row, coalesce(e.sector, i.sector, 'other') AS col,
+                         e.institution_id AS unit, {_key_of("e.institution_id")} AS k
+                       FROM engagement_facts e
+                       LEFT JOIN institution_facts i USING (institution_id)
+                       WHERE e.engaged_on <= $5 AND {_period("e.engaged_on")}
+                         AND {_SCOPE.format(a="e.")}""",
+}
+
+
+# The counts of the indicators, one line per record and count it is in (col = the count).
+_INDICATOR_RECORDS = f"""
+    WITH first_support AS (
+        SELECT case_id, min(accepted_on) AS accepted_on
+        FROM referral_facts WHERE accepted_on <= $5 GROUP BY case_id),
+    cases AS (
+        SELECT {{by}} AS row, c.case_id, c.diagnosed_on, f.accepted_on,
+               {_outcome_then("c")} AS outcome
+        FROM case_facts c LEFT JOIN first_support f USING (case_id)
+        WHERE {_CASES_AS_OF})
+    SELECT row, v.col, case_id AS unit, {_CASE_KEY} AS k
+    FROM cases, LATERAL (VALUES
+        ('cases_opened', true),
+        ('cases_closed', outcome IS NOT NULL),
+        ('completed_successfully', outcome = 'completed_successfully'),
+        ('diagnosed', diagnosed_on <= $5),
+        ('supported', diagnosed_on <= $5 AND accepted_on IS NOT NULL)) AS v(col, member)
+    WHERE v.member
+    UNION ALL
+    SELECT {{by}}, v.col, referral_id, {_REFERRAL_KEY}
+    FROM referral_facts, LATERAL (VALUES
+        ('referrals', true),
+        ('referrals_accepted', accepted_on <= $5),
+        ('referrals_declined', declined_on <= $5),
+        ('referrals_overdue', overdue_on <= $5)) AS v(col, member)
+    WHERE {_REFERRALS_AS_OF} AND v.member"""
+
+_SUMMARY_RECORDS = f"""
+    SELECT {{by}} AS row, 'cases_opened' AS col, case_id AS unit, {_CASE_KEY} AS k
+    FROM case_facts WHERE {_CASES_AS_OF}
+    UNION ALL
+    SELECT {{by}}, 'supports_assigned', referral_id, {_REFERRAL_KEY}
+    FROM referral_facts WHERE {_REFERRALS_AS_OF}"""
+
+RECORDS: dict[str, str] = {
+    **CROSS_TABLES,
+    "indicators": _INDICATOR_RECORDS,
+    "summary": _SUMMARY_RECORDS,
+}
+
+
+async def durations(conn: asyncpg.Connection, where: Filter, by: str) -> list[dict[str, Any]]:
+    """Per group, the days of each case from opening to completed diagnosis and from diagnosis
+    to the first accepted support: for the percentiles of the indicators."""
+    sql = f"""
+    WITH first_support AS (
+        SELECT case_id, min(accepted_on) AS accepted_on
+        FROM referral_facts WHERE accepted_on <= $5 GROUP BY case_id)
+    SELECT {{by}} AS row,
+        coalesce(array_agg(c.diagnosed_on - c.opened_on)
+            FILTER (WHERE c.diagnosed_on <= $5), '{{}}') AS days_to_diagnosis,
+        coalesce(array_agg(f.accepted_on - c.diagnosed_on)
+            FILTER (WHERE c.diagnosed_on <= $5 AND f.accepted_on IS NOT NULL), '{{}}')
+            AS days_to_first_support
+    FROM case_facts c LEFT JOIN first_support f USING (case_id)
+    WHERE {_CASES_AS_OF} GROUP BY 1"""
+    return await _fetch(conn, sql, where, by)

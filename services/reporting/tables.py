@@ -1,13 +1,20 @@
-"""Report tables as people read them: labelled rows and columns, totals, and suppression of
-small cells for those who may not see them (pure: no I/O)."""
+"""Report tables as people read them: labelled rows and columns, totals, protected for those
+who may not see them exactly (pure: no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.reporting.domain import share, suppress
+from services.reporting.disclosure import (
+    MAX_NOISE,
+    SUPPRESSED_MARK,
+    protect,
+    protected_quantile,
+)
+from services.reporting.disclosure import share as protected_share
+from services.reporting.domain import share
 from shared.codes import (
     DECLINE_REASON_LABELS,
     NEED_AREA_LABELS,
@@ -115,8 +122,8 @@ def row_label(by: str, key: str) -> str:
 
 @dataclass
 class CrossTable:
-    """Counts by row and column with their totals; `hidden` marks suppressed cells
-    (column key, or "total" for the row total), whose values are withheld."""
+    """Counts by row and column with their totals; `hidden` names withheld cells (column key,
+    or "total" for the row total), whose values are None."""
 
     columns: dict[str, str]
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -128,8 +135,20 @@ class CrossTable:
             "columns": [{"key": k, "label": v} for k, v in self.columns.items()],
             "rows": self.rows,
             "total": self.total,
-            "suppression": ({"threshold": self.threshold, "sign": "#"} if self.threshold else None),
+            "suppression": disclosure_note(self.threshold),
         }
+
+
+def disclosure_note(threshold: int | None) -> dict[str, Any] | None:
+    """How the figures of an answer are protected (None: exact, for a gmina or powiat)."""
+    if threshold is None:
+        return None
+    return {
+        "threshold": threshold,
+        "sign": SUPPRESSED_MARK,
+        "method": "cell-key",
+        "max_noise": MAX_NOISE,
+    }
 
 
 def cross_table(
@@ -138,50 +157,39 @@ def cross_table(
     label_of: Any,
     *,
     threshold: int | None,
-    withheld_totals: Iterable[str] = (),
 ) -> CrossTable:
-    """Build the table from (row, col, n); with a threshold, suppress small cells and their
-    complements so that none can be recovered from the totals. `withheld_totals` names rows
-    ("total": the grand total) whose total another table publishing it withholds."""
-    extra = sorted({str(c["col"]) for c in cells if str(c["col"]) not in columns})
+    """Build the table from the (level, row, col, n, key) of store.cells: its cells and, as
+    cells of their own, the row totals, the column totals and the grand total. With a threshold
+    every figure is protected on its own count and key (disclosure.protect): no total is a sum
+    of protected figures, and the same records give the same figure in any table."""
+    inner = [c for c in cells if c["level"] == "cell"]
+    extra = sorted({str(c["col"]) for c in inner if str(c["col"]) not in columns})
     all_columns = {**columns, **{k: k for k in extra}}
-    keys = list(all_columns)
-    row_keys = sorted({str(c["row"]) for c in cells})
-    counts = {(str(c["row"]), str(c["col"])): int(c["n"]) for c in cells}
-    inner = [[counts.get((r, k), 0) for k in keys] for r in row_keys]
-    hidden: set[tuple[int, int]] = set()
-    grid_cells = [[*row, sum(row)] for row in inner]
-    grid_cells.append([sum(r[c] for r in grid_cells) for c in range(len(keys) + 1)])
-    if threshold is not None and inner:
-        width = len(keys)
-        positions = {key: r for r, key in enumerate(row_keys)} | {"total": len(row_keys)}
-        withheld = [(positions[k], width) for k in withheld_totals if k in positions]
-        grid = suppress(inner, threshold, withheld)
-        grid_cells, hidden = grid.cells, grid.hidden
+    found: dict[tuple[str, str | None, str | None], tuple[int, int]] = {
+        (c["level"], _text(c["row"]), _text(c["col"])): (int(c["n"]), int(c["key"])) for c in cells
+    }
+    row_keys = sorted({str(c["row"]) for c in inner})
 
-    def line(r: int) -> dict[str, Any]:
-        values: dict[str, int | None] = {}
-        hidden_here = []
-        for c, k in enumerate(keys):
-            if (r, c) in hidden:
-                values[k] = None
-                hidden_here.append(k)
-            else:
-                values[k] = grid_cells[r][c]
-        total_hidden = (r, len(keys)) in hidden
-        if total_hidden:
-            hidden_here.append("total")
-        return {
-            "cells": values,
-            "total": None if total_hidden else grid_cells[r][len(keys)],
-            "hidden": hidden_here,
-        }
+    def figure(level: str, row: str | None, col: str | None) -> int | None:
+        n, key = found.get((level, row, col), (0, 0))
+        return n if threshold is None else protect(n, key, threshold)
+
+    def line(row: str | None) -> dict[str, Any]:
+        level = "cell" if row is not None else "col"
+        values = {k: figure(level, row, k) for k in all_columns}
+        total = figure("row", row, None) if row is not None else figure("all", None, None)
+        hidden = [k for k, v in values.items() if v is None]
+        return {"cells": values, "total": total, "hidden": hidden + ["total"] * (total is None)}
 
     table = CrossTable(all_columns, threshold=threshold)
-    for r, key in enumerate(row_keys):
-        table.rows.append({"key": key, "label": label_of(key), **line(r)})
-    table.total = {"key": "total", "label": "ogółem", **line(len(row_keys))}
+    for key in row_keys:
+        table.rows.append({"key": key, "label": label_of(key), **line(key)})
+    table.total = {"key": "total", "label": "ogółem", **line(None)}
     return table
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 # Counts of the indicators table and the figures derived from them: a derived figure is
@@ -230,112 +238,82 @@ INDICATOR_LABELS = {
 
 def add_row_figures(report: str, table: CrossTable) -> None:
     """Figures a row of some tables also carries: the acceptance rate of a sector's referrals
-    (accepted or beyond), the number of sectors cooperating in a gmina. Withheld with the cells
-    they rest on."""
+    (accepted or beyond), the number of sectors cooperating in a gmina. A rate rests on the
+    figures shown (withheld with them); a withheld count is one or more, so it is a sector
+    engaged."""
     for line in (*table.rows, table.total):
         cells, total = line["cells"], line["total"]
         if report == "acceptance_by_sector":
             taken = [cells.get("accepted"), cells.get("completed")]
-            line["acceptance_rate"] = (
-                None if None in taken or total is None else share(sum(taken), total)  # type: ignore[arg-type]
-            )
+            part = None if None in taken else sum(t or 0 for t in taken)
+            line["acceptance_rate"] = rate(part, total, table.threshold)
         elif report == "cooperation":
-            line["sectors_engaged"] = (
-                None if line["hidden"] else sum(1 for v in cells.values() if v)
-            )
+            line["sectors_engaged"] = sum(1 for v in cells.values() if v != 0)
 
 
-# Tables whose row totals count the same things (cases; referrals): a total withheld in one is
-# withheld in the others, or it would be read off there.
-SAME_TOTALS: tuple[tuple[str, ...], ...] = (("cases", "households"), ("referrals", "supports"))
+def rate(part: int | None, whole: int | None, threshold: int | None) -> float | None:
+    """A percentage: exact from exact counts, else from the published ones (disclosure.share)."""
+    if threshold is None:
+        return None if part is None or whole is None else share(part, whole)
+    return protected_share(part, whole, threshold)
 
 
-def withheld_totals(table: CrossTable) -> set[str]:
-    return {line["key"] for line in (*table.rows, table.total) if line["total"] is None}
+QUANTILES = {
+    "days_to_diagnosis_median": ("days_to_diagnosis", 0.5),
+    "days_to_diagnosis_p90": ("days_to_diagnosis", 0.9),
+    "days_to_first_support_median": ("days_to_first_support", 0.5),
+    "days_to_first_support_p90": ("days_to_first_support", 0.9),
+}
 
 
-def consistent_tables(
-    cells: Mapping[str, Sequence[Mapping[str, Any]]],
-    columns: Mapping[str, Mapping[str, str]],
+def indicator_rows(
+    cells: Sequence[Mapping[str, Any]],
+    durations: Sequence[Mapping[str, Any]],
+    label_of: Any,
     threshold: int | None,
-) -> dict[str, CrossTable]:
-    """Tables whose row totals count the same things, suppressed so that each withholds every
-    total any of them withholds (repeated until stable: withholding only ever grows)."""
-    withheld: set[str] = set()
-    while True:
-        tables = {
-            name: cross_table(
-                rows, columns[name], str, threshold=threshold, withheld_totals=withheld
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The indicators per row and in total from store.cells("indicators") and store.durations:
+    the counts exact (threshold None) or each protected on its own records and key, the
+    shares from the counts shown, the percentiles exact or as disclosure.protected_quantile
+    gives them. The total is figured from the records of the whole scope."""
+    table = cross_table(cells, {c: c for c in INDICATOR_COUNTS}, label_of, threshold=threshold)
+    days = {str(d["row"]): d for d in durations}
+    every_day: dict[str, list[float]] = {"days_to_diagnosis": [], "days_to_first_support": []}
+    for found in durations:
+        for name, values in every_day.items():
+            values.extend(float(v) for v in found[name])
+
+    def figures(line: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
+        shown: dict[str, Any] = {name: line["cells"].get(name, 0) for name in INDICATOR_COUNTS}
+        for name in ("success_share", "acceptance_rate"):
+            part, whole = DERIVED[name]
+            shown[name] = rate(shown[part], shown[whole], threshold)
+        for name, (series, q) in QUANTILES.items():
+            values = [float(v) for v in found.get(series) or ()]
+            shown[name] = (
+                exact_quantile(values, q)
+                if threshold is None
+                else protected_quantile(values, q, threshold).value
             )
-            for name, rows in cells.items()
-        }
-        now = set().union(*(withheld_totals(t) for t in tables.values()))
-        if now == withheld:
-            return tables
-        withheld = now
+        hidden = [k for k in (*INDICATOR_COUNTS, *DERIVED) if shown[k] is None]
+        if threshold is not None and hidden:
+            shown["hidden"] = hidden
+        return shown
+
+    rows = [
+        {"key": line["key"], "label": line["label"], **figures(line, days.get(line["key"], {}))}
+        for line in table.rows
+    ]
+    total = {"key": "total", "label": "ogółem", **figures(table.total, every_day)}
+    return rows, total
 
 
-def linked_to_cases(cases: CrossTable) -> dict[str, set[str]]:
-    """Indicator counts that the cases table also publishes, per row key ("total" for the
-    total), withheld wherever that table withholds them: else one would give the other away."""
-    linked: dict[str, set[str]] = {}
-    for line in (*cases.rows, cases.total):
-        hidden = set(line["hidden"])
-        fields = linked.setdefault(line["key"], set())
-        if "total" in hidden:
-            fields.add("cases_opened")
-        if "completed_successfully" in hidden:
-            fields.add("completed_successfully")
-        if hidden - {"total"}:  # closed = total - open = the sum of the outcomes
-            fields.add("cases_closed")
-    return linked
-
-
-def linked_to_referrals(referrals: CrossTable) -> dict[str, set[str]]:
-    """The same for the referrals table (by state)."""
-    linked: dict[str, set[str]] = {}
-    for line in (*referrals.rows, referrals.total):
-        hidden = set(line["hidden"])
-        fields = linked.setdefault(line["key"], set())
-        if "total" in hidden:
-            fields |= {"referrals", "supports_assigned"}
-        if "declined" in hidden:
-            fields.add("referrals_declined")
-        if hidden & {"accepted", "completed", "cancelled"}:
-            fields.add("referrals_accepted")
-    return linked
-
-
-def suppress_indicators(
-    rows: list[dict[str, Any]],
-    total: dict[str, Any],
-    threshold: int,
-    counts: Sequence[str] = INDICATOR_COUNTS,
-    linked: Mapping[str, set[str]] | None = None,
-) -> None:
-    """Withhold small counts per column (with a complement so the total does not give one
-    away), the counts withheld in a linked table (`linked`: row key -> fields), and every
-    figure derived from a withheld count or from fewer than `threshold`."""
-    linked = linked or {}
-    keys = [str(row.get("key", row.get("gmina"))) for row in rows]
-    for name in counts:
-        withheld = [(r, 0) for r, key in enumerate(keys) if name in linked.get(key, ())]
-        if name in linked.get("total", ()):
-            withheld.append((len(rows), 0))
-        column = [[row[name]] for row in rows]
-        grid = suppress(column, threshold, withheld) if rows else None
-        for r, row in enumerate(rows):
-            if grid is not None and (r, 0) in grid.hidden:
-                row[name] = None
-                row.setdefault("hidden", []).append(name)
-        if grid is not None and (len(rows), 0) in grid.hidden:
-            total[name] = None
-            total.setdefault("hidden", []).append(name)
-    for target in (*rows, total):
-        for name, bases in DERIVED.items():
-            denominator = target.get(bases[-1])
-            withheld = any(target.get(b) is None for b in bases)
-            if withheld or denominator is None or denominator < threshold:
-                if target.get(name) is not None:
-                    target[name] = None
-                    target.setdefault("hidden", []).append(name)
+def exact_quantile(values: Sequence[float], q: float) -> float | None:
+    """percentile_cont: linear interpolation between the two nearest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -1,6 +1,7 @@
 """Reporting on the real broker and database: projections from events in any order and more than
-once, the model's testing-phase figure, as_of, suppression by role, exports, and a rebuild from
-the event log that equals the live projection.
+once, the model's testing-phase figure, as_of, exact figures for coordinators of a gmina or powiat
+and protected ones (cell-key perturbation, small counts withheld) for the others, exports, and a
+rebuild from the event log that equals the live projection.
 
 The service runs on a vhost of its own (tests/integration/reporting_stack.py). Each test keeps to
 regions or gminas of its own; the 172-families test alone uses the five partner regions.
@@ -24,6 +25,7 @@ import pytest
 
 from services.reporting.event_log import MARKER_PREFIX, AmqpReader, StreamReader, stream_url_of
 from services.reporting.rebuild import rebuild
+from services.reporting.tables import DERIVED
 from shared.auth import Role
 from shared.codes import Reason
 from shared.envelope import Envelope, wrap
@@ -286,31 +288,51 @@ async def test_the_testing_phase_figure_172_families_in_30_gminas_140_successful
             events.append(closed(case, date(2020, 11, 5), "completed_partly"))
     await stack.settle(await send(stack, published, *events))
 
+    # exact: each gmina's coordinator reads their own figures in full, and they add up
+    exact = {"cases_opened": 0, "completed_successfully": 0, "cases_closed": 0}
+    by_region = {r: {"opened": 0, "success": 0} for r in PARTNER_REGIONS}
+    for gmina in gminas:
+        coordinator = stack.who(Role.COORDINATOR, gmina=gmina)
+        [mine] = (await report(stack, "indicators", coordinator))["rows"]
+        assert mine["key"] == gmina
+        for name in exact:
+            exact[name] += mine[name]
+        by_region[gmina[:2]]["opened"] += mine["cases_opened"]
+        by_region[gmina[:2]]["success"] += mine["completed_successfully"]
+    assert exact == {"cases_opened": 172, "completed_successfully": 140, "cases_closed": 160}
+    assert round(100 * exact["completed_successfully"] / exact["cases_opened"], 1) == 81.4
+    assert by_region == {r: {"opened": c["opened"], "success": c["success"]}
+                         for r, c in expected.items()}  # fmt: skip
+
+    # protected: the macro-region's analyst sees every count within the published ±2 of the
+    # truth, the total as a figure of its own, and the same records as the same figure
     macro_analyst = stack.who(Role.ANALYST, region="06,14,18,20,26")
     partners = {"region": list(PARTNER_REGIONS)}
     figures = await report(stack, "indicators", macro_analyst, by="region", **partners)
-    assert figures["total"]["cases_opened"] == 172
-    assert figures["total"]["completed_successfully"] == 140
-    assert figures["total"]["success_share"] == 81.4
-    by_region = {r["key"]: r for r in figures["rows"]}
-    assert set(by_region) == set(PARTNER_REGIONS)
+    total = figures["total"]
+    assert figures["suppression"]["method"] == "cell-key"
+    assert abs(total["cases_opened"] - 172) <= 2
+    assert abs(total["completed_successfully"] - 140) <= 2
+    part, whole = DERIVED["success_share"]
+    assert total["success_share"] == round(100 * total[part] / total[whole], 1)
+    by_region_shown = {r["key"]: r for r in figures["rows"]}
+    assert set(by_region_shown) == set(PARTNER_REGIONS)
     for region, counts in expected.items():
-        assert by_region[region]["cases_opened"] == counts["opened"]
-        assert by_region[region]["completed_successfully"] == counts["success"]
-        assert by_region[region]["success_share"] == round(
-            100 * counts["success"] / counts["opened"], 1
-        )
-    assert by_region["06"]["label"] == "LUBELSKIE"
+        assert abs(by_region_shown[region]["cases_opened"] - counts["opened"]) <= 2
+        assert abs(by_region_shown[region]["completed_successfully"] - counts["success"]) <= 2
+    assert by_region_shown["06"]["label"] == "LUBELSKIE"
     gmina_rows = await report(stack, "indicators", macro_analyst, by="gmina", **partners)
     assert len(gmina_rows["rows"]) == 30
     by_variant = await report(stack, "indicators", macro_analyst, by="variant", **partners)
     [variant] = by_variant["rows"]
     assert (variant["key"], variant["label"]) == ("rural", "gminy wiejskie")
-    assert variant["success_share"] == 81.4
-    # one region's analyst sees their region only
+    # all the cases are rural: the row holds the records of the total, so it is the same figure
+    for name in ("cases_opened", "completed_successfully", "success_share"):
+        assert variant[name] == total[name], name
+    # one region's analyst sees their region only: the same records as the region's row above
     lubelskie = await report(stack, "indicators", stack.who(Role.ANALYST, region="06"), by="region")
     assert [r["key"] for r in lubelskie["rows"]] == ["06"]
-    assert lubelskie["total"]["cases_opened"] == expected["06"]["opened"]
+    assert lubelskie["total"]["cases_opened"] == by_region_shown["06"]["cases_opened"]
 
 
 async def test_as_of_gives_the_figures_as_they_stood_at_the_end_of_that_day(
@@ -360,7 +382,7 @@ async def test_as_of_gives_the_figures_as_they_stood_at_the_end_of_that_day(
     assert early["rows"][0]["days_to_first_support_median"] is None
 
 
-async def test_analyst_sees_small_cells_withheld_and_no_total_gives_them_away(
+async def test_analyst_sees_small_cells_withheld_and_the_rest_perturbed_consistently(
     stack: ReportingStack, published: list[Envelope]
 ) -> None:
     small, large, middle = rural("04", 0, 3)
@@ -369,42 +391,66 @@ async def test_analyst_sees_small_cells_withheld_and_no_total_gives_them_away(
     events += [opened(middle, date(2025, 1, 5)) for _ in range(9)]
     closings = [closed(e, date(2025, 6, 1)) for e in events[2:9]]
     await stack.settle(await send(stack, published, *events, *closings))
+    truth = {small: {"open": 2, "completed_successfully": 0, "total": 2},
+             large: {"open": 5, "completed_successfully": 7, "total": 12},
+             middle: {"open": 9, "completed_successfully": 0, "total": 9},
+             "total": {"open": 16, "completed_successfully": 7, "total": 23}}  # fmt: skip
 
-    table = await report(stack, "cases", stack.who(Role.ANALYST, region="04"))
-    assert table["suppression"]["threshold"] == 5
-    assert row(table, small)["cells"]["open"] is None
-    # the reader's attack: any line (row or column, with its total) holding exactly one
-    # withheld figure would give it away
-    lines = [[*r["cells"].values(), r["total"]] for r in [*table["rows"], table["total"]]]
-    columns = [list(c) for c in zip(*lines, strict=True)]
-    for line in lines + columns:
-        assert sum(v is None for v in line) != 1, line
-
-    # nor can another report that publishes the same figures give them away
     analyst = stack.who(Role.ANALYST, region="04")
+    table = await report(stack, "cases", analyst)
+    assert table["suppression"] == {"threshold": 5, "sign": "#", "method": "cell-key",
+                                    "max_noise": 2}  # fmt: skip
+    for line in [*table["rows"], table["total"]]:
+        true = truth[line["key"]]
+        for name, shown in [*line["cells"].items(), ("total", line["total"])]:
+            n = true.get(name, 0)
+            if n == 0:
+                assert shown == 0, (line["key"], name)
+            elif n < 5:
+                assert shown is None and name in line["hidden"], (line["key"], name)
+            else:
+                assert shown >= 5 and abs(shown - n) <= 2, (line["key"], name, shown)
+    # the total is a figure of its own, not the sum of the rows shown
+    assert table["total"]["total"] is not None
+
+    # the same records reached another way give the same figure: the row totals of cases by
+    # state and of households by size, the indicators' and the summary's cases opened; a
+    # gmina's row through the region and through the gmina filter
     households = await report(stack, "households", analyst)
-    for line in [*table["rows"], table["total"]]:  # both count cases in their totals
-        other = households["total"] if line["key"] == "total" else row(households, line["key"])
-        assert (line["total"] is None) == (other["total"] is None), line["key"]
-    figures = {r["key"]: r for r in (await report(stack, "indicators", analyst))["rows"]}
-    summary = {r["gmina"]: r for r in (await report(stack, "summary", analyst))["gminas"]}
+    figures = await report(stack, "indicators", analyst)
+    summary = (await stack.get("/reports/summary", analyst)).json()
+    by_summary = {r["gmina"]: r for r in summary["gminas"]}
     for line in table["rows"]:
-        shown = figures[line["key"]]
-        if line["cells"]["open"] is None:  # open = opened - closed
-            assert shown["cases_opened"] is None or shown["cases_closed"] is None
-        if line["cells"]["completed_successfully"] is None:
-            assert shown["completed_successfully"] is None
-            assert shown["success_share"] is None
-        if line["total"] is None:
-            assert shown["cases_opened"] is None
-            assert summary[line["key"]]["cases_opened"] is None
+        key = line["key"]
+        assert row(households, key)["total"] == line["total"], key
+        assert row(figures, key)["cases_opened"] == line["total"], key
+        assert by_summary[key]["cases_opened"] == line["total"], key
+        alone = await report(stack, "cases", analyst, gmina=key)
+        assert alone["rows"][0]["cells"] == line["cells"] and alone["total"]["total"] == (
+            line["total"]
+        ), key
+    assert households["total"]["total"] == table["total"]["total"]
+    assert figures["total"]["cases_opened"] == table["total"]["total"]
+    assert summary["total"]["cases_opened"] == table["total"]["total"]
+    # the same figure on every call, and for a coordinator whose scope is the region
+    assert await report(stack, "cases", analyst) == table
+    regional = await report(stack, "cases", stack.who(Role.COORDINATOR, region="04"))
+    assert regional == table
+    # the small gmina's withheld count is withheld in every table that counts its cases
+    assert row(figures, small)["cases_opened"] is None
+    assert row(figures, small)["success_share"] is None
+    assert by_summary[small]["cases_opened"] is None
 
     coordinator = await report(stack, "cases", stack.who(Role.COORDINATOR, gmina=small))
     assert row(coordinator, small)["cells"]["open"] == 2
     assert coordinator["suppression"] is None
+    powiat = await report(stack, "cases", stack.who(Role.COORDINATOR, powiat=small[:4]))
+    for line in powiat["rows"]:
+        assert line["cells"]["open"] == truth[line["key"]]["open"]
+        assert line["total"] == truth[line["key"]]["total"]
 
 
-async def test_csv_and_xlsx_exports_hold_the_same_suppressed_table(
+async def test_csv_and_xlsx_exports_hold_the_same_protected_table(
     stack: ReportingStack, published: list[Envelope]
 ) -> None:
     a, b, c = rural("08", 0, 3)
@@ -430,7 +476,7 @@ async def test_csv_and_xlsx_exports_hold_the_same_suppressed_table(
     cells = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
     assert cells == rows
 
-    # ... but files travel: there the small cells are withheld, as for an analyst
+    # ... but files travel: there the figures are protected, the same as an analyst's
     header = rows[0]
     assert header[:2] == ["kod", "nazwa"] and header[-1] == "ogółem"
     analyst = await report(stack, "households", stack.who(Role.ANALYST, region="08"))
@@ -440,12 +486,20 @@ async def test_csv_and_xlsx_exports_hold_the_same_suppressed_table(
         for column, value in zip(header[2:-1], line[2:-1], strict=True):
             key = next(k for k in full["columns"] if k["label"] == column)["key"]
             shown = source["cells"][key]
-            assert value == ("#" if shown is None else str(truth["cells"][key]))
-        assert line[-1] == ("#" if source["total"] is None else str(truth["total"]))
+            assert value == ("#" if shown is None else str(shown))
+            true = truth["cells"][key]
+            assert (value == "#") == (0 < true < 5)
+            assert value == "#" or abs(int(value) - true) <= 2
+        assert line[-1] == ("#" if source["total"] is None else str(source["total"]))
+        assert (line[-1] == "#") == (0 < truth["total"] < 5)
+        assert line[-1] == "#" or abs(int(line[-1]) - truth["total"]) <= 2
     by_key = {line[0]: line for line in rows[1:]}
     assert by_key[a][header.index("2")] == "#"
-    assert by_key[c][header.index("4")] == "9"
-    assert by_key["total"][-1] == "33"
+    # a gmina coordinator's export is protected too
+    mine = await stack.get("/reports/households", stack.who(Role.COORDINATOR, gmina=a),
+                           format="csv")  # fmt: skip
+    lines = list(csv.reader(io.StringIO(mine.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[1][header.index("2")] == "#"
 
 
 async def test_bad_requests_get_a_problem_naming_the_field(stack: ReportingStack) -> None:
