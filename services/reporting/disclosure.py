@@ -104,13 +104,14 @@ def share(part: int | None, whole: int | None, threshold: int) -> float | None:
     return min(100.0, round(100 * part / whole, 1))
 
 
-def share_error_bound(whole: int) -> float:
-    """The largest difference in percentage points between a share of two perturbed counts and
-    the true share, for a published whole: |(c·d1 - s·d2) / (c·(c + d2))| with s <= c, |d| <= 2."""
-    c = whole - MAX_NOISE  # the smallest true whole behind it
-    if c <= MAX_NOISE:
+def share_error_bound(whole: int, part_noise: int = MAX_NOISE) -> float:
+    """The largest difference in percentage points between a share of published counts and the
+    true share, for a published whole W: with s <= c the true counts and |d| the noise,
+    |(s + d1)/W - s/c| = |d1·c - s·d2| / (c·W) <= (part_noise + MAX_NOISE) / W. The part's noise
+    is MAX_NOISE for one count, twice that for a sum of two."""
+    if whole <= 0:
         return 100.0
-    return min(100.0, 100 * 2 * MAX_NOISE / (c - MAX_NOISE))
+    return min(100.0, 100 * (part_noise + MAX_NOISE) / whole)
 
 
 @dataclass(frozen=True)
