@@ -1,10 +1,9 @@
 """The attacker of published figures: everything seen as one system of linear constraints on the
 true counts, solved exactly by integer programming (scipy's HiGHS).
 
-The unknowns are the numbers of records of each class (records that no figure tells apart are
-one class); a figure's true value is the sum of the classes it counts, so every structural
-identity (rows sum to totals, a region is its powiats, a period is its months, the same
-records in two tables) holds by construction. What the attacker knows of each figure:
+The unknowns are true counts: of each cell of a single table, or of each set of records an
+analyst's figures count, with the structural identities among them (a row's cells sum to its
+total). What the attacker knows of each figure:
 - shown as 0: the true count is 0;
 - withheld: 1 .. threshold - 1 under the cell-key method (0 .. anything when complementary
   suppression may have withheld it, as before);
@@ -36,8 +35,18 @@ class Attack:
     threshold: int
     max_noise: int
     cell_key: bool  # withheld means 1 .. threshold - 1 (else: anything, complements included)
+    withheld_max: int | None = None  # the largest count ever withheld, if not threshold - 1
     figures: list[Figure] = field(default_factory=list)
+    identities: set[tuple[frozenset[int], int]] = field(default_factory=set)
     _classes: dict[frozenset[Hashable], int] = field(default_factory=dict)
+
+    def unknown(self, name: Hashable) -> int:
+        """An unknown of its own (e.g. the true count of one set of records)."""
+        return self._classes.setdefault(frozenset([("unknown", name)]), len(self._classes))
+
+    def same(self, parts: Iterable[int], whole: int) -> None:
+        """A structural identity: the unknowns `parts` sum to `whole` (a row to its total)."""
+        self.identities.add((frozenset(parts), whole))
 
     def classes_of(self, members: dict[Hashable, frozenset[Hashable]]) -> dict[Hashable, int]:
         """Records (id -> the set of figures counting it) grouped into classes: one unknown
@@ -51,34 +60,51 @@ class Attack:
         self.figures.append(Figure(frozenset(classes), shown, where))
 
     def _system(self) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
-        rows, cols, lower, upper = [], [], [], []
-        for i, f in enumerate(self.figures):
-            for c in f.classes:
-                rows.append(i)
-                cols.append(c)
+        """One row per set of classes seen, with the intersection of what each sight of it
+        says (under the cell-key method they all say the same)."""
+        bounds: dict[frozenset[int], tuple[float, float]] = {}
+        for f in self.figures:
             if f.shown == 0:
-                lo, hi = 0, 0
+                lo, hi = 0.0, 0.0
             elif f.shown is None:
-                lo, hi = (1, self.threshold - 1) if self.cell_key else (0, np.inf)
+                top = self.withheld_max or self.threshold - 1
+                lo, hi = (1.0, float(top)) if self.cell_key else (0.0, np.inf)
             else:
-                lo = max(self.threshold, f.shown - self.max_noise)
-                hi = f.shown + self.max_noise
+                lo = float(max(self.threshold, f.shown - self.max_noise))
+                hi = float(f.shown + self.max_noise)
+            was_lo, was_hi = bounds.get(f.classes, (0.0, np.inf))
+            bounds[f.classes] = (max(lo, was_lo), min(hi, was_hi))
+        rows, cols, values, lower, upper = [], [], [], [], []
+        for i, (classes, (lo, hi)) in enumerate(bounds.items()):
+            rows += [i] * len(classes)
+            cols += sorted(classes)
+            values += [1.0] * len(classes)
             lower.append(lo)
             upper.append(hi)
-        matrix = csr_matrix(
-            (np.ones(len(rows)), (rows, cols)), shape=(len(self.figures), len(self._classes))
-        )
-        return matrix, np.array(lower, dtype=float), np.array(upper, dtype=float)
+        for i, (parts, whole) in enumerate(sorted(self.identities, key=str), len(bounds)):
+            rows += [i] * (len(parts) + 1)
+            cols += [*sorted(parts), whole]
+            values += [1.0] * len(parts) + [-1.0]
+            lower.append(0.0)
+            upper.append(0.0)
+        matrix = csr_matrix((values, (rows, cols)), shape=(len(lower), len(self._classes)))
+        return matrix, np.array(lower), np.array(upper)
 
     def fits(self, counts: dict[int, int]) -> list[str]:
         """The figures the true counts of the classes break (none, if the attacker's model of
         what was published is right)."""
-        matrix, lower, upper = self._system()
-        x = np.array([counts.get(c, 0) for c in range(len(self._classes))], dtype=float)
-        values = matrix @ x
-        return [f"{f.where}: true {int(v)}, shown {f.shown}"
-                for f, v, lo, hi in zip(self.figures, values, lower, upper, strict=True)
-                if not lo <= v <= hi]  # fmt: skip
+        broken = []
+        for f in self.figures:
+            true = sum(counts.get(c, 0) for c in f.classes)
+            if f.shown == 0:
+                ok = true == 0
+            elif f.shown is None:
+                ok = 1 <= true <= (self.withheld_max or self.threshold - 1) or not self.cell_key
+            else:
+                ok = true >= self.threshold and abs(true - f.shown) <= self.max_noise
+            if not ok:
+                broken.append(f"{f.where}: true {true}, shown {f.shown}")
+        return broken
 
     def ranges(self, targets: Sequence[frozenset[int]]) -> list[tuple[int, int]]:
         """For each target (a set of classes), the least and the greatest value of its sum over

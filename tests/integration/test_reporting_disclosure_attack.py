@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import random
 import sys
 import time
@@ -26,6 +27,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -281,49 +283,58 @@ async def _attack(stack: ReportingStack, target: str) -> None:
     answers = await asyncio.gather(*(ask(q) for q in queries))
     print(f"asked in {time.monotonic() - started:.1f} s")
 
-    # every figure seen, with the records it counts
-    seen: list[tuple[str, frozenset[str], int | None]] = []
+    # every figure seen: one unknown per set of records counted (the same set however it was
+    # reached), and the identities each answer shows (a line's cells sum to its total)
     note = answers[0][0]["suppression"]
-    for q, (body, counted) in zip(queries, answers, strict=True):
-        seen += list(_figures(q, body, counted))
-    members: dict[str, set[int]] = defaultdict(set)
-    for i, (_, units, _) in enumerate(seen):
-        for unit in units:
-            members[unit].add(i)
     cell_key = note.get("method") == "cell-key"
     attack = Attack(THRESHOLD, note.get("max_noise", 0), cell_key=cell_key)
-    class_of = attack.classes_of({u: frozenset(s) for u, s in members.items()})
-    by_classes: dict[frozenset[int], list[tuple[str, int | None]]] = defaultdict(list)
-    for where, units, shown in seen:
-        by_classes[frozenset(class_of[u] for u in units)].append((where, shown))
-    for classes, looks in by_classes.items():
-        # the same records, however reached, give the same figure
-        if cell_key:
-            assert len({shown for _, shown in looks}) == 1, [x for x in looks if x[1]][:5]
-        for where, shown in looks:
-            attack.saw(classes, shown, where)
-    sizes: dict[int, int] = defaultdict(int)
-    for c in class_of.values():
-        sizes[c] += 1
-    assert attack.fits(sizes) == []  # every figure within the published bound of its truth
+    looks: dict[frozenset[str], list[tuple[str, int | None]]] = defaultdict(list)
+    for q, (body, counted) in zip(queries, answers, strict=True):
+        figures, lines = _figures(q, body, counted)
+        for where, units, shown in figures:
+            looks[units].append((where, shown))
+        for whole, parts in lines:
+            if (
+                len(set().union(*parts)) == sum(len(p) for p in parts)
+                and set().union(*parts) == whole
+            ):
+                attack.same([attack.unknown(p) for p in parts], attack.unknown(whole))
+    for units, seen in looks.items():
+        if cell_key:  # the same records, however reached, give the same figure
+            assert len({shown for _, shown in seen}) == 1, seen[:5]
+        for where, shown in seen:
+            attack.saw([attack.unknown(units)], shown, where)
+    truth = {attack.unknown(units): len(units) for units in looks}
+    assert attack.fits(truth) == []  # every figure within the published bound of its truth
+    assert all(sum(truth[p] for p in parts) == truth[whole]
+               for parts, whole in attack.identities)  # fmt: skip
 
-    withheld = {classes for classes, looks in by_classes.items() if looks[0][1] is None}
-    small = {frozenset([c]) for c, n in sizes.items() if 0 < n < THRESHOLD}
-    assert withheld and len(small) > 10, "the data must give the attacker something to find"
-    targets = [(f"{by_classes[t][0][0]} (true {sum(sizes[c] for c in t)})"
-                if t in by_classes else f"class {set(t)} of {sizes[next(iter(t))]} records", t)
-               for t in sorted(withheld | small, key=sorted)]  # fmt: skip
-    print(f"{len(queries)} queries, {len(seen)} figures, {len(by_classes)} distinct, "
-          f"{len(sizes)} classes, {len(targets)} targets")
-    recovered = attack.pinned(targets, sizes)
+    withheld = [(seen[0][0] + f" (true {len(units)})", frozenset([attack.unknown(units)]))
+                for units, seen in looks.items() if 0 < len(units) < THRESHOLD]  # fmt: skip
+    assert len(withheld) > 50, "the data must give the attacker something to find"
+    print(
+        f"{len(queries)} queries, {sum(len(v) for v in looks.values())} figures, "
+        f"{len(looks)} sets of records, {len(attack.identities)} identities, "
+        f"{len(withheld)} below the threshold"
+    )
+    if os.environ.get("KOOP_ATTACK_DUMP"):  # for trying other perturbation tables offline
+        dump = (list(looks), [(parts, whole) for parts, whole in attack.identities],
+                {u: k for u, k in attack._classes.items()})  # fmt: skip
+        await asyncio.to_thread(Path(os.environ["KOOP_ATTACK_DUMP"]).write_bytes,
+                                pickle.dumps(dump))  # fmt: skip
+    recovered = attack.pinned(withheld, truth)
     assert recovered == [], f"{len(recovered)} recovered, e.g. {recovered[:10]}"
+
+
+Lines = list[tuple[frozenset[str], list[frozenset[str]]]]
 
 
 def _figures(
     q: Query, body: dict[str, Any], counted: list[dict[str, Any]]
-) -> list[tuple[str, frozenset[str], int | None]]:
+) -> tuple[list[tuple[str, frozenset[str], int | None]], Lines]:
     """(how it was reached, the records it counts, the figure shown) of every count of an
-    answer: cells, row totals, column totals and the grand total."""
+    answer: cells, row totals, column totals and the grand total; and its lines (a total with
+    the cells along it), which the caller keeps as identities where the cells partition it."""
     cells: dict[tuple[str | None, str | None], set[str]] = defaultdict(set)
     for r in counted:
         row, col, unit = str(r["row"]), str(r["col"]), r["unit"]
@@ -332,23 +343,26 @@ def _figures(
     name = f"{q.table} {q.params()}"
     out = []
 
-    def add(row: str | None, col: str | None, shown: int | None) -> None:
-        out.append((f"{name} [{row or 'total'}, {col or 'total'}]",
-                    frozenset(cells.get((row, col), set())), shown))  # fmt: skip
+    def units(row: str | None, col: str | None) -> frozenset[str]:
+        return frozenset(cells.get((row, col), set()))
 
-    if q.table == "summary":
-        for line in body["gminas"]:
-            for count in ("cases_opened", "supports_assigned"):
-                add(line["gmina"], count, line[count])
-        for count in ("cases_opened", "supports_assigned"):
+    def add(row: str | None, col: str | None, shown: int | None) -> None:
+        out.append((f"{name} [{row or 'total'}, {col or 'total'}]", units(row, col), shown))
+
+    if q.table in ("summary", "indicators"):
+        rows = body["gminas"] if q.table == "summary" else body["rows"]
+        keys = [line["gmina" if q.table == "summary" else "key"] for line in rows]
+        counts = [c for c in (*INDICATOR_COUNTS, "cases_opened", "supports_assigned")
+                  if c in body["total"]]  # fmt: skip
+        for key, line in zip(keys, rows, strict=True):
+            for count in counts:
+                add(key, count, line[count])
+        for count in counts:
             add(None, count, body["total"][count])
-    elif q.table == "indicators":
-        for line in body["rows"]:
-            for count in INDICATOR_COUNTS:
-                add(line["key"], count, line[count])
-        for count in INDICATOR_COUNTS:
-            add(None, count, body["total"][count])
+        lines = [(units(None, c), [units(k, c) for k in keys]) for c in counts]
     else:
+        keys = [line["key"] for line in body["rows"]]
+        columns = list(body["total"]["cells"])
         for line in body["rows"]:
             for col, shown in line["cells"].items():
                 add(line["key"], col, shown)
@@ -356,4 +370,8 @@ def _figures(
         for col, shown in body["total"]["cells"].items():
             add(None, col, shown)
         add(None, None, body["total"]["total"])
-    return out
+        lines = [(units(k, None), [units(k, c) for c in columns]) for k in keys]
+        lines += [(units(None, c), [units(k, c) for k in keys]) for c in columns]
+        lines.append((units(None, None), [units(None, c) for c in columns]))
+        lines.append((units(None, None), [units(k, None) for k in keys]))
+    return out, lines
