@@ -1,16 +1,18 @@
 """Statistical disclosure control of the figures analysts see: the cell-key method.
 
 Every record a table counts (a case, a referral, an unmet need, an institution, a person of a
-household) carries a fixed random record key: the first two bytes of HMAC-SHA256 of its id under
-a secret only reporting holds, so a rebuild gives every record the same key again. A cell's key is
-the sum of its records' keys modulo `KEY_RANGE`; its published value is a deterministic function
-of (true count, cell key) through the published perturbation table below. The same set of
-records therefore gets the same noise however it is reached (any filter, grouping, table, period,
-as-of day), and subtracting one figure from another yields noise, not a count.
+household, a move of a case) carries a fixed random record key: the first two bytes of
+HMAC-SHA256 of its id under a secret only reporting holds, so a rebuild gives every record the
+same key again. A cell's key is the sum of its records' keys modulo `KEY_RANGE`; its published
+value is a deterministic function of (true count, cell key) through the published perturbation
+table below. The same set of records therefore gets the same figure however it is reached (any
+filter, grouping, table, period, as-of day), and subtracting one figure from another yields
+noise, not a count.
 
 Totals are cells of their own: the records of the total, with their own key, never sums of
-perturbed rows. Counts from 1 to the threshold - 1 are withheld; zero stays zero; nothing below
-the threshold is published other than the withheld mark.
+perturbed rows. Counts from 1 to the threshold - 1 are withheld, and so are some counts just
+above it (by the cell key), so that a withheld mark does not say "fewer than the threshold";
+zero stays zero; nothing below the threshold is published other than the withheld mark.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ from dataclasses import dataclass
 from uuid import UUID
 
 SUPPRESSED_MARK = "#"  # GUS's sign for figures withheld to keep statistical confidentiality
-KEY_RANGE = 256  # record and cell keys are 0..255, as in ABS TableBuilder
-KEY_BYTES = 1
+KEY_BYTES = 2
+KEY_RANGE = 256**KEY_BYTES  # record and cell keys are 0..65535
+NOISE_KEYS = 256  # the low byte of a cell key picks the noise, the high byte the withholding
 MAX_NOISE = 2  # no published count differs from the true one by more than this
+# Counts from the threshold to threshold + WITHHELD_BAND - 1 are withheld for some cell keys:
+# for threshold + i, the high byte of the key below (WITHHELD_BAND - i) * 256 / (WITHHELD_BAND
+# + 1). A withheld figure is then anything from 1 to threshold + WITHHELD_BAND - 1.
+WITHHELD_BAND = 3
 
-# The perturbation table: for a true count n, how many of the KEY_RANGE cell keys give each noise
-# value (in order of the cell key: keys 0..c0-1 the first noise value, and so on). "big" is every
-# n >= threshold + 2; n == threshold and threshold + 1 may not go below the threshold. Each
+# The perturbation table: for a true count n, how many of the 256 values of the cell key's low
+# byte give each noise value (in order: values 0..c0-1 the first noise value, and so on). "big"
+# is every n >= threshold + 2; n == threshold and threshold + 1 may not go below the threshold. Each
 # row's noise has (nearly) zero mean, except at the threshold itself, where it cannot go down.
 # The extremes are rare on purpose: an attacker can only use the bound (±2), and pinning a
 # withheld count needs several published figures at their extremes at once.
@@ -47,12 +54,24 @@ def noise_row(n: int, threshold: int) -> tuple[tuple[int, int], ...]:
 
 
 for _row in (_BIG, _ABOVE_BY_ONE, _AT_THRESHOLD):
-    assert sum(share for _, share in _row) == KEY_RANGE
+    assert sum(share for _, share in _row) == NOISE_KEYS
+
+
+def withheld_share(n: int, threshold: int) -> int:
+    """Of the 256 values of the cell key's high byte, how many withhold a count n."""
+    if n <= 0:
+        return 0
+    if n < threshold:
+        return 256
+    above = n - threshold
+    if above >= WITHHELD_BAND:
+        return 0
+    return (WITHHELD_BAND - above) * 256 // (WITHHELD_BAND + 1)
 
 
 def noise(n: int, cell_key: int, threshold: int) -> int:
     """The noise the table gives a shown count n with this cell key."""
-    position = cell_key % KEY_RANGE
+    position = cell_key % NOISE_KEYS
     for value, share in noise_row(n, threshold):
         if position < share:
             return value
@@ -61,13 +80,19 @@ def noise(n: int, cell_key: int, threshold: int) -> int:
 
 
 def protect(n: int, cell_key: int, threshold: int) -> int | None:
-    """The published value of a count: 0 stays 0, 1..threshold-1 is withheld (None), anything
-    else is n plus its noise, never below the threshold."""
+    """The published value of a count: 0 stays 0, 1..threshold-1 is withheld (None) and so is a
+    count just above it when its key says so; anything else is n plus its noise, never below
+    the threshold."""
     if n <= 0:
         return 0
-    if n < threshold:
+    if (cell_key // NOISE_KEYS) % 256 < withheld_share(n, threshold):
         return None
     return n + noise(n, cell_key, threshold)
+
+
+def withheld_up_to(threshold: int) -> int:
+    """The largest count that may be withheld."""
+    return threshold + WITHHELD_BAND - 1
 
 
 # --- record keys ----------------------------------------------------------------------------
@@ -75,7 +100,7 @@ def protect(n: int, cell_key: int, threshold: int) -> int | None:
 
 def record_key(secret: bytes, record: UUID, suffix: bytes = b"") -> int:
     """A record's key: HMAC-SHA256 of its id (16 bytes, plus a suffix for a record that is
-    part of another, e.g. a person of a household) under the secret, its first byte."""
+    part of another, e.g. a person of a household) under the secret, its first two bytes."""
     digest = hmac.new(secret, record.bytes + suffix, hashlib.sha256).digest()
     return int.from_bytes(digest[:KEY_BYTES], "big")
 

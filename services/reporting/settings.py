@@ -51,8 +51,7 @@ def cell_key_secret(development: bool | None = None) -> bytes:
     public one. In production a missing, short or public secret stops the service, since
     whoever knows it can undo the perturbation."""
     if development is None:
-        # KOOP_ENV (shared settings); unset is production
-        development = bool(getattr(get_settings(), "development", True))
+        development = get_settings().development  # KOOP_ENV; unset is production
     secret = reporting_settings().cell_key_secret
     if development:
         return (secret or DEVELOPMENT_CELL_KEY_SECRET).encode()

@@ -150,9 +150,10 @@ _SCOPE = """($1::text[] IS NULL OR {a}region = ANY($1)) AND ($2::text IS NULL OR
 
 
 def _record_key(message: str) -> str:
-    """A record's key, as disclosure.record_key computes it: the first byte of
+    """A record's key, as disclosure.record_key computes it: the first two bytes of
     HMAC-SHA256(secret, message) = sha256(outer || sha256(inner || message))."""
-    return f"get_byte(sha256($9::bytea || sha256($8::bytea || {message})), 0)"
+    digest = f"sha256($9::bytea || sha256($8::bytea || {message}))"
+    return f"('x' || left(encode({digest}, 'hex'), 4))::bit(16)::int"
 
 
 def _key_of(id_column: str) -> str:
@@ -307,6 +308,23 @@ CROSS_TABLES: dict[str, str] = {
     "needs": f"""SELECT {{by}} AS row, area AS col, case_id AS unit, {_CASE_KEY} AS k
                  FROM case_facts, unnest(need_areas) AS area
                  WHERE {_CASES_AS_OF} AND diagnosed_on <= $5""",
+    # a case's move to another gmina: out where it left, in where it arrived; each move and
+    # direction a record of its own, keyed by the case, the day, the gminas and the direction
+    "transfers": f"""SELECT {{by}} AS row, direction AS col,
+                       case_id::text || ' ' || unit AS unit,
+                       {_record_key("uuid_send(case_id) || convert_to(unit, 'UTF8')")} AS k
+                     FROM (
+                       SELECT from_region AS region, from_powiat AS powiat, from_gmina AS gmina,
+                              from_variant AS variant, 'out' AS direction, transferred_on,
+                              case_id, concat_ws(' ', transferred_on, from_gmina, to_gmina, 'out')
+                              AS unit
+                         FROM case_transfer_facts
+                       UNION ALL
+                       SELECT to_region, to_powiat, to_gmina, to_variant, 'in', transferred_on,
+                              case_id, concat_ws(' ', transferred_on, from_gmina, to_gmina, 'in')
+                         FROM case_transfer_facts) AS transfer
+                     WHERE transferred_on <= $5 AND {_period("transferred_on")}
+                       AND {_SCOPE.format(a="")}""",
     # the breadth of cooperation: distinct institutions of each sector engaged in the gmina
     "cooperation": f"""SELECT {{by}} AS row, coalesce(e.sector, i.sector, 'other') AS col,
                          e.institution_id AS unit, {_key_of("e.institution_id")} AS k

@@ -12,6 +12,7 @@ from services.reporting.disclosure import (
     SUPPRESSED_MARK,
     protect,
     protected_quantile,
+    withheld_up_to,
 )
 from services.reporting.disclosure import share as protected_share
 from services.reporting.domain import share
@@ -148,6 +149,7 @@ def disclosure_note(threshold: int | None) -> dict[str, Any] | None:
         "sign": SUPPRESSED_MARK,
         "method": "cell-key",
         "max_noise": MAX_NOISE,
+        "withheld_up_to": withheld_up_to(threshold),
     }
 
 

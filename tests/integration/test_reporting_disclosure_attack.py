@@ -287,7 +287,8 @@ async def _attack(stack: ReportingStack, target: str) -> None:
     # reached), and the identities each answer shows (a line's cells sum to its total)
     note = answers[0][0]["suppression"]
     cell_key = note.get("method") == "cell-key"
-    attack = Attack(THRESHOLD, note.get("max_noise", 0), cell_key=cell_key)
+    attack = Attack(THRESHOLD, note.get("max_noise", 0), cell_key=cell_key,
+                    withheld_max=note.get("withheld_up_to"))  # fmt: skip
     looks: dict[frozenset[str], list[tuple[str, int | None]]] = defaultdict(list)
     for q, (body, counted) in zip(queries, answers, strict=True):
         figures, lines = _figures(q, body, counted)
@@ -311,6 +312,11 @@ async def _attack(stack: ReportingStack, target: str) -> None:
 
     withheld = [(seen[0][0] + f" (true {len(units)})", frozenset([attack.unknown(units)]))
                 for units, seen in looks.items() if 0 < len(units) < THRESHOLD]  # fmt: skip
+    # a figure withheld though not small is no target, but it must not be pinned either
+    withheld += [(seen[0][0] + f" (true {len(units)}, withheld)",
+                  frozenset([attack.unknown(units)]))
+                 for units, seen in looks.items()
+                 if len(units) >= THRESHOLD and seen[0][1] is None]  # fmt: skip
     assert len(withheld) > 50, "the data must give the attacker something to find"
     print(
         f"{len(queries)} queries, {sum(len(v) for v in looks.values())} figures, "

@@ -14,6 +14,7 @@ import pytest
 from services.reporting.disclosure import (
     KEY_RANGE,
     MAX_NOISE,
+    NOISE_KEYS,
     cell_key,
     hmac_pads,
     noise,
@@ -23,6 +24,8 @@ from services.reporting.disclosure import (
     record_key,
     share,
     share_error_bound,
+    withheld_share,
+    withheld_up_to,
 )
 from services.reporting.tables import cross_table, exact_quantile
 from tests.disclosure_attack import Attack
@@ -34,19 +37,23 @@ SECRET = b"a test secret of at least thirty-two bytes"
 @pytest.mark.parametrize("threshold", [1, 2, 5, 10])
 def test_the_perturbation_table_keeps_its_published_promises(threshold: int) -> None:
     for n in range(0, threshold + 40):
-        for key in range(KEY_RANGE):
-            shown = protect(n, key, threshold)
-            if n == 0:
-                assert shown == 0  # zero stays zero
-            elif n < threshold:
-                assert shown is None  # withheld
-            else:
-                assert shown is not None
+        published = [protect(n, key, threshold) for key in range(0, KEY_RANGE, 97)]
+        if n == 0:
+            assert set(published) == {0}  # zero stays zero
+        elif n < threshold:
+            assert set(published) == {None}  # withheld
+        elif n <= withheld_up_to(threshold):
+            assert None in published and any(p is not None for p in published)
+        else:
+            assert None not in published
+        for shown in published:
+            if shown not in (None, 0):
                 assert abs(shown - n) <= MAX_NOISE
                 assert shown >= threshold  # nothing shown below the threshold, nothing negative
+    assert [withheld_share(threshold + i, threshold) for i in range(4)] == [192, 128, 64, 0]
     for n in range(threshold, threshold + 5):
         row = noise_row(n, threshold)
-        assert sum(count for _, count in row) == KEY_RANGE
+        assert sum(count for _, count in row) == NOISE_KEYS
         assert max(abs(d) for d, _ in row) <= MAX_NOISE
     big = noise_row(threshold + 2, threshold)
     assert sum(d * count for d, count in big) == 0  # unbiased away from the threshold
@@ -54,24 +61,24 @@ def test_the_perturbation_table_keeps_its_published_promises(threshold: int) -> 
 
 
 def test_noise_is_a_function_of_count_and_cell_key_only() -> None:
-    assert [noise(40, k, THRESHOLD) for k in range(KEY_RANGE)] == [
-        noise(40, k + KEY_RANGE, THRESHOLD) for k in range(KEY_RANGE)
+    assert [noise(40, k, THRESHOLD) for k in range(NOISE_KEYS)] == [
+        noise(40, k + 5 * NOISE_KEYS, THRESHOLD) for k in range(NOISE_KEYS)
     ]
-    values = [noise(40, k, THRESHOLD) for k in range(KEY_RANGE)]
+    values = [noise(40, k, THRESHOLD) for k in range(NOISE_KEYS)]
     assert values == sorted(values)  # keys in order run through the row's noise in order
     assert values.count(0) == 128 and values.count(-2) == values.count(2) == 3
 
 
-def test_a_record_key_is_the_first_byte_of_hmac_sha256_of_its_id() -> None:
+def test_a_record_key_is_the_first_two_bytes_of_hmac_sha256_of_its_id() -> None:
     record = UUID("8f7d9a3c-1b2e-4c5d-9e8f-0a1b2c3d4e5f")
     digest = hmac.new(SECRET, record.bytes, hashlib.sha256).digest()
-    assert record_key(SECRET, record) == digest[0]
+    assert record_key(SECRET, record) == digest[0] * 256 + digest[1]
     assert record_key(SECRET, record) == record_key(SECRET, record)  # fixed: same after rebuild
     assert record_key(SECRET, record, b"30-44 1") != record_key(SECRET, record, b"30-44 2") or (
         record_key(SECRET, record, b"30-44 3") != record_key(SECRET, record, b"30-44 1")
     )
     others = [record_key(b"another secret, also long enough to use", uuid4()) for _ in range(50)]
-    assert len(set(others)) > 20  # spread over the range
+    assert len(set(others)) > 45  # spread over the range
 
 
 def test_the_database_form_of_hmac_equals_the_library() -> None:
@@ -119,7 +126,7 @@ def test_small_counts_are_withheld_and_named() -> None:
     assert table.rows[0]["cells"]["open"] is None and table.rows[0]["total"] is None
     assert table.rows[0]["hidden"] == ["open", "total"]
     assert table.as_json()["suppression"] == {
-        "threshold": 5, "sign": "#", "method": "cell-key", "max_noise": 2,
+        "threshold": 5, "sign": "#", "method": "cell-key", "max_noise": 2, "withheld_up_to": 7,
     }  # fmt: skip
 
 
@@ -165,15 +172,16 @@ def _attack_one_table(
     ids = {(r, c): [uuid4() for _ in range(inner[r][c])] for r in range(height)
            for c in range(width)}  # fmt: skip
     keys = {p: [record_key(secret, i) for i in found] for p, found in ids.items()}
-    attack = Attack(THRESHOLD, MAX_NOISE if protect_with_noise else 0, cell_key=True)
+    attack = Attack(THRESHOLD, MAX_NOISE if protect_with_noise else 0, cell_key=True,
+                    withheld_max=withheld_up_to(THRESHOLD) if protect_with_noise else None)
     cls = {p: attack.classes_of({p: frozenset([p])})[p] for p in ids}
 
     def seen(cells: list[tuple[int, int]], where: str) -> None:
         n = sum(inner[r][c] for r, c in cells)
         key = cell_key([k for p in cells for k in keys[p]])
         shown = protect(n, key, THRESHOLD)
-        if not protect_with_noise and shown not in (None, 0):
-            shown = n
+        if not protect_with_noise:  # small-cell suppression alone, as before
+            shown = None if 0 < n < THRESHOLD else n
         attack.saw({cls[p] for p in cells}, shown, where)
 
     for r in range(height):
@@ -205,3 +213,29 @@ def test_no_withheld_cell_of_a_random_protected_table_can_be_solved(seed: int) -
     inner = [[rng.choice([0, 1, 2, 3, 4, 5, 8, 13, 40]) for _ in range(width)]
              for _ in range(height)]  # fmt: skip
     assert _attack_one_table(inner, f"secret {seed}".encode()) == []
+
+
+def test_production_needs_a_cell_key_secret_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.reporting import settings
+
+    def secret_set_to(value: str | None) -> None:
+        if value is None:
+            monkeypatch.delenv("KOOP_REPORTING_CELL_KEY_SECRET", raising=False)
+        else:
+            monkeypatch.setenv("KOOP_REPORTING_CELL_KEY_SECRET", value)
+        settings.reporting_settings.cache_clear()
+
+    try:
+        secret_set_to(None)
+        assert settings.cell_key_secret(development=True) == (
+            settings.DEVELOPMENT_CELL_KEY_SECRET.encode()
+        )
+        for refused in (None, settings.DEVELOPMENT_CELL_KEY_SECRET, "too short"):
+            secret_set_to(refused)
+            with pytest.raises(settings.MissingCellKeySecret):
+                settings.cell_key_secret(development=False)
+        secret_set_to("x" * 40)
+        assert settings.cell_key_secret(development=False) == b"x" * 40
+    finally:
+        monkeypatch.delenv("KOOP_REPORTING_CELL_KEY_SECRET", raising=False)
+        settings.reporting_settings.cache_clear()
