@@ -292,11 +292,12 @@ def indicator_rows(
             shown[name] = rate(shown[part], shown[whole], threshold)
         for name, (series, q) in QUANTILES.items():
             values = [float(v) for v in found.get(series) or ()]
-            shown[name] = (
-                exact_quantile(values, q)
-                if threshold is None
-                else protected_quantile(values, q, threshold).value
-            )
+            if threshold is None:
+                shown[name] = exact_quantile(values, q)
+            elif any(shown[base] is None for base in DERIVED[name]):
+                shown[name] = None  # withheld with its count, which may be above T
+            else:
+                shown[name] = protected_quantile(values, q, threshold).value
         hidden = [k for k in (*INDICATOR_COUNTS, *DERIVED) if shown[k] is None]
         if threshold is not None and hidden:
             shown["hidden"] = hidden
