@@ -106,26 +106,6 @@ class Attack:
                 broken.append(f"{f.where}: true {true}, shown {f.shown}")
         return broken
 
-    def ranges(self, targets: Sequence[frozenset[int]]) -> list[tuple[int, int]]:
-        """For each target (a set of classes), the least and the greatest value of its sum over
-        every integer solution of what was seen."""
-        matrix, lower, upper = self._system()
-        n = len(self._classes)
-        constraints = LinearConstraint(matrix, lower, upper)
-        bounds = Bounds(np.zeros(n), np.full(n, UPPER))
-        out = []
-        for classes in targets:
-            objective = np.zeros(n)
-            objective[list(classes)] = 1.0
-            ends = []
-            for sign in (1.0, -1.0):
-                result = milp(sign * objective, integrality=np.ones(n), bounds=bounds,
-                              constraints=constraints)  # fmt: skip
-                assert result.success, result.message  # the truth is a solution
-                ends.append(round(sign * result.fun))
-            out.append((ends[0], ends[1]))
-        return out
-
     def pinned(
         self, targets: Sequence[tuple[str, frozenset[int]]], truth: dict[int, int]
     ) -> list[tuple[str, int]]:
