@@ -44,6 +44,12 @@ class Attack:
         """An unknown of its own (e.g. the true count of one set of records)."""
         return self._classes.setdefault(frozenset([("unknown", name)]), len(self._classes))
 
+    def unknowns(self) -> dict[int, Hashable]:
+        """Every unknown made by `unknown`, by its index: its name."""
+        return {index: next(iter(key))[1] for key, index in self._classes.items()
+                if len(key) == 1 and isinstance(next(iter(key)), tuple)
+                and next(iter(key))[0] == "unknown"}  # fmt: skip
+
     def same(self, parts: Iterable[int], whole: int) -> None:
         """A structural identity: the unknowns `parts` sum to `whole` (a row to its total)."""
         self.identities.add((frozenset(parts), whole))
