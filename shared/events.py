@@ -32,6 +32,14 @@ from shared.codes import (
 GminaCode = Annotated[str, Field(pattern=r"^\d{7}$", description="TERYT gmina code, 7 digits")]
 PowiatCode = Annotated[str, Field(pattern=r"^\d{4}$", description="TERYT powiat code, 4 digits")]
 RegionCode = Annotated[str, Field(pattern=r"^\d{2}$", description="TERYT voivodeship code")]
+CaseRound = Annotated[
+    int,
+    Field(
+        ge=1,
+        description="the case's round: 1 from its opening, 2 after its first reopening, and so "
+        "on; an event without it (an older producer) is of round 1",
+    ),
+]
 
 
 def _not_repealed(value: Any) -> Any:
@@ -125,13 +133,17 @@ class CaseClosed(Event):
     place: Place
     closed_on: date
     outcome: CaseOutcome
+    round: CaseRound = 1
 
 
 class CaseReopened(Event):
+    """The case is back: a new round of the PZK's work starts (a review of its diagnosis)."""
+
     routing_key: ClassVar[str] = "case.reopened.v1"
     case_id: UUID
     place: Place
     reopened_on: date
+    round: CaseRound = 2  # the round this reopening starts
 
 
 class CaseConsentGiven(Event):
@@ -141,6 +153,7 @@ class CaseConsentGiven(Event):
     case_id: UUID
     place: Place
     given_on: date
+    round: CaseRound = 1
 
 
 class CaseConsentWithdrawn(Event):
@@ -208,6 +221,7 @@ class DiagnosisCompleted(Event):
     needs: list[Need] = Field(min_length=1)
     recommendations: list[Recommendation] = Field(min_length=1)
     institutions: list[UUID] = Field(description="institutions whose members took part")
+    round: CaseRound = 1
 
 
 class DiagnosisRevised(Event):
@@ -220,6 +234,7 @@ class DiagnosisRevised(Event):
     needs: list[Need]
     recommendations: list[Recommendation] = Field(description="the full set after the revision")
     removed: list[UUID] = Field(default_factory=list, description="recommendations dropped")
+    round: CaseRound = 1
 
 
 # --- referrals ------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ class DiagnosisSummary(BaseModel):
     case_id: UUID
     gmina: str
     status: str
+    round: int = Field(description="the case's round: 2 and more after a reopening")
     revision: int
     opened_at: datetime
     completed_at: datetime | None
@@ -118,6 +119,8 @@ async def read_diagnosis(
         "case_id": diagnosis.case_id,
         "gmina": diagnosis.place.gmina,
         "status": diagnosis.status,
+        "round": diagnosis.round,
+        "in_review": diagnosis.in_review,
         "revision": diagnosis.revision,
         "consent_withdrawn_on": diagnosis.consent_withdrawn_on,
         "needs": [n.model_dump(mode="json") for n in diagnosis.needs()],
@@ -170,11 +173,13 @@ async def complete(
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
         event = diagnosis.complete(date.today())
-        await store.mark_completed(conn, diagnosis_id)
+        await store.mark_completed(conn, diagnosis)
         await outbox.add(conn, ctx.origin, event)
         result = {
             "diagnosis_id": diagnosis_id,
             "status": "completed",
+            "round": diagnosis.round,
+            "revision": diagnosis.revision,
             "recommendations": len(event.recommendations),
         }
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
@@ -188,7 +193,8 @@ async def revise(
     idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.COORDINATOR),
 ) -> JSONResponse:
-    """A review of a completed diagnosis by the coordinator → diagnosis.revised.v1."""
+    """A review of a completed diagnosis by the coordinator → diagnosis.revised.v1; on a
+    diagnosis open for review after a reopening, this concludes the review."""
     added = [
         Recommendation(
             recommendation_id=uuid4(),

@@ -65,6 +65,11 @@ class Diagnosis:
     place: Place
     status: str  # open | completed | cancelled
     assessments: list[Assessment] = field(default_factory=list)
+    # The case's round (1 from its opening, +1 at each reopening). A reopening opens a completed
+    # diagnosis again for review: `completed_before` tells such a review from a first diagnosis.
+    round: int = 1
+    completed_before: bool = False
+    case_closed: bool = False  # intake closed the case in this round
     revision: int = 1
     added: list[Recommendation] = field(default_factory=list)  # by later revisions
     dropped: set[UUID] = field(default_factory=set)
@@ -105,7 +110,15 @@ class Diagnosis:
     def institutions(self) -> list[UUID]:
         return sorted({a.institution_id for a in self.assessments if a.institution_id}, key=str)
 
-    def complete(self, today: date) -> DiagnosisCompleted:
+    @property
+    def in_review(self) -> bool:
+        """Open again after the case was reopened: the team reviews a completed diagnosis."""
+        return self.status == "open" and self.completed_before
+
+    def complete(self, today: date) -> DiagnosisCompleted | DiagnosisRevised:
+        """Conclude the diagnosis → diagnosis.completed.v1; conclude the review of a reopened
+        round → diagnosis.revised.v1 (the next revision, with the full set: what the new
+        assessments recommend is routed)."""
         self.ensure_open()
         needs, recommendations = self.needs(), self.recommendations()
         if not needs:
@@ -118,6 +131,8 @@ class Diagnosis:
                 "recommend at least one support before completing",
                 field="assessments",
             )
+        if self.in_review:
+            return self._concluded_revision([], today)
         self.status = "completed"
         return DiagnosisCompleted(
             diagnosis_id=self.diagnosis_id,
@@ -127,18 +142,41 @@ class Diagnosis:
             needs=needs,
             recommendations=recommendations,
             institutions=self.institutions(),
+            round=self.round,
+        )
+
+    def _concluded_revision(self, removed: list[UUID], today: date) -> DiagnosisRevised:
+        self.revision += 1
+        self.status = "completed"
+        return DiagnosisRevised(
+            diagnosis_id=self.diagnosis_id,
+            case_id=self.case_id,
+            place=self.place,
+            revised_on=today,
+            revision=self.revision,
+            needs=self.needs(),
+            recommendations=self.recommendations(),
+            removed=list(removed),
+            round=self.round,
         )
 
     def revise(
         self, add: list[Recommendation], remove: list[UUID], today: date
     ) -> DiagnosisRevised:
-        """A review of a completed diagnosis: add recommendations for needs already found,
-        drop ones no longer needed; the event carries the full set after the change."""
+        """A review of a completed diagnosis (or the conclusion of its review after the case
+        was reopened): add recommendations for needs already found, drop ones no longer
+        needed; the event carries the full set after the change."""
         self.ensure_shared()
-        if self.status != "completed":
+        if self.status != "completed" and not self.in_review:
             raise Conflict(
                 "diagnosis_not_completed",
                 f"only a completed diagnosis can be revised; this one is {self.status}",
+                field="status",
+            )
+        if self.case_closed:
+            raise Conflict(
+                "case_closed",
+                "the case is closed: a reopening starts a review of its diagnosis",
                 field="status",
             )
         if not add and not remove:
@@ -167,14 +205,4 @@ class Diagnosis:
             )
         self.added.extend(add)
         self.dropped |= set(remove)
-        self.revision += 1
-        return DiagnosisRevised(
-            diagnosis_id=self.diagnosis_id,
-            case_id=self.case_id,
-            place=self.place,
-            revised_on=today,
-            revision=self.revision,
-            needs=self.needs(),
-            recommendations=self.recommendations(),
-            removed=list(remove),
-        )
+        return self._concluded_revision(remove, today)

@@ -2,6 +2,7 @@
 holding the lock of its event's case (shared.locks), as the API does when it changes a case.
 
 Events may arrive out of order: a close before its open, an older team list after a newer one.
+The case's rounds (in intake's events) settle closings and reopenings in any order.
 """
 
 from __future__ import annotations
@@ -29,18 +30,18 @@ handlers = Handlers()
 async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope) -> None:
     # Without consent to share data within the PZK, the team cannot diagnose the case.
     if event.consent_to_share:
-        await store.open_diagnosis(tx, event.case_id, event.place)
+        await store.open_diagnosis(tx, event.case_id, event.place, round=1)
 
 
 @handlers.on(CaseConsentGiven)
 async def on_case_consent_given(
     tx: asyncpg.Connection, event: CaseConsentGiven, env: Envelope
 ) -> None:
-    # Consent recorded after opening (or again after a withdrawal): the team may now diagnose.
-    # The open is idempotent and skipped for a case known closed, whichever of the case's
-    # events came first.
+    # Consent recorded after opening (or after a reopening, or again after a withdrawal): the
+    # team may now diagnose. The open is idempotent; for a round known closed the diagnosis is
+    # there but cancelled, whichever of the case's events came first.
     await store.settle_consent(tx, event.case_id, True, event.given_on, env.sequence)
-    await store.open_diagnosis(tx, event.case_id, event.place)
+    await store.open_diagnosis(tx, event.case_id, event.place, round=event.round)
 
 
 @handlers.on(CaseConsentWithdrawn)
@@ -54,12 +55,13 @@ async def on_case_consent_withdrawn(
 
 @handlers.on(CaseClosed)
 async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, env: Envelope) -> None:
-    await store.cancel_for_case(tx, event.case_id, env.sequence)
+    await store.close_round(tx, event.case_id, event.round, env.sequence)
 
 
 @handlers.on(CaseReopened)
 async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, env: Envelope) -> None:
-    await store.reopen_for_case(tx, event.case_id, env.sequence)
+    # A reopening starts the case's next round: its diagnosis is open again for review.
+    await store.reopen_round(tx, event.case_id, event.round, env.sequence)
 
 
 @handlers.on(PartnershipChanged)

@@ -23,13 +23,22 @@ async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
     await locks.lock_subject(tx, str(case_id))
 
 
-async def open_diagnosis(tx: asyncpg.Connection, case_id: UUID, place: Place) -> UUID | None:
-    """Open the case's diagnosis unless it has one or the case is already closed."""
-    if await tx.fetchval("SELECT closed FROM closed_cases WHERE case_id = $1", case_id):
-        return None
+async def _closed_round(tx: asyncpg.Connection, case_id: UUID) -> int:
+    """The latest round of the case known closed (0: none)."""
+    found = await tx.fetchval("SELECT closed_round FROM closed_cases WHERE case_id = $1", case_id)
+    return int(found or 0)
+
+
+async def open_diagnosis(
+    tx: asyncpg.Connection, case_id: UUID, place: Place, round: int
+) -> UUID | None:
+    """Open the case's diagnosis unless it has one. When the closing of its round came first,
+    the diagnosis is recorded cancelled, so that a reopening finds it and opens it again."""
+    status = "cancelled" if await _closed_round(tx, case_id) >= round else "open"
     return await tx.fetchval(
-        """INSERT INTO diagnoses (diagnosis_id, case_id, gmina, powiat, region, variant)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING
+        """INSERT INTO diagnoses (diagnosis_id, case_id, gmina, powiat, region, variant,
+                                  round, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (case_id) DO NOTHING
            RETURNING diagnosis_id""",
         uuid4(),
         case_id,
@@ -37,39 +46,60 @@ async def open_diagnosis(tx: asyncpg.Connection, case_id: UUID, place: Place) ->
         place.powiat,
         place.region,
         str(place.variant),
+        round,
+        status,
     )
 
 
-async def _settle_case(
-    tx: asyncpg.Connection, case_id: UUID, closed: bool, sequence: int | None
-) -> bool:
-    """Record the case as closed or reopened unless a later event already said otherwise."""
-    status = await tx.execute(
-        """INSERT INTO closed_cases (case_id, closed, sequence) VALUES ($1, $2, $3)
-           ON CONFLICT (case_id) DO UPDATE SET closed = $2, sequence = $3
-           WHERE closed_cases.sequence <= $3""",
+async def close_round(
+    tx: asyncpg.Connection, case_id: UUID, round: int, sequence: int | None
+) -> None:
+    """Intake closed the case, ending `round`: an open diagnosis of that round (or an earlier
+    one) is cancelled; a completed one stays completed. A late closing of an earlier round
+    changes nothing."""
+    await tx.execute(
+        """INSERT INTO closed_cases AS c (case_id, closed, sequence, closed_round)
+           VALUES ($1, true, $3, $2)
+           ON CONFLICT (case_id) DO UPDATE
+               SET closed_round = greatest(c.closed_round, $2),
+                   closed = CASE WHEN c.sequence <= $3 THEN true ELSE c.closed END,
+                   sequence = greatest(c.sequence, $3)""",
         case_id,
-        closed,
-        sequence if sequence is not None else 0,
+        round,
+        sequence or 0,
     )
-    return status == "INSERT 0 1"
+    await tx.execute(
+        """UPDATE diagnoses SET status = 'cancelled'
+           WHERE case_id = $1 AND status = 'open' AND round <= $2""",
+        case_id,
+        round,
+    )
 
 
-async def cancel_for_case(tx: asyncpg.Connection, case_id: UUID, sequence: int | None) -> None:
-    if await _settle_case(tx, case_id, True, sequence):
-        await tx.execute(
-            "UPDATE diagnoses SET status = 'cancelled' WHERE case_id = $1 AND status = 'open'",
-            case_id,
-        )
-
-
-async def reopen_for_case(tx: asyncpg.Connection, case_id: UUID, sequence: int | None) -> None:
-    """A reopened case's cancelled diagnosis is open again; a completed one stays completed."""
-    if await _settle_case(tx, case_id, False, sequence):
-        await tx.execute(
-            "UPDATE diagnoses SET status = 'open' WHERE case_id = $1 AND status = 'cancelled'",
-            case_id,
-        )
+async def reopen_round(
+    tx: asyncpg.Connection, case_id: UUID, round: int, sequence: int | None
+) -> None:
+    """Intake reopened the case, starting `round`: its diagnosis (cancelled, or completed in an
+    earlier round) is open again, for the team to review, unless that round is known closed
+    already. A late reopening of an earlier round changes nothing."""
+    await tx.execute(
+        """INSERT INTO closed_cases AS c (case_id, closed, sequence, closed_round)
+           VALUES ($1, false, $2, 0)
+           ON CONFLICT (case_id) DO UPDATE
+               SET closed = CASE WHEN c.sequence <= $2 THEN false ELSE c.closed END,
+                   sequence = greatest(c.sequence, $2)""",
+        case_id,
+        sequence or 0,
+    )
+    await tx.execute(
+        """UPDATE diagnoses d
+           SET round = $2,
+               status = CASE WHEN $2 > $3 THEN 'open' ELSE d.status END
+           WHERE d.case_id = $1 AND d.round < $2""",
+        case_id,
+        round,
+        await _closed_round(tx, case_id),
+    )
 
 
 async def settle_consent(
@@ -199,6 +229,9 @@ async def load(
         place,
         row["status"],
         assessments,
+        round=row["round"],
+        completed_before=row["completed_at"] is not None,
+        case_closed=await _closed_round(conn, row["case_id"]) >= row["round"],
         revision=row["revision"],
         added=[
             Recommendation(
@@ -237,10 +270,16 @@ async def add_assessment(
     )
 
 
-async def mark_completed(tx: asyncpg.Connection, diagnosis_id: UUID) -> None:
+async def mark_completed(tx: asyncpg.Connection, diagnosis: Diagnosis) -> None:
+    """The diagnosis, or the review of a reopened round, is concluded; a first completion's
+    time stays that of the diagnosis."""
     await tx.execute(
-        "UPDATE diagnoses SET status = 'completed', completed_at = now() WHERE diagnosis_id = $1",
-        diagnosis_id,
+        """UPDATE diagnoses SET status = 'completed', revision = $2,
+                  completed_at = coalesce(completed_at, now()),
+                  revised_at = CASE WHEN completed_at IS NULL THEN revised_at ELSE now() END
+           WHERE diagnosis_id = $1""",
+        diagnosis.diagnosis_id,
+        diagnosis.revision,
     )
 
 
@@ -272,7 +311,8 @@ async def save_revision(
         ],
     )
     await tx.execute(
-        "UPDATE diagnoses SET revision = $2, revised_at = now() WHERE diagnosis_id = $1",
+        """UPDATE diagnoses SET revision = $2, revised_at = now(), status = 'completed'
+           WHERE diagnosis_id = $1""",
         diagnosis.diagnosis_id,
         diagnosis.revision,
     )
@@ -304,7 +344,7 @@ async def find(
     or of the given gminas (the PZKs an institution sits on), newest first, a page at a time;
     each with how many assessments it has and which institutions made them."""
     rows = await conn.fetch(
-        """SELECT d.diagnosis_id, d.case_id, d.gmina, d.status, d.revision, d.opened_at,
+        """SELECT d.diagnosis_id, d.case_id, d.gmina, d.status, d.round, d.revision, d.opened_at,
                   d.completed_at, a.assessments, a.institutions_assessed
            FROM diagnoses d,
                 LATERAL (SELECT count(*) AS assessments,

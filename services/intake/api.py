@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -276,7 +277,12 @@ async def reopen_case(
         pesels = await store.case_pesels(conn, case_id)
         await store.lock_pesels(conn, state.gmina.code, pesels)
         await _refuse_duplicate(conn, state.gmina.code, pesels, other_than=case_id)
-        await store.move(conn, state, Step.REOPEN, after, principal.subject)
+        # Recorded as a reopening and, with consent, a sending to diagnosis, as an opening is.
+        reopened = CaseStatus.REOPENED
+        await store.move(conn, state, Step.REOPEN, reopened, principal.subject, round=event.round)
+        if after is not reopened:
+            again = replace(state, status=reopened)
+            await store.move(conn, again, Step.SEND_TO_DIAGNOSIS, after, principal.subject)
         await outbox.add(conn, ctx.origin, event)
         return after
 
@@ -291,11 +297,13 @@ async def send_to_diagnosis(
     idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
 ) -> JSONResponse:
-    """Record that a (reopened) case is before the PZK again; refused without consent."""
+    """Record that a case is before the PZK; refused without consent. A case reopened with
+    consent is there already (the answer says so and nothing changes)."""
 
     async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
         after = state.send_to_diagnosis()
-        await store.move(conn, state, Step.SEND_TO_DIAGNOSIS, after, principal.subject)
+        if after is not state.status:
+            await store.move(conn, state, Step.SEND_TO_DIAGNOSIS, after, principal.subject)
         return after
 
     request_hash = fingerprint(f"POST /cases/{case_id}/send-to-diagnosis", None)

@@ -122,7 +122,10 @@ TRANSITIONS: dict[tuple[CaseStatus, Step], CaseStatus] = {
     (CaseStatus.IN_DIAGNOSIS, Step.START_SUPPORT): CaseStatus.IN_SUPPORT,
     (CaseStatus.REOPENED, Step.START_SUPPORT): CaseStatus.IN_SUPPORT,
     **{(s, Step.CLOSE): CaseStatus.CLOSED for s in _STILL_OPEN},
+    # With consent a reopened case is before the PZK again at once (see CaseState.reopen).
     (CaseStatus.CLOSED, Step.REOPEN): CaseStatus.REOPENED,
+    # Kept for clients that send a reopened case to diagnosis: it is there already.
+    (CaseStatus.IN_DIAGNOSIS, Step.SEND_TO_DIAGNOSIS): CaseStatus.IN_DIAGNOSIS,
 }
 
 _STATUS_PL = {
@@ -166,6 +169,7 @@ class CaseState:
     consent: Consent | None
     opened_on: date
     consent_withdrawn_on: date | None = None
+    round: int = 1  # 1 from the opening, +1 at each reopening
 
     def close(
         self, outcome: CaseOutcome, closed_on: date, today: date
@@ -178,13 +182,26 @@ class CaseState:
                 field="closed_on",
             )
         return status, CaseClosed(
-            case_id=self.case_id, place=self.gmina.place, closed_on=closed_on, outcome=outcome
+            case_id=self.case_id,
+            place=self.gmina.place,
+            closed_on=closed_on,
+            outcome=outcome,
+            round=self.round,
         )
 
     def reopen(self, reopened_on: date) -> tuple[CaseStatus, CaseReopened]:
+        """A reopening starts the case's next round. With consent the case is before the PZK
+        again at once (`in_diagnosis`): diagnosis reopens its diagnosis for review on
+        case.reopened.v1, and the case goes into support when that review is concluded.
+        Without consent it waits (`reopened`) for consent, as an opened case does."""
         status = next_status(self.status, Step.REOPEN)
+        if self.consent is not None:
+            status = next_status(status, Step.SEND_TO_DIAGNOSIS, consent=self.consent)
         return status, CaseReopened(
-            case_id=self.case_id, place=self.gmina.place, reopened_on=reopened_on
+            case_id=self.case_id,
+            place=self.gmina.place,
+            reopened_on=reopened_on,
+            round=self.round + 1,
         )
 
     def send_to_diagnosis(self) -> CaseStatus:
@@ -193,8 +210,9 @@ class CaseState:
     def give_consent(
         self, given_on: date, scope: list[Sector], today: date
     ) -> tuple[Consent, CaseStatus, CaseConsentGiven]:
-        """Consent given after opening: a case still with the centre goes to the PZK's
-        diagnosis as one opened with consent would; any other open case keeps its status."""
+        """Consent given after opening: a case still with the centre (opened, or reopened
+        without consent) goes to the PZK's diagnosis as one opened with consent would; any
+        other open case keeps its status."""
         if not is_open(self.status):
             raise Conflict(
                 "case_closed",
@@ -223,10 +241,12 @@ class CaseState:
         consent = Consent(given_on=given_on, scope=tuple(dict.fromkeys(scope)))
         status = (
             next_status(self.status, Step.SEND_TO_DIAGNOSIS, consent=consent)
-            if self.status is CaseStatus.OPENED
+            if self.status in (CaseStatus.OPENED, CaseStatus.REOPENED)
             else self.status
         )
-        event = CaseConsentGiven(case_id=self.case_id, place=self.gmina.place, given_on=given_on)
+        event = CaseConsentGiven(
+            case_id=self.case_id, place=self.gmina.place, given_on=given_on, round=self.round
+        )
         return consent, status, event
 
     def withdraw_consent(
@@ -252,9 +272,13 @@ class CaseState:
         )
         return self.status, event
 
-    def start_support(self) -> CaseStatus | None:
-        """On a completed diagnosis; None when the case has no use for it (closed, or already
-        in support after a revision) — an event is a fact, not a request to refuse."""
+    def start_support(self, diagnosis_round: int) -> CaseStatus | None:
+        """On a concluded diagnosis of the case's current round (completed, or its review after
+        a reopening); None when the case has no use for it (closed, already in support after a
+        revision, or the diagnosis is of an earlier round arriving late) — an event is a fact,
+        not a request to refuse."""
+        if diagnosis_round < self.round:
+            return None
         return TRANSITIONS.get((self.status, Step.START_SUPPORT))
 
 

@@ -205,6 +205,7 @@ async def load_state(
         consent=_consent(row),
         opened_on=row["opened_on"],
         consent_withdrawn_on=row["consent_withdrawn_on"],
+        round=row["round"],
     )
 
 
@@ -217,16 +218,20 @@ async def move(
     *,
     outcome: str | None = None,
     closed_on: date | None = None,
+    round: int | None = None,
 ) -> None:
+    """Record a step of the lifecycle; `round` is the case's new round (on a reopening)."""
     await tx.execute(
         """UPDATE cases SET status = $2, updated_at = now(),
                   outcome = CASE WHEN $2 = 'closed' THEN $3 ELSE NULL END,
-                  closed_on = CASE WHEN $2 = 'closed' THEN $4::date ELSE NULL END
+                  closed_on = CASE WHEN $2 = 'closed' THEN $4::date ELSE NULL END,
+                  round = coalesce($5, round)
            WHERE case_id = $1""",
         state.case_id,
         str(after),
         outcome,
         closed_on,
+        round,
     )
     await record_step(tx, state.case_id, step, state.status, after, actor, outcome)
 

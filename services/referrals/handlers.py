@@ -38,6 +38,7 @@ async def _route_new(
     *,
     diagnosis_id: UUID,
     case_id: UUID,
+    round: int,
     place: Place,
     recommendations: list[Recommendation],
 ) -> list[Event]:
@@ -58,6 +59,7 @@ async def _route_new(
             place=place,
             support_type=rec.support_type,
             priority=rec.priority,
+            round=round,
         )
         if withdrawn:
             await routing.hold(tx, pending)
@@ -71,13 +73,14 @@ async def on_diagnosis_completed(
     tx: asyncpg.Connection, event: DiagnosisCompleted, envelope: Envelope
 ) -> None:
     """Route each recommendation of the plan (IPW) to an institution that can give it."""
-    if await store.is_case_closed(tx, event.case_id):
-        return  # closed before its diagnosis arrived: nothing to plan any more
+    if await store.is_round_closed(tx, event.case_id, event.round):
+        return  # its round closed before the diagnosis arrived: nothing to plan any more
     await store.lock_routing(tx)
     events = await _route_new(
         tx,
         diagnosis_id=event.diagnosis_id,
         case_id=event.case_id,
+        round=event.round,
         place=event.place,
         recommendations=event.recommendations,
     )
@@ -89,7 +92,7 @@ async def on_diagnosis_revised(
     tx: asyncpg.Connection, event: DiagnosisRevised, envelope: Envelope
 ) -> None:
     """Dropped recommendations cancel their referrals; new ones are routed."""
-    if await store.is_case_closed(tx, event.case_id):
+    if await store.is_round_closed(tx, event.case_id, event.round):
         return
     await store.lock_routing(tx)
     events: list[Event] = []
@@ -105,6 +108,7 @@ async def on_diagnosis_revised(
         tx,
         diagnosis_id=event.diagnosis_id,
         case_id=event.case_id,
+        round=event.round,
         place=event.place,
         recommendations=kept,
     )
@@ -114,14 +118,17 @@ async def on_diagnosis_revised(
 
 @handlers.on(CaseClosed)
 async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: Envelope) -> None:
-    """The cooperation ended: open referrals are cancelled and waiting recommendations stop
-    waiting; the places they held go to other families."""
-    if not await store.set_case_closed(tx, event.case_id, True, envelope.sequence):
-        return  # a reopening that came later in intake arrived first: the case stays open
+    """The cooperation ended: open referrals of the round it closes (and earlier ones) are
+    cancelled and waiting recommendations stop waiting; the places they held go to other
+    families. A closing arriving after a reopening and the next round's referrals leaves
+    those alone: they belong to a later round."""
+    await store.record_case_event(
+        tx, event.case_id, closed=True, round=event.round, sequence=envelope.sequence
+    )
     await store.lock_routing(tx)
     events: list[Event] = []
     freed: set[UUID] = set()
-    for row in await store.live_referrals_of_case(tx, event.case_id):
+    for row in await store.live_referrals_of_case(tx, event.case_id, up_to_round=event.round):
         events += await routing.cancel(tx, row, "case_closed")
         if row["institution_id"] is not None:
             freed.add(row["institution_id"])
@@ -131,8 +138,11 @@ async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, envelope: En
 
 @handlers.on(CaseReopened)
 async def on_case_reopened(tx: asyncpg.Connection, event: CaseReopened, envelope: Envelope) -> None:
-    """A reopened case takes referrals again, from its next completed or revised diagnosis."""
-    await store.set_case_closed(tx, event.case_id, False, envelope.sequence)
+    """A reopened case takes referrals again, from the diagnosis of its new round (the review
+    of its diagnosis, diagnosis.revised.v1, or its first completion)."""
+    await store.record_case_event(
+        tx, event.case_id, closed=False, round=event.round, sequence=envelope.sequence
+    )
 
 
 @handlers.on(CaseConsentWithdrawn)
@@ -156,7 +166,7 @@ async def on_case_consent_given(
     or held is routed anew (a first consent changes nothing here)."""
     if await store.settle_consent(tx, event.case_id, True, envelope.sequence) is not False:
         return  # sharing was in effect already, or a later withdrawal arrived first
-    if await store.is_case_closed(tx, event.case_id):
+    if await store.is_round_closed(tx, event.case_id, event.round):
         return
     await store.lock_routing(tx)
     events = await routing.resume_sharing(tx, event.case_id)

@@ -32,6 +32,7 @@ class Pending:
     place: Place
     support_type: SupportType
     priority: int
+    round: int = 1  # the case's round whose diagnosis planned it
 
 
 def place_of(row: dict[str, Any]) -> Place:
@@ -51,6 +52,7 @@ def pending_of(row: dict[str, Any]) -> Pending:
         place=place_of(row),
         support_type=SupportType(row["support_type"]),
         priority=row["priority"],
+        round=row["round"],
     )
 
 
@@ -65,6 +67,7 @@ def _referral_of(rec: Pending, referral_id: UUID, attempt: int) -> dict[str, Any
         recommendation_id=rec.recommendation_id,
         diagnosis_id=rec.diagnosis_id,
         case_id=rec.case_id,
+        round=rec.round,
         place=rec.place,
         support_type=rec.support_type,
         priority=rec.priority,
@@ -132,7 +135,7 @@ async def route(
 
 async def reroute(tx: asyncpg.Connection, ended: dict[str, Any]) -> list[Event]:
     """After a decline or a deactivation: the next attempt for the same recommendation."""
-    if await store.is_case_closed(tx, ended["case_id"]):
+    if await store.is_round_closed(tx, ended["case_id"], ended["round"]):
         return []
     if await store.is_consent_withdrawn(tx, ended["case_id"]):
         await hold(tx, pending_of(ended), attempt=ended["attempt"] + 1)

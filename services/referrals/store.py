@@ -24,7 +24,7 @@ _INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i
     coalesce((SELECT array_agg(p.gmina ORDER BY p.gmina) FROM partnerships p
               WHERE p.institution_id = i.institution_id), '{}') AS partnership_gminas"""
 
-_REFERRAL_COLUMNS = """referral_id, recommendation_id, diagnosis_id, case_id, gmina, powiat,
+_REFERRAL_COLUMNS = """referral_id, recommendation_id, diagnosis_id, case_id, round, gmina, powiat,
     region, variant, support_type, priority, institution_id, state, attempt, accept_by,
     complete_by, accepted_at, closed_at, decline_reason, outcome, cancel_reason,
     acceptance_overdue_at, completion_overdue_at, created_at, updated_at"""
@@ -210,26 +210,35 @@ async def sector_of(tx: asyncpg.Connection, institution_id: UUID) -> Sector:
 # --- cases and recommendations ---------------------------------------------------------------
 
 
-async def set_case_closed(
-    tx: asyncpg.Connection, case_id: UUID, closed: bool, sequence: int | None
-) -> bool:
-    """Record a closure or reopening unless a later one (by intake's sequence) is already
-    recorded; returns whether it was recorded."""
-    status = await tx.execute(
-        """INSERT INTO case_status (case_id, closed, sequence) VALUES ($1, $2, $3)
+async def record_case_event(
+    tx: asyncpg.Connection, case_id: UUID, *, closed: bool, round: int, sequence: int | None
+) -> None:
+    """Mirror intake's closing or reopening: `closed` follows the later event by intake's
+    sequence; `closed_round`, the latest round known closed, only grows."""
+    await tx.execute(
+        """INSERT INTO case_status AS s (case_id, closed, sequence, closed_round)
+           VALUES ($1, $2, $3, CASE WHEN $2 THEN $4 ELSE 0 END)
            ON CONFLICT (case_id) DO UPDATE
-               SET closed = excluded.closed, sequence = excluded.sequence, changed_at = now()
-               WHERE case_status.sequence IS NULL OR excluded.sequence IS NULL
-                  OR case_status.sequence < excluded.sequence""",
+               SET closed = CASE WHEN s.sequence IS NULL OR excluded.sequence IS NULL
+                                   OR s.sequence < excluded.sequence
+                                 THEN excluded.closed ELSE s.closed END,
+                   sequence = greatest(s.sequence, excluded.sequence),
+                   closed_round = greatest(s.closed_round, excluded.closed_round),
+                   changed_at = now()""",
         case_id,
         closed,
         sequence,
+        round,
     )
-    return status == "INSERT 0 1"
 
 
-async def is_case_closed(tx: asyncpg.Connection, case_id: UUID) -> bool:
-    return bool(await tx.fetchval("SELECT closed FROM case_status WHERE case_id = $1", case_id))
+async def is_round_closed(tx: asyncpg.Connection, case_id: UUID, round: int) -> bool:
+    """Whether intake closed the case in `round` or a later one: nothing of that round is
+    routed any more."""
+    closed_round = await tx.fetchval(
+        "SELECT closed_round FROM case_status WHERE case_id = $1", case_id
+    )
+    return closed_round is not None and closed_round >= round
 
 
 async def settle_consent(
@@ -264,10 +273,12 @@ async def is_consent_withdrawn(tx: asyncpg.Connection, case_id: UUID) -> bool:
 async def held_for_consent(tx: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
     """The last referral of each recommendation of the case that the family's withdrawal
     cancelled (or held before it was routed), where the recommendation has no live referral
-    and was not dropped since: what consent given again routes."""
+    and was not dropped since, of a round not closed since: what consent given again routes."""
     rows = await tx.fetch(
         f"""SELECT DISTINCT ON (recommendation_id) {_REFERRAL_COLUMNS} FROM referrals r
             WHERE case_id = $1 AND cancel_reason = 'consent_withdrawn'
+              AND r.round > coalesce((SELECT closed_round FROM case_status s
+                                      WHERE s.case_id = r.case_id), 0)
               AND NOT EXISTS (SELECT 1 FROM referrals l
                               WHERE l.recommendation_id = r.recommendation_id
                                 AND l.state IN ('assigned', 'accepted', 'completed',
@@ -330,6 +341,7 @@ async def save_referral(
     recommendation_id: UUID,
     diagnosis_id: UUID,
     case_id: UUID,
+    round: int,
     place: Place,
     support_type: SupportType,
     priority: int,
@@ -341,8 +353,8 @@ async def save_referral(
     await tx.execute(
         """INSERT INTO referrals (referral_id, recommendation_id, diagnosis_id, case_id, gmina,
                                   powiat, region, variant, support_type, priority,
-                                  institution_id, state, attempt, accept_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)""",
+                                  institution_id, state, attempt, accept_by, round)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
         referral_id,
         recommendation_id,
         diagnosis_id,
@@ -357,6 +369,7 @@ async def save_referral(
         str(state),
         attempt,
         accept_by,
+        round,
     )
 
 
@@ -424,13 +437,17 @@ async def close(
     )
 
 
-async def live_referrals_of_case(tx: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
-    """Open and waiting referrals of a case, locked."""
+async def live_referrals_of_case(
+    tx: asyncpg.Connection, case_id: UUID, *, up_to_round: int
+) -> list[dict[str, Any]]:
+    """Open and waiting referrals of a case planned in `up_to_round` or before, locked."""
     rows = await tx.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
             WHERE case_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+              AND round <= $2
             ORDER BY priority, created_at FOR UPDATE""",
         case_id,
+        up_to_round,
     )
     return [dict(r) for r in rows]
 

@@ -187,19 +187,21 @@ class Referrals:
         *support_types: str,
         case_id: UUID | None = None,
         gmina: str | None = None,
+        round: int = 1,
     ) -> DiagnosisCompleted:
         """A completed diagnosis with one recommendation per support type, published."""
-        event = completed(area, *support_types, case_id=case_id, gmina=gmina)
+        event = completed(area, *support_types, case_id=case_id, gmina=gmina, round=round)
         await self.publish(event)
         return event
 
-    async def close_case(self, area: Area, case_id: UUID) -> None:
+    async def close_case(self, area: Area, case_id: UUID, round: int = 1) -> None:
         await self.publish(
             CaseClosed(
                 case_id=case_id,
                 place=area.place(),
                 closed_on=date(2026, 6, 1),
                 outcome="completed_successfully",
+                round=round,
             )
         )
 
@@ -237,7 +239,11 @@ class Referrals:
 
 
 def completed(
-    area: Area, *support_types: str, case_id: UUID | None = None, gmina: str | None = None
+    area: Area,
+    *support_types: str,
+    case_id: UUID | None = None,
+    gmina: str | None = None,
+    round: int = 1,
 ) -> DiagnosisCompleted:
     return DiagnosisCompleted(
         diagnosis_id=uuid4(),
@@ -255,6 +261,7 @@ def completed(
             for i, t in enumerate(support_types)
         ],
         institutions=[],
+        round=round,
     )
 
 

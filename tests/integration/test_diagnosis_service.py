@@ -350,7 +350,9 @@ async def test_closing_cancels_an_open_diagnosis_and_reopening_restores_it(team:
     assert (await team.read(did))["status"] == "open"
 
 
-async def test_case_closed_before_its_opening_arrives_gets_no_open_diagnosis(team: Team) -> None:
+async def test_case_closed_before_its_opening_arrives_gets_a_cancelled_diagnosis(
+    team: Team,
+) -> None:
     # Many cases at once: the consumer handles deliveries concurrently, so this also catches
     # an opening racing its close.
     cases = [case_opened(team.gmina) for _ in range(20)]
@@ -368,8 +370,8 @@ async def test_case_closed_before_its_opening_arrives_gets_no_open_diagnosis(tea
         response = await team.service.call(
             "GET", "/diagnoses", team.coordinator, params={"case_id": str(case.case_id)}
         )
-        # Arrived late, the opening opens nothing; handled first, it is cancelled by the close.
-        assert [d["status"] for d in response.json()] in ([], ["cancelled"]), case.case_id
+        # Whichever came first, the diagnosis is there, cancelled, for a reopening to restore.
+        assert [d["status"] for d in response.json()] == ["cancelled"], case.case_id
 
 
 async def test_close_and_reopen_out_of_order_settle_on_the_later(team: Team) -> None:
@@ -431,7 +433,9 @@ async def test_consent_given_later_opens_one_diagnosis_in_whatever_order_it_arri
         assert [d["status"] for d in await diagnoses_of(team, case.case_id)] == ["open"]
 
 
-async def test_consent_arriving_after_the_case_was_closed_opens_no_diagnosis(team: Team) -> None:
+async def test_consent_arriving_after_the_case_was_closed_opens_no_diagnosis_until_a_reopening(
+    team: Team,
+) -> None:
     case = case_opened(team.gmina, consent=False)
     closed = CaseClosed(
         case_id=case.case_id, place=case.place, closed_on=date.today(), outcome="moved_away"
@@ -445,7 +449,141 @@ async def test_consent_arriving_after_the_case_was_closed_opens_no_diagnosis(tea
         team.amqp, team.settings, consent_given(case), service="intake", sequence=2
     )
     await eventually(lambda: handled(team.pool, late.id), what="the late consent")
-    assert await diagnoses_of(team, case.case_id) == []
+    assert [d["status"] for d in await diagnoses_of(team, case.case_id)] == ["cancelled"]
+    reopened = CaseReopened(case_id=case.case_id, place=case.place, reopened_on=date.today())
+    envelope = await publish(team.amqp, team.settings, reopened, service="intake", sequence=4)
+    await eventually(lambda: handled(team.pool, envelope.id), what="the reopening")
+    [diagnosis] = await diagnoses_of(team, case.case_id)
+    assert (diagnosis["status"], diagnosis["round"]) == ("open", 2)
+
+
+def closing(case: CaseOpened, round: int) -> CaseClosed:
+    return CaseClosed(
+        case_id=case.case_id,
+        place=case.place,
+        closed_on=date.today(),
+        outcome="completed_partly",
+        round=round,
+    )
+
+
+def reopening(case: CaseOpened, round: int) -> CaseReopened:
+    return CaseReopened(
+        case_id=case.case_id, place=case.place, reopened_on=date.today(), round=round
+    )
+
+
+async def test_a_reopening_opens_the_completed_diagnosis_for_review_concluded_by_a_revision(
+    team: Team, tap: EventTap
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    member = team.member(team.members[0])
+    response = await team.assess(
+        did, member, recommendations=[{"support_type": "addiction_therapy"}]
+    )
+    [therapy] = response.json()["recommendations"]
+    response = await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    assert response.status_code == 200, response.text
+    for event, sequence in ((closing(case, 1), 2), (reopening(case, 2), 3)):
+        envelope = await publish(
+            team.amqp, team.settings, event, service="intake", sequence=sequence
+        )
+        await eventually(lambda e=envelope: handled(team.pool, e.id), what=event.routing_key)
+
+    review = await team.read(did)
+    assert (review["status"], review["round"], review["in_review"]) == ("open", 2, True)
+    # The team assesses anew: a new need and what it calls for.
+    response = await team.assess(
+        did,
+        member,
+        need_area="employment",
+        severity=2,
+        recommendations=[{"support_type": "vocational_counselling", "priority": 1}],
+    )
+    assert response.status_code == 201, response.text
+    [counselling] = response.json()["recommendations"]
+    response = await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    assert response.status_code == 200, response.text
+    assert (response.json()["round"], response.json()["revision"]) == (2, 2)
+
+    # The review concludes as the next revision, with the full set: referrals routes what is new.
+    [event] = await tap.wait_for(case.case_id, "diagnosis.revised.v1")
+    assert (event.data["round"], event.data["revision"], event.data["removed"]) == (2, 2, [])
+    assert {r["recommendation_id"] for r in event.data["recommendations"]} == {
+        therapy,
+        counselling,
+    }
+    assert {n["area"] for n in event.data["needs"]} == {"addiction", "employment"}
+    assert len(tap.about(case.case_id, "diagnosis.completed.v1")) == 1
+    assert (await team.read(did))["status"] == "completed"
+
+
+async def test_a_review_can_be_concluded_by_a_revision_and_not_after_the_round_closed(
+    team: Team, tap: EventTap
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    response = await team.assess(
+        did,
+        team.member(team.members[0]),
+        recommendations=[{"support_type": "psychologist"}, {"support_type": "meals"}],
+    )
+    psychologist, _ = response.json()["recommendations"]
+    await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    for event, sequence in ((closing(case, 1), 2), (reopening(case, 2), 3)):
+        envelope = await publish(
+            team.amqp, team.settings, event, service="intake", sequence=sequence
+        )
+        await eventually(lambda e=envelope: handled(team.pool, e.id), what=event.routing_key)
+    revise = f"/diagnoses/{did}/revisions"
+    response = await team.service.call(
+        "POST", revise, team.coordinator, json={"remove": [psychologist]}
+    )
+    assert response.status_code == 200, response.text
+    [event] = await tap.wait_for(case.case_id, "diagnosis.revised.v1")
+    assert (event.data["round"], event.data["removed"]) == (2, [psychologist])
+    assert (await team.read(did))["status"] == "completed"
+
+    envelope = await publish(
+        team.amqp, team.settings, closing(case, 2), service="intake", sequence=4
+    )
+    await eventually(lambda: handled(team.pool, envelope.id), what="the second closing")
+    response = await team.service.call(
+        "POST",
+        revise,
+        team.coordinator,
+        json={"add": [{"support_type": "meals", "need_area": "addiction"}]},
+    )
+    assert_problem(response, 409, "status", "case_closed")
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]], ids=str)
+async def test_closings_and_reopenings_in_any_order_settle_on_the_last_round(
+    team: Team, order: list[int]
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    await team.assess(
+        did, team.member(team.members[0]), recommendations=[{"support_type": "meals"}]
+    )
+    await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    story = [closing(case, 1), reopening(case, 2), closing(case, 2), reopening(case, 3)]
+    ids = []
+    for i in order:
+        envelope = await publish(
+            team.amqp, team.settings, story[i], service="intake", sequence=i + 2
+        )
+        ids.append(envelope.id)
+        # The same fact again, as a producer's retry would send it under a new id.
+        if i == order[0]:
+            again = await publish(
+                team.amqp, team.settings, story[i], service="intake", sequence=i + 2
+            )
+            ids.append(again.id)
+    await eventually(lambda: handled(team.pool, *ids), what="the whole story")
+    found = await team.read(did)
+    assert (found["status"], found["round"], found["in_review"]) == ("open", 3, True)
 
 
 async def test_listing_by_an_unknown_status_is_refused_naming_it(team: Team) -> None:

@@ -170,9 +170,9 @@ async def test_retention_anonymises_cases_closed_long_ago_and_leaves_recent_ones
     )
     assert count == 1
 
-    # A reopened anonymised case works as any other.
+    # A reopened anonymised case works as any other: with consent, it is before the PZK again.
     r = await intake.call("POST", f"/cases/{old}/reopen", intake.as_(Role.CASEWORKER, gmina=gmina))
-    assert r.status_code == 200 and r.json()["status"] == "reopened", r.text
+    assert r.status_code == 200 and r.json()["status"] == "in_diagnosis", r.text
 
 
 async def test_export_gives_a_person_all_intake_holds_on_them_and_nothing_after_retention(

@@ -20,6 +20,7 @@ from shared.auth import Role
 from shared.db import create_pool
 from shared.events import (
     DiagnosisCompleted,
+    DiagnosisRevised,
     Need,
     Place,
     Recommendation,
@@ -331,9 +332,11 @@ async def test_case_moves_through_its_lifecycle_and_refuses_steps_out_of_order(
     assert_problem(response, 409, "status", "invalid_transition")
 
     response = await intake.call("POST", f"/cases/{case_id}/reopen", caseworker)
+    # Without consent the reopened case waits for it, as an opened case does.
     assert response.json()["status"] == "reopened"
     [reopened] = await tap.wait_for(case_id, "case.reopened.v1")
     assert reopened.sequence > closed.sequence
+    assert (closed.data["round"], reopened.data["round"]) == (1, 2)
 
     response = await intake.call(
         "GET", f"/cases/{case_id}", caseworker, params={"reason": "przegląd sprawy"}
@@ -377,6 +380,76 @@ async def test_completed_diagnosis_moves_the_case_into_support(
 
     [case] = await eventually(in_support, what="the case to be in support")
     assert case["case_id"] == case_id
+
+
+def concluded(case_id: str, gmina: str, *, round: int, revision: int) -> DiagnosisRevised:
+    return DiagnosisRevised(
+        diagnosis_id=uuid4(),
+        case_id=UUID(case_id),
+        place=place_of(gmina),
+        revised_on=date.today(),
+        revision=revision,
+        needs=[Need(area="housing", severity=2)],
+        recommendations=[
+            Recommendation(
+                recommendation_id=uuid4(),
+                support_type="housing_help",
+                need_area="housing",
+                priority=1,
+            )
+        ],
+        round=round,
+    )
+
+
+async def test_reopened_case_goes_into_support_when_the_review_of_its_round_concludes(
+    intake: Service, amqp: AbstractRobustConnection, settings: Settings
+) -> None:
+    gmina = GMINAS.fresh()
+    case_id = (await open_case(intake, gmina))["case_id"]
+    caseworker = intake.as_(Role.CASEWORKER, gmina=gmina)
+    response = await intake.call(
+        "POST", f"/cases/{case_id}/close", caseworker, json={"outcome": "completed_partly"}
+    )
+    assert response.status_code == 200, response.text
+    response = await intake.call("POST", f"/cases/{case_id}/reopen", caseworker)
+    assert response.json()["status"] == "in_diagnosis", response.text
+    # Sending it to diagnosis again is no error: it is there already.
+    response = await intake.call("POST", f"/cases/{case_id}/send-to-diagnosis", caseworker)
+    assert response.json() == {"case_id": case_id, "status": "in_diagnosis"}, response.text
+
+    # A revision of the first round, arriving late, leaves the case in diagnosis; the one that
+    # concludes the second round's review puts it into support. The witness case, published
+    # after the late revision, shows that the late one was handled.
+    witness = (await open_case(intake, gmina))["case_id"]
+    for late in (case_id, witness):
+        event = concluded(late, gmina, round=1, revision=2)
+        await publish(amqp, settings, event, service="diagnosis")
+
+    async def in_support() -> set[str]:
+        return {c["case_id"] for c in await cases_in(intake, gmina, status="in_support")}
+
+    await eventually(lambda: _has(in_support, witness), what="the witness in support")
+    assert case_id not in await in_support()
+    event = concluded(case_id, gmina, round=2, revision=3)
+    await publish(amqp, settings, event, service="diagnosis")
+    await eventually(lambda: _has(in_support, case_id), what="the reopened case in support")
+
+    response = await intake.call(
+        "GET", f"/cases/{case_id}", caseworker, params={"reason": "przegląd sprawy"}
+    )
+    assert [(h["step"], h["to_status"]) for h in response.json()["history"]] == [
+        ("open", "opened"),
+        ("send_to_diagnosis", "in_diagnosis"),
+        ("close", "closed"),
+        ("reopen", "reopened"),
+        ("send_to_diagnosis", "in_diagnosis"),
+        ("start_support", "in_support"),
+    ]
+
+
+async def _has(found: Any, case_id: str) -> bool:
+    return case_id in await found()
 
 
 async def test_search_finds_cases_of_my_gmina_by_status_reason_and_date(intake: Service) -> None:
@@ -661,6 +734,7 @@ async def test_consent_given_later_sends_the_case_to_diagnosis_once_and_publishe
         "case_id": case_id,
         "place": place_of(gmina).model_dump(mode="json"),
         "given_on": date.today().isoformat(),
+        "round": 1,
     }
     [opened] = tap.about(case_id, "case.opened.v1")
     assert given.sequence > opened.sequence
@@ -705,13 +779,16 @@ async def test_consent_is_refused_for_a_closed_case_and_changes_nothing(
     [case] = await cases_in(intake, gmina)
     assert case["status"] == "closed" and case["consent_to_share"] is False
 
-    # Reopened, the case may take the consent; it stays reopened until sent to diagnosis.
+    # Reopened, the case may take the consent, which sends it to the PZK's diagnosis (of its
+    # second round) as it does an opened case.
     response = await intake.call("POST", f"/cases/{case_id}/reopen", caseworker)
     assert response.status_code == 200, response.text
+    assert response.json()["status"] == "reopened"
     response = await intake.call("POST", f"/cases/{case_id}/consent", caseworker, json=body)
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "reopened"
-    await tap.wait_for(case_id, "case.consent_given.v1")
+    assert response.json()["status"] == "in_diagnosis"
+    [given] = await tap.wait_for(case_id, "case.consent_given.v1")
+    assert given.data["round"] == 2
     response = await intake.call("POST", f"/cases/{case_id}/send-to-diagnosis", caseworker)
     assert response.json()["status"] == "in_diagnosis", response.text
 

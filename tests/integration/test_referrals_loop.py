@@ -305,9 +305,31 @@ async def test_reopened_case_is_routed_again_and_a_stale_closure_is_ignored(
     await referrals.publish(
         closed, envelope=wrap(closed, region="06", service="intake", sequence=2)
     )
+    # a diagnosis of the closed round routes nothing; the review of the second round does
     await referrals.diagnose(area, "senior_club", case_id=case_id)
+    await referrals.diagnose(area, "senior_club", case_id=case_id, round=2)
     [row] = await referrals.routed(case_id, 1)
-    assert row["state"] == "assigned"
+    assert (row["state"], row["round"]) == ("assigned", 2)
+    # the round-1 diagnosis, published first, was handled before: it left no referral
+    assert len(await referrals.referrals_of(case_id)) == 1
+
+
+async def test_a_closing_arriving_late_leaves_the_next_rounds_referrals_alone(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    await referrals.register(area, ["legal_advice", "meals"], capacity=5)
+    first = await referrals.diagnose(area, "legal_advice")
+    [old] = await referrals.routed(first.case_id, 1)
+    # The second round's diagnosis (after a reopening) overtakes the first round's closing.
+    await referrals.diagnose(area, "meals", case_id=first.case_id, round=2)
+    rows = await referrals.routed(first.case_id, 2)
+    await referrals.close_case(area, first.case_id, round=1)
+    [cancelled] = await referrals.event("support.cancelled.v1", case_id=first.case_id)
+    assert cancelled["referral_id"] == str(old["referral_id"])
+    states = {r["support_type"]: r["state"] for r in await referrals.referrals_of(first.case_id)}
+    assert states == {"legal_advice": "cancelled", "meals": "assigned"}
+    assert len(rows) == 2
 
 
 async def test_deactivated_institution_has_its_open_referrals_rerouted(

@@ -18,8 +18,12 @@ GMINA = terc().gmina("0601042")
 STATUSES = list(CaseStatus)
 
 
-def state(status: CaseStatus, consent: Consent | None = Consent(TODAY)) -> CaseState:
-    return CaseState(uuid4(), GMINA, status, consent, opened_on=TODAY - timedelta(days=30))
+def state(
+    status: CaseStatus, consent: Consent | None = Consent(TODAY), round: int = 1
+) -> CaseState:
+    return CaseState(
+        uuid4(), GMINA, status, consent, opened_on=TODAY - timedelta(days=30), round=round
+    )
 
 
 def member(pesel: str | None = None, born: date = date(1990, 2, 3), sex: str = "M"):
@@ -54,9 +58,25 @@ def test_a_closed_case_can_only_be_reopened() -> None:
     assert refused.value.code == "invalid_transition" and refused.value.field == "status"
     with pytest.raises(Conflict):
         closed.send_to_diagnosis()
-    assert closed.start_support() is None
-    after, event = closed.reopen(TODAY)
-    assert after is CaseStatus.REOPENED and event.reopened_on == TODAY
+    assert closed.start_support(1) is None
+
+
+def test_a_reopening_starts_the_next_round_before_the_pzk_when_there_is_consent() -> None:
+    after, event = state(CaseStatus.CLOSED, round=2).reopen(TODAY)
+    assert after is CaseStatus.IN_DIAGNOSIS
+    assert (event.reopened_on, event.round) == (TODAY, 3)
+    # Without consent the reopened case waits for it, as an opened case does.
+    after, event = state(CaseStatus.CLOSED, consent=None).reopen(TODAY)
+    assert (after, event.round) == (CaseStatus.REOPENED, 2)
+    _, after, given = state(CaseStatus.REOPENED, consent=None, round=2).give_consent(
+        TODAY, [], TODAY
+    )
+    assert after is CaseStatus.IN_DIAGNOSIS and given.round == 2
+
+
+def test_a_closing_and_a_consent_carry_the_round_of_the_case() -> None:
+    _, closed = state(CaseStatus.IN_SUPPORT, round=3).close("other", TODAY, TODAY)
+    assert closed.round == 3
 
 
 @pytest.mark.parametrize("status", [s for s in STATUSES if s is not CaseStatus.CLOSED])
@@ -70,14 +90,19 @@ def test_without_consent_a_case_cannot_go_to_diagnosis() -> None:
         state(CaseStatus.OPENED, consent=None).send_to_diagnosis()
     assert refused.value.code == "no_consent" and refused.value.field == "consent"
     assert state(CaseStatus.REOPENED).send_to_diagnosis() is CaseStatus.IN_DIAGNOSIS
+    # A case reopened with consent is before the PZK already: nothing to do, no refusal.
+    assert state(CaseStatus.IN_DIAGNOSIS).send_to_diagnosis() is CaseStatus.IN_DIAGNOSIS
     with pytest.raises(Conflict):
         state(CaseStatus.IN_SUPPORT).send_to_diagnosis()
 
 
-def test_completed_diagnosis_starts_support_once() -> None:
+def test_the_diagnosis_of_the_current_round_starts_support_once() -> None:
     for status in (CaseStatus.OPENED, CaseStatus.IN_DIAGNOSIS, CaseStatus.REOPENED):
-        assert state(status).start_support() is CaseStatus.IN_SUPPORT
-    assert state(CaseStatus.IN_SUPPORT).start_support() is None
+        assert state(status).start_support(1) is CaseStatus.IN_SUPPORT
+        assert state(status, round=2).start_support(2) is CaseStatus.IN_SUPPORT
+    assert state(CaseStatus.IN_SUPPORT).start_support(1) is None
+    # A diagnosis of the round before a reopening, arriving late, starts nothing.
+    assert state(CaseStatus.IN_DIAGNOSIS, round=2).start_support(1) is None
 
 
 def test_closing_date_lies_between_opening_and_today() -> None:
@@ -200,11 +225,11 @@ def test_consent_given_later_sends_an_opened_case_to_diagnosis() -> None:
     assert consent == Consent(TODAY - timedelta(days=2), ("health",))
     assert event.case_id == case.case_id and event.given_on == TODAY - timedelta(days=2)
     assert event.place.gmina == GMINA.code
-    assert set(event.model_dump()) == {"case_id", "place", "given_on"}
+    assert set(event.model_dump()) == {"case_id", "place", "given_on", "round"}
 
 
-def test_consent_given_later_keeps_the_status_of_a_case_not_just_opened() -> None:
-    for status in (CaseStatus.REOPENED, CaseStatus.IN_SUPPORT):
+def test_consent_given_later_keeps_the_status_of_a_case_before_the_pzk_already() -> None:
+    for status in (CaseStatus.IN_DIAGNOSIS, CaseStatus.IN_SUPPORT):
         _, after, _ = state(status, consent=None).give_consent(TODAY, [], TODAY)
         assert after is status
 
