@@ -10,7 +10,7 @@ import pytest
 from services.diagnosis.domain import Assessment, Diagnosis, Partnership, may_assess, sees
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, InvalidInput
-from shared.events import Place, Recommendation
+from shared.events import DiagnosisCompleted, DiagnosisRevised, Place, Recommendation
 
 TODAY = date(2026, 3, 10)
 PLACE = Place(gmina="0601042", powiat="0601", region="06", variant="rural")
@@ -115,3 +115,32 @@ def test_after_consent_is_withdrawn_nothing_is_added_completed_or_revised() -> N
                 attempt()
             assert (refused.value.code, refused.value.field) == ("consent_withdrawn", "consent")
         assert withdrawn.status == status and withdrawn.revision == 1
+
+
+def test_the_review_of_a_reopened_round_concludes_as_the_next_revision() -> None:
+    first = assessment("parenting", 2, "family_assistant")
+    reviewed = Diagnosis(
+        uuid4(), uuid4(), PLACE, "open", [first], round=2, completed_before=True, revision=3
+    )
+    assert reviewed.in_review
+    reviewed.assessments.append(assessment("employment", 1, "vocational_counselling"))
+    event = reviewed.complete(TODAY)
+    assert isinstance(event, DiagnosisRevised)
+    assert (event.revision, event.round, event.removed) == (4, 2, [])
+    assert [r.support_type for r in event.recommendations] == [
+        "family_assistant",
+        "vocational_counselling",
+    ]
+    assert reviewed.status == "completed" and not reviewed.in_review
+    # A first diagnosis of a later round (cancelled before completion, reopened) is completed.
+    late = Diagnosis(uuid4(), uuid4(), PLACE, "open", [first], round=2)
+    completed = late.complete(TODAY)
+    assert isinstance(completed, DiagnosisCompleted) and completed.round == 2
+
+
+def test_a_closed_round_takes_no_revision() -> None:
+    closed = diagnosis(assessment("parenting", 2, "meals", "tutoring"), status="completed")
+    closed.case_closed = True
+    with pytest.raises(Conflict) as refused:
+        closed.revise([], [closed.recommendations()[0].recommendation_id], TODAY)
+    assert refused.value.code == "case_closed"
