@@ -30,6 +30,7 @@ from services.intake.schemas import (
     StatusOut,
 )
 from shared import outbox
+from shared.access_reason import ReasonHeader, ReasonQuery, access_reason
 from shared.auth import Principal, Role, requires
 from shared.errors import InvalidInput, NotFound
 from shared.events import ReasonCode
@@ -128,17 +129,6 @@ async def list_cases(
         )
 
 
-def _purpose(header: str | None, query: str | None) -> str:
-    purpose = (query or header or "").strip()
-    if not purpose:
-        raise InvalidInput(
-            "access_reason_required",
-            "say why you read personal data (X-Access-Reason header or reason parameter)",
-            field="X-Access-Reason",
-        )
-    return purpose
-
-
 @router.get("/cases/{case_id}/overview", response_model=CaseOverviewOut)
 async def case_overview(
     case_id: UUID,
@@ -164,13 +154,13 @@ async def read_case(
     principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR),
 ) -> dict[str, Any]:
     """The whole case with its people and history; the read is written to the audit log."""
-    purpose = _purpose(x_access_reason, reason)
+    why = access_reason(x_access_reason, reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         case = await store.get_case(conn, case_id)
         if case is None:
             raise NotFound("case_not_found", f"no case {case_id}")
         principal.require_gmina(case["gmina"])
-        await store.audit(conn, principal, case_id, case["gmina"], "case_record", purpose)
+        await store.audit(conn, principal, case_id, case["gmina"], "case_record", why)
     return case
 
 
@@ -185,7 +175,7 @@ async def read_persons(
     """Minimal personal data (names, age, contact) for those who work with the family: the
     gmina's staff, and an institution that accepted a referral for the case within the
     family's consent. Audited."""
-    purpose = _purpose(x_access_reason, reason)
+    why = access_reason(x_access_reason, reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         found = await store.case_gmina_and_consent(conn, case_id)
         granted = (
@@ -195,7 +185,7 @@ async def read_persons(
         )
         gmina = domain.may_read_persons(principal, case_id, found, granted)
         members = await store.members_of(conn, case_id)
-        await store.audit(conn, principal, case_id, gmina, "minimal_personal_data", purpose)
+        await store.audit(conn, principal, case_id, gmina, "minimal_personal_data", why)
     today = date.today()
     return {
         "case_id": case_id,
@@ -403,7 +393,7 @@ async def export_person(
     case of your scope (the same PESEL links cases), those cases' codes, interview summary,
     interview entries, notes and history, and who read them. Other household members' data is
     theirs and is left out. The export itself is audited, so it appears in its own answer."""
-    purpose = _purpose(x_access_reason, reason)
+    why = access_reason(x_access_reason, reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         rows = await store.person_cases(conn, person_id)
         subject = next((r for r in rows if r["person_id"] == person_id), None)
@@ -413,7 +403,7 @@ async def export_person(
         mine = [r for r in rows if principal.covers_gmina(r["gmina"])]
         records = []
         for row in mine:
-            await store.audit(conn, principal, row["case_id"], row["gmina"], "rodo_export", purpose)
+            await store.audit(conn, principal, row["case_id"], row["gmina"], "rodo_export", why)
         for row in mine:
             case = await store.get_case(conn, row["case_id"])
             assert case is not None  # a member row references its case

@@ -452,6 +452,50 @@ async def _has(found: Any, case_id: str) -> bool:
     return case_id in await found()
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "wizyta w środowisku".encode(),  # UTF-8 bytes, as a browser or curl sends them
+        b"UTF-8''wizyta%20w%20%C5%9Brodowisku",  # RFC 8187 ext-value, ASCII on the wire
+        b"utf-8'pl'wizyta%20w%20%C5%9Brodowisku",
+    ],
+    ids=["utf-8", "rfc8187", "rfc8187-language"],
+)
+async def test_a_polish_access_reason_is_audited_as_written(intake: Service, header: bytes) -> None:
+    gmina = GMINAS.fresh()
+    case_id = (await open_case(intake, gmina))["case_id"]
+    coordinator = intake.as_(Role.COORDINATOR, gmina=gmina)
+    for path in (f"/cases/{case_id}", f"/cases/{case_id}/persons"):
+        response = await intake.call("GET", path, coordinator, headers={"X-Access-Reason": header})
+        assert response.status_code == 200, response.text
+    response = await intake.call("GET", "/audit", coordinator, params={"case_id": case_id})
+    assert [e["purpose"] for e in response.json()] == ["wizyta w środowisku"] * 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "wizyta w środowisku".encode("cp1250"),  # not UTF-8: refused, never guessed
+        b"ISO-8859-2''wizyta%20w%20%B6rodowisku",
+        b"UTF-8''%C5",
+        b"UTF-8''",
+    ],
+    ids=["cp1250", "rfc8187-latin2", "rfc8187-broken", "rfc8187-empty"],
+)
+async def test_an_access_reason_not_in_utf8_is_refused_naming_the_header(
+    intake: Service, header: bytes
+) -> None:
+    gmina = GMINAS.fresh()
+    case_id = (await open_case(intake, gmina))["case_id"]
+    coordinator = intake.as_(Role.COORDINATOR, gmina=gmina)
+    response = await intake.call(
+        "GET", f"/cases/{case_id}", coordinator, headers={"X-Access-Reason": header}
+    )
+    assert_problem(response, 422, "X-Access-Reason")
+    response = await intake.call("GET", "/audit", coordinator, params={"case_id": case_id})
+    assert response.json() == []
+
+
 async def test_search_finds_cases_of_my_gmina_by_status_reason_and_date(intake: Service) -> None:
     gmina = GMINAS.fresh()
     poverty = await open_case(intake, gmina, reasons=["1"])
