@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from kooperacja import importing, operations, processes, status
+from kooperacja.local_subjects import local_subject
 from shared.auth import Role, issue_token
 from shared.claims import InvalidClaims, parse_claims
 from shared.settings import InsecureConfiguration, Settings, get_settings
@@ -132,8 +133,9 @@ def cmd_import_cases(args: argparse.Namespace) -> int:
     """Stream a file of case files to intake. Without --token (or KOOP_TOKEN) a local token is
     signed for a caseworker of the gmina, as `kooperacja token` would."""
     settings = get_settings()
+    subject = args.subject or local_subject(Role.CASEWORKER, gmina=args.gmina)
     token = args.token or issue_token(
-        settings, subject=args.subject, role=Role.CASEWORKER, gmina=args.gmina, ttl_seconds=3600
+        settings, subject=subject, role=Role.CASEWORKER, gmina=args.gmina, ttl_seconds=3600
     )
     return importing.run(settings, Path(args.file), args.gmina, token, args.key)
 
@@ -150,7 +152,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     print(
         issue_token(
             get_settings(),
-            subject=args.subject,
+            subject=args.subject or local_subject(Role(args.role), **scope),
             role=Role(args.role),
             ttl_seconds=args.hours * 3600,
             **scope,
@@ -200,7 +202,9 @@ def main(argv: list[str] | None = None) -> None:
 
     token = sub.add_parser("token", help="issue a bearer token for local use")
     token.add_argument("role", choices=[r.value for r in Role])
-    token.add_argument("--subject", default="local-user")
+    token.add_argument(
+        "--subject", help="who the token names; default: one subject per role and scope"
+    )
     token.add_argument("--gmina")
     token.add_argument("--powiat")
     token.add_argument("--region")
@@ -216,7 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     imports.add_argument(
         "--token", default=os.environ.get("KOOP_TOKEN"), help="bearer token (or KOOP_TOKEN)"
     )
-    imports.add_argument("--subject", default="local-user", help="for the local token")
+    imports.add_argument(
+        "--subject", help="for the local token; default: the gmina's local caseworker"
+    )
     imports.add_argument("--key", help="Idempotency-Key: a retry answers as the first run did")
     imports.set_defaults(func=cmd_import_cases)
 

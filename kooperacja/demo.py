@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from kooperacja import demo_data
+from kooperacja.local_subjects import local_subject
 from shared.auth import Role, issue_token
 from shared.settings import Settings
 
@@ -23,7 +24,8 @@ class Client:
         self.http = httpx.Client(timeout=10)
 
     def token(self, role: Role, **scope: Any) -> dict[str, str]:
-        token = issue_token(self.settings, subject=f"demo-{role}", role=role, **scope)
+        subject = local_subject(role, prefix="demo", **{k: str(v) for k, v in scope.items() if v})
+        token = issue_token(self.settings, subject=subject, role=role, **scope)
         return {"Authorization": f"Bearer {token}"}
 
     def call(
