@@ -205,11 +205,18 @@ class Need(BaseModel):
 
 
 class Recommendation(BaseModel):
+    """One support of the plan. Recommended under several needs it is still one support (the
+    family gets one speech therapy): `need_area` is the first need, `need_areas` all of them."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
     recommendation_id: UUID
     support_type: SupportType
     need_area: NeedArea
     priority: int = Field(ge=1, le=3, description="1 = most urgent")
+    need_areas: list[NeedArea] = Field(
+        default_factory=list,
+        description="every need the support answers, need_area first (empty: need_area alone)",
+    )
 
 
 class DiagnosisCompleted(Event):

@@ -150,11 +150,17 @@ async def add_assessment(
             need_area=body.need_area,
             severity=body.severity,
             recommendations=[(uuid4(), r.support_type, r.priority) for r in body.recommendations],
+            round=diagnosis.round,
         )
         await store.add_assessment(conn, diagnosis_id, assessment, principal.subject, body.notes)
+        diagnosis.assessments.append(assessment)
         result = {
             "assessment_id": assessment.assessment_id,
-            "recommendations": [rid for rid, _, _ in assessment.recommendations],
+            # The support each recommendation is: one already in the plan when its type was
+            # recommended before in this round (it now answers this need too), else a new one.
+            "recommendations": [
+                diagnosis.support_of(rid) for rid, _, _ in assessment.recommendations
+            ],
         }
         return await answer(conn, principal, idempotency_key, request_hash, 201, result)
 
@@ -210,13 +216,14 @@ async def revise(
         principal.require_gmina(diagnosis.place.gmina)
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
+        dropped_before = set(diagnosis.dropped)
         event = diagnosis.revise(added, body.remove, date.today())
-        await store.save_revision(conn, diagnosis, added, body.remove)
+        await store.save_revision(conn, diagnosis, added, diagnosis.dropped - dropped_before)
         await outbox.add(conn, ctx.origin, event)
         result = {
             "diagnosis_id": diagnosis_id,
             "revision": event.revision,
-            "added": [r.recommendation_id for r in added],
+            "added": [diagnosis.support_of(r.recommendation_id) for r in added],
             "removed": event.removed,
             "recommendations": len(event.recommendations),
         }

@@ -21,6 +21,15 @@ class Assessment:
     need_area: NeedArea
     severity: int
     recommendations: list[tuple[UUID, SupportType, int]]  # (id, support type, priority)
+    round: int = 1  # the case's round it was made in
+
+
+@dataclass(frozen=True)
+class Added:
+    """A recommendation added by a revision, in the round of that revision."""
+
+    recommendation: Recommendation
+    round: int = 1
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ class Diagnosis:
     completed_before: bool = False
     case_closed: bool = False  # intake closed the case in this round
     revision: int = 1
-    added: list[Recommendation] = field(default_factory=list)  # by later revisions
+    added: list[Added] = field(default_factory=list)  # by later revisions
     dropped: set[UUID] = field(default_factory=set)
     consent_withdrawn_on: date | None = None  # while the family's withdrawal stands
 
@@ -96,16 +105,52 @@ class Diagnosis:
             worst[a.need_area] = max(worst.get(a.need_area, 0), a.severity)
         return [Need(area=area, severity=sev) for area, sev in sorted(worst.items())]
 
-    def recommendations(self) -> list[Recommendation]:
-        """The current set: the assessments' recommendations and later additions, less drops."""
-        assessed = [
-            Recommendation(
-                recommendation_id=rid, support_type=st, need_area=a.need_area, priority=prio
+    def _supports(self) -> list[list[Recommendation]]:
+        """The current recommendations (the assessments' and later additions, less drops),
+        grouped into supports: within a round, one per support type, however many needs it
+        was recommended under; the first recommendation of each gives the support its id."""
+        made = [
+            (
+                a.round,
+                Recommendation(
+                    recommendation_id=rid, support_type=st, need_area=a.need_area, priority=prio
+                ),
             )
             for a in self.assessments
             for rid, st, prio in a.recommendations
         ]
-        return [r for r in (*assessed, *self.added) if r.recommendation_id not in self.dropped]
+        made += [(x.round, x.recommendation) for x in self.added]
+        supports: dict[tuple[int, SupportType], list[Recommendation]] = {}
+        for round_, rec in made:
+            if rec.recommendation_id not in self.dropped:
+                supports.setdefault((round_, rec.support_type), []).append(rec)
+        return list(supports.values())
+
+    def recommendations(self) -> list[Recommendation]:
+        """The plan: one recommendation per support, carrying every need it answers and the
+        most urgent priority it was given."""
+        return [
+            group[0].model_copy(
+                update={
+                    "priority": min(r.priority for r in group),
+                    "need_areas": list(dict.fromkeys(r.need_area for r in group)),
+                }
+            )
+            for group in self._supports()
+        ]
+
+    def support_of(self, recommendation_id: UUID) -> UUID:
+        """The id of the support a current recommendation is part of."""
+        for group in self._supports():
+            if any(r.recommendation_id == recommendation_id for r in group):
+                return group[0].recommendation_id
+        raise KeyError(recommendation_id)
+
+    def _members(self, support_id: UUID) -> set[UUID]:
+        for group in self._supports():
+            if any(r.recommendation_id == support_id for r in group):
+                return {r.recommendation_id for r in group}
+        return set()
 
     def institutions(self) -> list[UUID]:
         return sorted({a.institution_id for a in self.assessments if a.institution_id}, key=str)
@@ -181,7 +226,7 @@ class Diagnosis:
             )
         if not add and not remove:
             raise InvalidInput("empty_revision", "add or remove something", field="add")
-        current = {r.recommendation_id for r in self.recommendations()}
+        current = {r.recommendation_id for group in self._supports() for r in group}
         for i, rid in enumerate(remove):
             if rid not in current:
                 raise InvalidInput(
@@ -197,12 +242,15 @@ class Diagnosis:
                     f"no need {r.need_area} was found in this diagnosis",
                     field=f"add[{i}].need_area",
                 )
-        if not [r for r in (*self.recommendations(), *add) if r.recommendation_id not in remove]:
+        # Dropping a support drops it whole, under every need it answered.
+        removed = list(dict.fromkeys(self.support_of(rid) for rid in remove))
+        dropped = {m for rid in removed for m in self._members(rid)}
+        if not add and current <= dropped:
             raise InvalidInput(
                 "no_recommendations",
                 "a revised diagnosis keeps at least one recommendation",
                 field="remove",
             )
-        self.added.extend(add)
-        self.dropped |= set(remove)
-        return self._concluded_revision(remove, today)
+        self.dropped |= dropped
+        self.added.extend(Added(r, self.round) for r in add)
+        return self._concluded_revision(removed, today)

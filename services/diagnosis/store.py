@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.diagnosis.domain import Assessment, Diagnosis, Partnership
+from services.diagnosis.domain import Added, Assessment, Diagnosis, Partnership
 from shared import locks
 from shared.codes import NeedArea, SupportType
 from shared.events import InstitutionRegistered, PartnershipChanged, Place, Recommendation
@@ -214,6 +214,7 @@ async def load(
                     (r["recommendation_id"], SupportType(r["support_type"]), r["priority"])
                     for r in recs
                 ],
+                round=a["round"],
             )
         )
     changes = await conn.fetch(
@@ -234,11 +235,14 @@ async def load(
         case_closed=await _closed_round(conn, row["case_id"]) >= row["round"],
         revision=row["revision"],
         added=[
-            Recommendation(
-                recommendation_id=c["recommendation_id"],
-                support_type=c["support_type"],
-                need_area=c["need_area"],
-                priority=c["priority"],
+            Added(
+                Recommendation(
+                    recommendation_id=c["recommendation_id"],
+                    support_type=c["support_type"],
+                    need_area=c["need_area"],
+                    priority=c["priority"],
+                ),
+                c["round"],
             )
             for c in changes
             if c["change"] == "added"
@@ -253,8 +257,8 @@ async def add_assessment(
 ) -> None:
     await tx.execute(
         """INSERT INTO assessments (assessment_id, diagnosis_id, institution_id, author,
-                                    need_area, severity, notes)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                    need_area, severity, notes, round)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         assessment.assessment_id,
         diagnosis_id,
         assessment.institution_id,
@@ -262,6 +266,7 @@ async def add_assessment(
         str(assessment.need_area),
         assessment.severity,
         notes,
+        assessment.round,
     )
     await tx.executemany(
         """INSERT INTO recommendations (recommendation_id, assessment_id, support_type, priority)
@@ -287,12 +292,14 @@ async def save_revision(
     tx: asyncpg.Connection,
     diagnosis: Diagnosis,
     added: list[Recommendation],
-    removed: list[UUID],
+    dropped: set[UUID],
 ) -> None:
+    """A revision's changes: the recommendations it added (in the diagnosis's round) and every
+    recommendation it dropped (all of a dropped support's)."""
     await tx.executemany(
         """INSERT INTO revision_changes (recommendation_id, diagnosis_id, revision, change,
-                                         support_type, need_area, priority)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                         support_type, need_area, priority, round)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         [
             (
                 r.recommendation_id,
@@ -302,12 +309,13 @@ async def save_revision(
                 str(r.support_type),
                 str(r.need_area),
                 r.priority,
+                diagnosis.round,
             )
             for r in added
         ]
         + [
-            (rid, diagnosis.diagnosis_id, diagnosis.revision, "dropped", None, None, None)
-            for rid in removed
+            (rid, diagnosis.diagnosis_id, diagnosis.revision, "dropped", None, None, None, 1)
+            for rid in sorted(dropped, key=str)
         ],
     )
     await tx.execute(

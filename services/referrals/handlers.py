@@ -43,7 +43,9 @@ async def _route_new(
     recommendations: list[Recommendation],
 ) -> list[Event]:
     """Route the recommendations not seen before; a redelivered or late event routes nothing
-    twice and never revives a dropped recommendation."""
+    twice and never revives a dropped recommendation. A case has one live referral per support
+    type: a recommendation of a type it has open or waiting already is that support (diagnosis
+    plans it so; this holds for any producer), and is not routed a second time."""
     known = await store.known_recommendations(tx, [r.recommendation_id for r in recommendations])
     # While the family's consent is withdrawn, recommendations are held, not routed.
     withdrawn = await store.is_consent_withdrawn(tx, case_id)
@@ -52,6 +54,10 @@ async def _route_new(
         if rec.recommendation_id in known:
             continue
         known.add(rec.recommendation_id)
+        live = await store.live_support(tx, case_id, rec.support_type)
+        if live is not None:
+            await store.merge_recommendation(tx, rec.recommendation_id, case_id, into=live)
+            continue
         pending = Pending(
             recommendation_id=rec.recommendation_id,
             diagnosis_id=diagnosis_id,

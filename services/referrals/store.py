@@ -301,10 +301,13 @@ async def declined_institutions(tx: asyncpg.Connection, recommendation_id: UUID)
 
 
 async def known_recommendations(tx: asyncpg.Connection, ids: list[UUID]) -> set[UUID]:
-    """Recommendations already routed (in any state) or dropped by a revision."""
+    """Recommendations already routed (in any state), dropped by a revision, or merged into
+    a live support of the same type."""
     rows = await tx.fetch(
         """SELECT recommendation_id FROM referrals WHERE recommendation_id = ANY($1::uuid[])
            UNION SELECT recommendation_id FROM dropped_recommendations
+                 WHERE recommendation_id = ANY($1::uuid[])
+           UNION SELECT recommendation_id FROM merged_recommendations
                  WHERE recommendation_id = ANY($1::uuid[])""",
         ids,
     )
@@ -319,6 +322,33 @@ async def drop_recommendation(
            ON CONFLICT DO NOTHING""",
         recommendation_id,
         case_id,
+    )
+
+
+async def live_support(
+    tx: asyncpg.Connection, case_id: UUID, support_type: SupportType
+) -> UUID | None:
+    """The recommendation whose referral of this support type the case has open or waiting."""
+    found = await tx.fetchval(
+        """SELECT recommendation_id FROM referrals
+           WHERE case_id = $1 AND support_type = $2
+             AND state IN ('assigned', 'accepted', 'unassignable')
+           LIMIT 1""",
+        case_id,
+        str(support_type),
+    )
+    return found
+
+
+async def merge_recommendation(
+    tx: asyncpg.Connection, recommendation_id: UUID, case_id: UUID, into: UUID
+) -> None:
+    await tx.execute(
+        """INSERT INTO merged_recommendations (recommendation_id, case_id, into_recommendation)
+           VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
+        recommendation_id,
+        case_id,
+        into,
     )
 
 

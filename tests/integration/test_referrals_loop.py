@@ -395,3 +395,45 @@ async def test_an_inbox_is_read_a_page_at_a_time_oldest_first(referrals: Referra
         r = await referrals.http.get("/api/v1/referrals", headers=staff, params=params)
         assert r.status_code == 422, (params, r.text)
         assert field in r.text
+
+
+async def test_one_support_type_twice_in_a_plan_is_one_referral_to_one_institution(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    therapist = await referrals.register(area, ["speech_therapist", "tutoring"], capacity=5)
+    # A producer that did not merge them: speech therapy under two needs, and tutoring.
+    plan = await referrals.diagnose(area, "speech_therapist", "speech_therapist", "tutoring")
+    await referrals.routed(plan.case_id, 2)
+    marker = await referrals.diagnose(area, "tutoring")
+    await referrals.routed(marker.case_id, 1)  # published after: the plan was handled whole
+    rows = await referrals.referrals_of(plan.case_id)
+    assert sorted(r["support_type"] for r in rows) == ["speech_therapist", "tutoring"]
+    assert {r["institution_id"] for r in rows} == {therapist}
+    [speech] = [r for r in rows if r["support_type"] == "speech_therapist"]
+    assert speech["recommendation_id"] == plan.recommendations[0].recommendation_id
+
+    # The full set again in a revision routes nothing more; once the support is over, a new
+    # recommendation of its type (dropped and added anew) is a support of its own again.
+    again = revised(plan, keep=list(plan.recommendations), add=[], removed=[])
+    await referrals.publish(again)
+    marker = await referrals.diagnose(area, "tutoring")
+    await referrals.routed(marker.case_id, 1)
+    assert len(await referrals.referrals_of(plan.case_id)) == 2
+    response = await referrals.http.post(
+        f"/api/v1/referrals/{speech['referral_id']}/accept", headers=referrals.staff(therapist)
+    )
+    assert response.status_code == 200, response.text
+    response = await referrals.http.post(
+        f"/api/v1/referrals/{speech['referral_id']}/complete",
+        headers=referrals.staff(therapist),
+        json={"outcome": "achieved"},
+    )
+    assert response.status_code == 200, response.text
+    more = revised(plan, keep=[], add=["speech_therapist"], removed=[])
+    await referrals.publish(more)
+    rows = await referrals.routed(plan.case_id, 3)
+    assert sorted(r["state"] for r in rows if r["support_type"] == "speech_therapist") == [
+        "assigned",
+        "completed",
+    ]

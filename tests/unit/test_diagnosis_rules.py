@@ -144,3 +144,43 @@ def test_a_closed_round_takes_no_revision() -> None:
     with pytest.raises(Conflict) as refused:
         closed.revise([], [closed.recommendations()[0].recommendation_id], TODAY)
     assert refused.value.code == "case_closed"
+
+
+def test_one_support_type_recommended_under_two_needs_is_one_support_answering_both() -> None:
+    speech = assessment("child_education", 2, "speech_therapist")
+    again = Assessment(uuid4(), MEMBER, "disability", 3, [(uuid4(), "speech_therapist", 1)])
+    planned = diagnosis(speech, again, assessment("health", 1, "health_care"))
+    event = planned.complete(TODAY)
+    assert [(r.support_type, r.need_areas, r.priority) for r in event.recommendations] == [
+        ("speech_therapist", ["child_education", "disability"], 1),
+        ("health_care", ["health"], 1),
+    ]
+    [support] = [r for r in event.recommendations if r.support_type == "speech_therapist"]
+    assert support.recommendation_id == speech.recommendations[0][0]
+    assert support.need_area == "child_education"
+    assert planned.support_of(again.recommendations[0][0]) == support.recommendation_id
+
+    # A revision adding it under a third need adds the need to the same support; dropping it
+    # drops it whole.
+    addition = Recommendation(
+        recommendation_id=uuid4(), support_type="speech_therapist", need_area="health", priority=2
+    )
+    revised = planned.revise([addition], [], TODAY)
+    assert revised.recommendations[0].recommendation_id == support.recommendation_id
+    assert revised.recommendations[0].need_areas == ["child_education", "disability", "health"]
+    dropped = planned.revise([], [again.recommendations[0][0]], TODAY)
+    assert dropped.removed == [support.recommendation_id]
+    assert [r.support_type for r in dropped.recommendations] == ["health_care"]
+
+
+def test_a_later_round_plans_a_support_anew() -> None:
+    first = assessment("parenting", 2, "family_assistant")
+    second = Assessment(uuid4(), MEMBER, "parenting", 3, [(uuid4(), "family_assistant", 1)], 2)
+    reviewed = Diagnosis(
+        uuid4(), uuid4(), PLACE, "open", [first, second], round=2, completed_before=True
+    )
+    event = reviewed.complete(TODAY)
+    assert [r.recommendation_id for r in event.recommendations] == [
+        first.recommendations[0][0],
+        second.recommendations[0][0],
+    ]

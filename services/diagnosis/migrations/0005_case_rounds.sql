@@ -4,3 +4,8 @@
 ALTER TABLE diagnoses ADD COLUMN round int NOT NULL DEFAULT 1 CHECK (round >= 1);
 ALTER TABLE closed_cases ADD COLUMN closed_round int NOT NULL DEFAULT 0;
 UPDATE closed_cases SET closed_round = 1 WHERE closed;
+
+-- The round each recommendation was made in: within a round the plan holds one support per
+-- support type (recommended under several needs, it answers them all); a later round plans anew.
+ALTER TABLE assessments ADD COLUMN round int NOT NULL DEFAULT 1;
+ALTER TABLE revision_changes ADD COLUMN round int NOT NULL DEFAULT 1;
