@@ -140,6 +140,31 @@ class Api:
         assert response.status_code == 201, response.text
         return str(response.json()["institution_id"])
 
+    async def open_case(
+        self,
+        gmina: str,
+        *members: dict[str, str],
+        reasons: list[str],
+        notified_by: str,
+        consent: bool = True,
+    ) -> str:
+        """A caseworker of the gmina opens a case for the household; its id."""
+        response = await self.call(
+            "POST",
+            "intake",
+            "/cases",
+            self.as_(Role.CASEWORKER, gmina=gmina),
+            json={
+                "gmina": gmina,
+                "members": list(members),
+                "reasons": reasons,
+                "notified_by": notified_by,
+                "consent_to_share": consent,
+            },
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["case_id"])
+
     async def diagnosis_of(self, case_id: str, who: dict[str, str]) -> dict[str, Any]:
         """The case's diagnosis, once diagnosis has opened it from case.opened.v1."""
 

@@ -21,24 +21,11 @@ async def test_speech_therapy_recommended_under_two_needs_is_one_referral(api: A
     )  # fmt: skip
     await api.register_institution(GMINA, "GOPS Rakszawa", ["family_assistant"])
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
-    response = await api.call(
-        "POST",
-        "intake",
-        "/cases",
-        api.as_(Role.CASEWORKER, gmina=GMINA),
-        json={
-            "gmina": GMINA,
-            "members": [
-                {"first_name": "Kacper", "last_name": "Mowny", "birth_date": "2019-05-02",
-                 "sex": "M", "relation": "child"},
-            ],
-            "reasons": ["8"],
-            "notified_by": "school",
-            "consent_to_share": True,
-        },
-    )  # fmt: skip
-    assert response.status_code == 201, response.text
-    case_id = response.json()["case_id"]
+    child = {
+        "first_name": "Kacper", "last_name": "Mowny", "birth_date": "2019-05-02", "sex": "M",
+        "relation": "child",
+    }  # fmt: skip
+    case_id = await api.open_case(GMINA, child, reasons=["8"], notified_by="school")
     diagnosis = await api.diagnosis_of(case_id, coordinator)
     did = diagnosis["diagnosis_id"]
 

@@ -26,28 +26,11 @@ class Case:
         self.case_id = ""
 
     async def open(self) -> None:
-        response = await self.api.call(
-            "POST",
-            "intake",
-            "/cases",
-            self.caseworker,
-            json={
-                "gmina": GMINA,
-                "members": [
-                    {
-                        "first_name": "Bożena",
-                        "last_name": "Wznowiona",
-                        "birth_date": "1984-03-12",
-                        "sex": "F",
-                    }
-                ],
-                "reasons": ["4"],
-                "notified_by": "self",
-                "consent_to_share": True,
-            },
-        )
-        assert response.status_code == 201, response.text
-        self.case_id = response.json()["case_id"]
+        mother = {
+            "first_name": "Bożena", "last_name": "Wznowiona", "birth_date": "1984-03-12",
+            "sex": "F",
+        }  # fmt: skip
+        self.case_id = await self.api.open_case(GMINA, mother, reasons=["4"], notified_by="self")
 
     async def step(self, path: str, **body: Any) -> str:
         response = await self.api.call(
