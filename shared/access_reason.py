@@ -54,7 +54,7 @@ def decode_header(raw: str) -> str:
         if ext["charset"].upper() != "UTF-8":
             raise InvalidInput(
                 "access_reason_charset",
-                f"{FIELD} in RFC 8187 form must be UTF-8, not {ext['charset']}",
+                f"nagłówek {FIELD} w postaci RFC 8187 musi być w UTF-8, nie {ext['charset']}",
                 field=FIELD,
             )
         data = unquote_to_bytes(ext["value"])
@@ -68,15 +68,15 @@ def decode_header(raw: str) -> str:
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             "access_reason_not_utf8",
-            f"{FIELD} is not UTF-8: send it in UTF-8, as an RFC 8187 ext-value "
-            "(UTF-8''...) or as the reason parameter",
+            f"nagłówek {FIELD} nie jest w UTF-8: wyślij go w UTF-8, w postaci RFC 8187 "
+            "(UTF-8''...) albo jako parametr reason",
             field=FIELD,
         ) from exc
 
 
-def access_reason(header: str | None, query: str | None) -> str:
-    """The reason given (the parameter first, then the header), required and at most
-    MAX_LENGTH characters."""
+def access_reason(header: str | None, query: str | None, *, missing_field: str = FIELD) -> str:
+    """The reason given (the parameter, or a body's field, first; then the header), required
+    (else a 422 naming `missing_field`) and at most MAX_LENGTH characters."""
     if query is not None and query.strip():
         text, field = query.strip(), "reason"
     else:
@@ -84,15 +84,15 @@ def access_reason(header: str | None, query: str | None) -> str:
     if not text:
         raise InvalidInput(
             "access_reason_required",
-            f"say why you read personal data ({FIELD} header or reason parameter)",
-            field=FIELD,
+            f"podaj powód dostępu do danych osobowych (nagłówek {FIELD} lub parametr reason)",
+            field=missing_field,
         )
     if (problem := forbidden_character(text, multiline=False)) is not None:
         raise InvalidInput("validation_failed", problem, field=field)
     if len(text) > MAX_LENGTH:
         raise InvalidInput(
             "access_reason_too_long",
-            f"the reason is at most {MAX_LENGTH} characters",
+            f"powód ma najwyżej {MAX_LENGTH} znaków",
             field=field,
         )
     return text

@@ -25,8 +25,6 @@ from services.intake.schemas import (
     ConsentIn,
     ConsentWithdrawalIn,
     PersonsOut,
-    ReasonHeader,
-    ReasonQuery,
     StatusOut,
 )
 from shared import outbox

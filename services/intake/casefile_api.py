@@ -40,8 +40,8 @@ from services.intake.casefile_schemas import (
     WorklistOut,
 )
 from services.intake.domain import Contact, new_member
-from services.intake.schemas import ReasonHeader, ReasonQuery
 from shared import outbox
+from shared.access_reason import ReasonHeader, ReasonQuery, access_reason
 from shared.auth import Principal, Role, requires
 from shared.errors import InvalidInput, NotFound
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
@@ -51,17 +51,6 @@ from shared.teryt import terc
 router = APIRouter(prefix="/api/v1", tags=["case file"])
 Ctx = Annotated[ServiceContext, Depends(context)]
 Staff = requires(Role.CASEWORKER, Role.COORDINATOR)
-
-
-def _purpose(*given: str | None, field: str = "X-Access-Reason") -> str:
-    purpose = next((g.strip() for g in given if g and g.strip()), "")
-    if not purpose:
-        raise InvalidInput(
-            "access_reason_required",
-            "podaj powód dostępu do danych osobowych (X-Access-Reason lub reason)",
-            field=field,
-        )
-    return purpose
 
 
 def _gmina_of(principal: Principal, asked: str | None) -> str:
@@ -90,7 +79,7 @@ async def search_cases(
     duplicates: open cases of the powiat's other gminas with the same PESEL, or the same name
     and birth date — only that one exists and which OPS holds it."""
     gmina = _gmina_of(principal, body.gmina)
-    purpose = _purpose(body.reason, x_access_reason, field="reason")
+    purpose = access_reason(x_access_reason, body.reason, missing_field="reason")
     terms = finding.SearchTerms(body.surname, body.pesel, body.external_id)
     surname = finding.surname_range(body.surname) if body.surname else None
     access = f"search_by_{terms.kinds}"
@@ -426,7 +415,7 @@ async def read_interviews(
     principal: Principal = Staff,
 ) -> list[dict[str, Any]]:
     """Every interview entry of the case, oldest first; the read is audited."""
-    purpose = _purpose(reason, x_access_reason)
+    purpose = access_reason(x_access_reason, reason)
     return await _read_entries(ctx, case_id, principal, purpose, "interviews", files.interviews_of)
 
 
@@ -466,7 +455,7 @@ async def read_notes(
     principal: Principal = Staff,
 ) -> list[dict[str, Any]]:
     """The case's notes, oldest first, for whoever may read its personal data; audited."""
-    purpose = _purpose(reason, x_access_reason)
+    purpose = access_reason(x_access_reason, reason)
     return await _read_entries(ctx, case_id, principal, purpose, "notes", files.notes_of)
 
 

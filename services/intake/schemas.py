@@ -4,10 +4,9 @@ POST and every line of a bulk import pass the same rules."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from fastapi import Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake import domain
@@ -17,16 +16,6 @@ from shared.events import ReasonCode
 from shared.isodate import IsoDate
 from shared.teryt import terc
 from shared.text import CHECK_SINGLE_LINE, MultiLine, SingleLine
-
-# Why someone reads personal data: in a header or the query, never a search's terms.
-ReasonHeader = Annotated[
-    SingleLine | None,
-    Header(alias="X-Access-Reason", max_length=500, description="Why you read personal data."),
-]
-ReasonQuery = Annotated[
-    SingleLine | None,
-    Query(alias="reason", max_length=500, description="Why you read personal data."),
-]
 
 
 class ContactIn(BaseModel):
