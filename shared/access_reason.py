@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from fastapi import Header, Query
 
@@ -45,6 +45,12 @@ _EXT_VALUE = re.compile(
     r"(?P<charset>[A-Za-z0-9!#$%&+\-^_`{}~]+)'(?P<language>[A-Za-z0-9\-]*)'"
     r"(?P<value>(?:[A-Za-z0-9!#$&+\-.^_`|~]|%[0-9A-Fa-f]{2})*)"
 )
+
+
+def header_value(reason: str) -> str:
+    """The reason as an ASCII header value (RFC 8187), for a client such as httpx that sends
+    header values in ASCII only: `wizyta w środowisku` → `UTF-8''wizyta%20w%20%C5%9Brodowisku`."""
+    return "UTF-8''" + quote(reason, safe="")
 
 
 def decode_header(raw: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from shared.access_reason import header_value
 from shared.settings import Settings
 
 
@@ -176,7 +177,7 @@ class Api:
     async def case_record(self, case_id: uuid.UUID, reason: str) -> dict[str, Any]:
         """The whole case with personal data; intake audits the read with the reason."""
         return await self.call(
-            "GET", "intake", f"/cases/{case_id}", headers={"X-Access-Reason": reason}
+            "GET", "intake", f"/cases/{case_id}", headers={"X-Access-Reason": header_value(reason)}
         )
 
     async def case_overview(self, case_id: uuid.UUID) -> dict[str, Any]:

@@ -105,7 +105,8 @@ async def test_the_case_page_shows_the_timeline_and_the_case_closes_and_reopens(
     await page.get_by_role("button", name="Pokaż dane gospodarstwa").click()
     beside = await page.locator("#access_reason-blad").text_content()
     assert beside == "Błąd: Podaj powód wglądu w dane osobowe."
-    await page.get_by_label("Powód wglądu w dane osobowe").fill("przygotowanie wizyty")
+    # A Polish reason reaches intake's audit log as written (sent RFC 8187-encoded).
+    await page.get_by_label("Powód wglądu w dane osobowe").fill("wizyta w środowisku")
     await page.get_by_role("button", name="Pokaż dane gospodarstwa").click()
     assert await page.get_by_role("cell", name="Halina Jabłońska").count() == 1
     await visit.check("dane gospodarstwa")
@@ -131,8 +132,11 @@ async def test_the_case_page_shows_the_timeline_and_the_case_closes_and_reopens(
 
     await page.get_by_role("button", name="Wznów sprawę").click()
     await page.wait_for_url(re.compile(f"/sprawy/{case_id}$"))
-    assert await status.inner_text() == "wznowiona"
-    assert "Wznowienie sprawy" in await timeline.locator("> li").last.inner_text()
+    # With consent a reopened case is before the PZK again at once.
+    assert await status.inner_text() == "w diagnozie"
+    entries = timeline.locator("> li")
+    assert "Wznowienie sprawy" in await entries.nth(-2).inner_text()
+    assert "Skierowanie do diagnozy PZK" in await entries.last.inner_text()
     await visit.check("sprawa wznowiona")
 
 

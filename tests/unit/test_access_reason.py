@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.access_reason import MAX_LENGTH, access_reason, decode_header
+from shared.access_reason import MAX_LENGTH, access_reason, decode_header, header_value
 from shared.errors import InvalidInput
 
 POLISH = "wizyta w środowisku: żółć, gęś, ŹDŹBŁO"
@@ -61,3 +61,9 @@ def test_a_control_character_is_refused_once_decoded_not_before() -> None:
         with pytest.raises(InvalidInput) as refused:
             access_reason(raw, None)
         assert refused.value.field == "X-Access-Reason"
+
+
+def test_a_client_sends_a_polish_reason_in_ascii_and_it_reads_back_as_written() -> None:
+    sent = header_value(POLISH)
+    assert sent.isascii() and sent.startswith("UTF-8''")
+    assert access_reason(sent, None) == POLISH
