@@ -115,6 +115,8 @@ REFERRALS = FactTable(
     ("referral_id",),
     {
         "case_id": Merge.KEEP,
+        # the support the referral is an attempt at: a declined one re-routed is the same
+        "recommendation_id": Merge.KEEP,
         **_PLACE,
         "support_type": Merge.KEEP,
         "institution_id": Merge.KEEP,
@@ -266,7 +268,12 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
             }
             return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
         case SupportAssigned():
-            return [_referral(event, day, assigned_on=day, attempt=event.attempt)]
+            return [
+                _referral(
+                    event, day, assigned_on=day, attempt=event.attempt,
+                    recommendation_id=event.recommendation_id,
+                )
+            ]  # fmt: skip
         case ReferralAccepted():
             return [
                 _referral(event, day, accepted_on=day),
