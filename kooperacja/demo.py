@@ -142,9 +142,9 @@ def run_demo(settings: Settings, cases: int = 8, seed: int = 2018) -> dict[str, 
     summary = client.wait_for("reporting to catch up", reported)
     print(f"pushed {len(pushed)} cases with {expected} recommended supports")
     print(f"{'gmina':<9} {'name':<28} {'cases':>6} {'supports':>9}")
-    for row in summary["gminas"]:
+    for row in summary["rows"]:
         print(
-            f"{row['gmina']:<9} {row['gmina_name'][:28]:<28} {row['cases_opened']:>6} "
+            f"{row['key']:<9} {row['label'][:28]:<28} {row['cases_opened']:>6} "
             f"{row['supports_assigned']:>9}"
         )
     total = summary["total"]

@@ -16,15 +16,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import Response
 
-from services.reporting import disclosure, domain, store
+from services.reporting import disclosure, domain, schemas, store
 from services.reporting.exports import to_csv, to_xlsx
 from services.reporting.rebuild import rebuild
 from services.reporting.settings import cell_key_secret, reporting_settings
 from services.reporting.tables import (
     DERIVED,
     INDICATOR_COUNTS,
+    INDICATOR_DEFINITIONS,
     INDICATOR_LABELS,
     REPORTS,
+    SUMMARY_COUNTS,
+    SUMMARY_DEFINITIONS,
     add_row_figures,
     cross_table,
     disclosure_note,
@@ -167,50 +170,48 @@ Filters = Annotated[ReportQuery, Depends()]
 Reader = Annotated[Principal, requires(Role.ANALYST, Role.COORDINATOR)]
 
 
-@router.get("/reports")
+@router.get("/reports", response_model=schemas.Catalogue)
 async def catalogue(_: Reader) -> dict[str, Any]:
     """The reports there are."""
-    names = [{"name": "summary", "title": "Podsumowanie według gmin"}]
+    names = [{"name": "summary", "title": "Podsumowanie: rodziny, wsparcie, skierowania"}]
     names.append({"name": "indicators", "title": "Wskaźniki realizacji modelu"})
     names += [{"name": n, "title": r.title} for n, r in REPORTS.items()]
     return {"reports": names}
 
 
-@router.get("/reports/summary", responses=EXPORTED)
+@router.get("/reports/summary", responses=EXPORTED, response_model=schemas.Summary)
 async def summary(ctx: Ctx, q: Filters, principal: Reader) -> Any:
-    """Cases opened and supports assigned per gmina, with the total (a figure of its own)."""
+    """Cases opened, supports (recommendations that reached an institution) and referrals
+    (routing attempts) per region, powiat, gmina or variant (`by`), with the total (a figure
+    of its own, not the sum of the rows)."""
     where = q.within(principal)
     async with ctx.pool.acquire() as conn:
-        cells = await store.cells(conn, "summary", where, "gmina")
+        cells = await store.cells(conn, "summary", where, q.by)
     threshold = q.threshold(principal)
-    counts = {"cases_opened": "", "supports_assigned": ""}
-    table = cross_table(cells, counts, _gmina_name, threshold=threshold)
+    counts = {c: INDICATOR_LABELS[c] for c in SUMMARY_COUNTS}
+    table = cross_table(cells, counts, lambda key: row_label(q.by, key), threshold=threshold)
 
     def figures(line: dict[str, Any]) -> dict[str, Any]:
         shown = {c: line["cells"].get(c, 0) for c in counts}
         hidden = [c for c in counts if shown[c] is None]
-        return shown | ({"hidden": hidden} if hidden else {})
+        return {"key": line["key"], "label": line["label"], **shown, "hidden": hidden}
 
-    gminas = [
-        {"gmina": line["key"], "gmina_name": line["label"], **figures(line)} for line in table.rows
-    ]
+    rows = [figures(line) for line in table.rows]
     total = figures(table.total)
-    fields = ["gmina", "gmina_name", "cases_opened", "supports_assigned"]
-    header = ["kod", "nazwa", INDICATOR_LABELS["cases_opened"], "skierowania"]
-    body = {"gminas": gminas, "total": total, "suppression": disclosure_note(threshold)}
-    return _answer(
-        q, "summary", body, header,
-        [[r.get(f) for f in fields] for r in gminas]
-        + [["ogółem", "", total["cases_opened"], total["supports_assigned"]]],
-    )  # fmt: skip
+    body = {
+        "by": q.by,
+        "as_of": q.as_of,
+        "definitions": SUMMARY_DEFINITIONS,
+        "rows": rows,
+        "total": total,
+        "suppression": disclosure_note(threshold),
+    }
+    fields = ["key", "label", *counts]
+    header = ["kod", "nazwa", *counts.values()]
+    return _answer(q, "summary", body, header, [[r[f] for f in fields] for r in (*rows, total)])
 
 
-def _gmina_name(code: str) -> str:
-    register = terc()
-    return register.gmina(code).name if code in register else ""
-
-
-@router.get("/reports/indicators", responses=EXPORTED)
+@router.get("/reports/indicators", responses=EXPORTED, response_model=schemas.Indicators)
 async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """Per group: the share of plans completed successfully, times to diagnosis and to first
     support (median, 90th percentile, days), acceptance and overdue referrals. The total is
@@ -226,6 +227,7 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     body = {
         "by": q.by,
         "as_of": q.as_of,
+        "definitions": INDICATOR_DEFINITIONS,
         "rows": rows,
         "total": total,
         "suppression": disclosure_note(threshold),
@@ -235,7 +237,7 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     )
 
 
-@router.get("/reports/{name}", responses=EXPORTED)
+@router.get("/reports/{name}", responses=EXPORTED, response_model=schemas.ReportTable)
 async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """A table of counts (rows by place or sector, columns by code), with totals."""
     kind = REPORTS.get(name)
@@ -255,6 +257,7 @@ async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
         "title": kind.title,
         "by": by or "sector",
         "as_of": q.as_of,
+        "definitions": kind.definitions(),
         **table.as_json(),
     }
     keys = list(table.columns)
@@ -281,7 +284,7 @@ def _answer(
     )
 
 
-@admin.post("/rebuild")
+@admin.post("/rebuild", response_model=schemas.Rebuilt)
 async def rebuild_projections(ctx: Ctx, _: Principal = requires(Role.OPERATOR)) -> dict[str, Any]:
     """Drop the projections and replay the event log from its start, then resume live."""
     settings = reporting_settings()

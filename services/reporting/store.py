@@ -192,6 +192,12 @@ _REFERRAL_STATE = """CASE
     WHEN declined_on <= $5 THEN 'declined'
     WHEN accepted_on <= $5 THEN 'accepted'
     ELSE 'assigned' END"""
+# The answer to a referral as of the day: ever accepted (even if cancelled or completed since),
+# declined, or none yet. The acceptance rate is accepted / (accepted + declined), in every report.
+_REFERRAL_ANSWER = """CASE
+    WHEN accepted_on <= $5 THEN 'accepted'
+    WHEN declined_on <= $5 THEN 'declined'
+    ELSE 'unanswered' END"""
 _REFERRALS_AS_OF = "seen_on <= $5 AND " + _period("seen_on") + " AND " + _SCOPE.format(a="")
 
 
@@ -264,6 +270,11 @@ def _aggregate(records: str) -> str:
 _CASE_KEY = _key_of("case_id")
 _PERSON_KEY = _record_key("uuid_send(case_id) || convert_to(band.key || ' ' || i, 'UTF8')")
 _REFERRAL_KEY = _key_of("referral_id")
+# A support is a recommendation that reached an institution: its referrals (a decline and the
+# re-routing after it) are attempts at one support. A referral whose assignment has not been
+# seen yet stands for its support on its own until it is.
+_SUPPORT = "coalesce(recommendation_id, referral_id)"
+_SUPPORT_KEY = _key_of(_SUPPORT)
 
 # What each cross table counts, one line per record: (row, col, unit, k). A case is counted
 # in each reason and need area it has; a person of a household in their age band; an
@@ -277,14 +288,14 @@ CROSS_TABLES: dict[str, str] = {
                         referral_id AS unit, {_REFERRAL_KEY} AS k
                      FROM referral_facts WHERE {_REFERRALS_AS_OF}""",
     "acceptance_by_sector": f"""SELECT coalesce(sector, 'other') AS row,
-                    {_REFERRAL_STATE} AS col, referral_id AS unit, {_REFERRAL_KEY} AS k
+                    {_REFERRAL_ANSWER} AS col, referral_id AS unit, {_REFERRAL_KEY} AS k
                  FROM referral_facts WHERE {_REFERRALS_AS_OF}""",
     "declines": f"""SELECT coalesce(sector, 'other') AS row, decline_reason AS col,
                     referral_id AS unit, {_REFERRAL_KEY} AS k
                  FROM referral_facts WHERE declined_on <= $5 AND {_period("declined_on")}
                     AND {_SCOPE.format(a="")}""",
     "supports": f"""SELECT {{by}} AS row, support_type AS col,
-                       referral_id AS unit, {_REFERRAL_KEY} AS k
+                       {_SUPPORT} AS unit, {_SUPPORT_KEY} AS k
                     FROM referral_facts WHERE {_REFERRALS_AS_OF} AND support_type IS NOT NULL""",
     "unmet_needs": f"""SELECT {{by}} AS row, support_type AS col,
                           recommendation_id AS unit, {_key_of("recommendation_id")} AS k
@@ -359,6 +370,7 @@ _INDICATOR_RECORDS = f"""
         ('referrals', true),
         ('referrals_accepted', accepted_on <= $5),
         ('referrals_declined', declined_on <= $5),
+        ('referrals_answered', accepted_on <= $5 OR declined_on <= $5),
         ('referrals_overdue', overdue_on <= $5)) AS v(col, member)
     WHERE {_REFERRALS_AS_OF} AND v.member"""
 
@@ -366,8 +378,11 @@ _SUMMARY_RECORDS = f"""
     SELECT {{by}} AS row, 'cases_opened' AS col, case_id AS unit, {_CASE_KEY} AS k
     FROM case_facts WHERE {_CASES_AS_OF}
     UNION ALL
-    SELECT {{by}}, 'supports_assigned', referral_id, {_REFERRAL_KEY}
-    FROM referral_facts WHERE {_REFERRALS_AS_OF}"""
+    SELECT {{by}}, v.col, v.unit, v.k
+    FROM referral_facts, LATERAL (VALUES
+        ('supports_assigned', {_SUPPORT}, {_SUPPORT_KEY}),
+        ('referrals', referral_id, {_REFERRAL_KEY})) AS v(col, unit, k)
+    WHERE {_REFERRALS_AS_OF}"""
 
 RECORDS: dict[str, str] = {
     **CROSS_TABLES,

@@ -54,11 +54,41 @@ VARIANT_LABELS = {
 HOUSEHOLD_SIZES = ("1", "2", "3", "4", "5", "6+")
 
 
+# The answer of an institution to a referral, as of the day: what the acceptance rate rests on.
+ANSWER_LABELS = {
+    "accepted": "przyjęte",
+    "declined": "odrzucone",
+    "unanswered": "bez odpowiedzi",
+}
+
+# One definition of each derived figure, used by every report that publishes it and printed in
+# its answer (`definitions`) and in the README.
+SUCCESS_SHARE = (
+    "zakończone sukcesem ÷ współpraca zakończona (completed_successfully ÷ cases_closed): "
+    "odsetek rodzin, których wsparcie się zakończyło, z wynikiem „zakończone sukcesem”; "
+    "sprawy w toku się nie liczą"
+)
+ACCEPTANCE_RATE = (
+    "skierowania przyjęte ÷ skierowania z odpowiedzią (referrals_accepted ÷ "
+    "referrals_answered): skierowanie przyjęte liczy się jako przyjęte także po anulowaniu lub "
+    "realizacji; z odpowiedzią = przyjęte albo odrzucone; bez odpowiedzi się nie liczy"
+)
+
+
 @dataclass(frozen=True)
 class ReportKind:
     title: str
     rows: str  # "place": by region/powiat/gmina/variant; "sector": by partner sector
     columns: Mapping[str, str]  # code -> label, in the order shown
+    counts: str  # what one unit of a cell is, in Polish, for the answer's `definitions`
+    derived: Mapping[str, str] = field(default_factory=dict)  # row figure -> its definition
+
+    def definitions(self) -> dict[str, str]:
+        return {
+            "cells": self.counts,
+            "total": "liczba różnych jednostek wiersza lub kolumny (nie suma komórek)",
+            **self.derived,
+        }
 
 
 def _labels(names: Mapping[Any, str]) -> dict[str, str]:
@@ -67,41 +97,63 @@ def _labels(names: Mapping[Any, str]) -> dict[str, str]:
 
 
 REPORTS: dict[str, ReportKind] = {
-    "cases": ReportKind("Rodziny objęte wsparciem według stanu", "place", OUTCOME_LABELS),
-    "referrals": ReportKind("Skierowania według stanu", "place", STATE_LABELS),
+    "cases": ReportKind(
+        "Rodziny objęte wsparciem według stanu", "place", OUTCOME_LABELS,
+        "rodziny (sprawy) według stanu na koniec dnia: w toku albo wynik ostatniego zamknięcia",
+    ),
+    "referrals": ReportKind(
+        "Skierowania według stanu", "place", STATE_LABELS,
+        "skierowania (każda próba: odrzucone i skierowane ponownie to dwa) według stanu",
+    ),
     "acceptance_by_sector": ReportKind(
-        "Skierowania według sektora instytucji i stanu", "sector", STATE_LABELS
+        "Skierowania według sektora instytucji i odpowiedzi", "sector", ANSWER_LABELS,
+        "skierowania według odpowiedzi instytucji: przyjęte (kiedykolwiek), odrzucone, "
+        "bez odpowiedzi",
+        {"acceptance_rate": ACCEPTANCE_RATE},
     ),
     "declines": ReportKind(
-        "Odmowy przyjęcia skierowania według sektora i przyczyny",
-        "sector",
-        _labels(DECLINE_REASON_LABELS),
+        "Odmowy przyjęcia skierowania według sektora i przyczyny", "sector",
+        _labels(DECLINE_REASON_LABELS), "skierowania odrzucone według przyczyny",
     ),
-    "supports": ReportKind("Wsparcie według rodzaju", "place", _labels(SUPPORT_TYPE_LABELS)),
+    "supports": ReportKind(
+        "Wsparcie według rodzaju", "place", _labels(SUPPORT_TYPE_LABELS),
+        "wsparcie: rekomendacje z diagnozy, które trafiły do instytucji (odrzucenie i ponowne "
+        "skierowanie to nadal jedno wsparcie)",
+    ),
     "unmet_needs": ReportKind(
-        "Potrzeby niezaspokojone (brak instytucji) według rodzaju wsparcia",
-        "place",
-        _labels(SUPPORT_TYPE_LABELS),
+        "Potrzeby niezaspokojone (brak instytucji) według rodzaju wsparcia", "place",
+        _labels(SUPPORT_TYPE_LABELS), "rekomendacje, których żadna instytucja nie mogła przyjąć",
     ),
     "households": ReportKind(
-        "Gospodarstwa domowe według liczby osób", "place", {s: s for s in HOUSEHOLD_SIZES}
+        "Gospodarstwa domowe według liczby osób", "place", {s: s for s in HOUSEHOLD_SIZES},
+        "rodziny według liczby osób w gospodarstwie domowym",
     ),
-    "age_bands": ReportKind("Osoby według grup wieku", "place", {str(b): str(b) for b in AgeBand}),
+    "age_bands": ReportKind(
+        "Osoby według grup wieku", "place", {str(b): str(b) for b in AgeBand},
+        "osoby z gospodarstw domowych według grupy wieku w dniu otwarcia sprawy",
+    ),
     "reasons": ReportKind(
-        "Powody udzielenia pomocy (art. 7 ustawy o pomocy społecznej)",
-        "place",
+        "Powody udzielenia pomocy (art. 7 ustawy o pomocy społecznej)", "place",
         {str(r): f"{r} {REASON_LABELS[r]}" for r in Reason},
+        "rodziny według powodu (rodzina z kilkoma powodami w każdej z tych kolumn)",
     ),
-    "needs": ReportKind("Obszary potrzeb z diagnozy", "place", _labels(NEED_AREA_LABELS)),
+    "needs": ReportKind(
+        "Obszary potrzeb z diagnozy", "place", _labels(NEED_AREA_LABELS),
+        "rodziny z diagnozą według obszaru potrzeb (rodzina w każdym swoim obszarze)",
+    ),
     "transfers": ReportKind(
-        "Sprawy przekazane do OPS innej gminy (rodziny, które się przeprowadziły)",
-        "place",
+        "Sprawy przekazane do OPS innej gminy (rodziny, które się przeprowadziły)", "place",
         {"out": "przekazane do innej gminy", "in": "przyjęte z innej gminy"},
+        "sprawy przekazane: z gminy, którą rodzina opuściła, i do gminy, do której przybyła",
     ),
     "cooperation": ReportKind(
-        "Instytucje zaangażowane we współpracę według sektora", "place", _labels(SECTOR_LABELS)
+        "Instytucje zaangażowane we współpracę według sektora", "place",
+        _labels(SECTOR_LABELS),
+        "różne instytucje, które oceniały w diagnozie lub przyjęły skierowanie; instytucja "
+        "działająca w kilku gminach liczy się raz w każdej sumie",
+        {"sectors_engaged": "liczba sektorów z co najmniej jedną instytucją"},
     ),
-}
+}  # fmt: skip
 
 
 def row_label(by: str, key: str) -> str:
@@ -205,17 +257,33 @@ INDICATOR_COUNTS = (
     "referrals",
     "referrals_accepted",
     "referrals_declined",
+    "referrals_answered",
     "referrals_overdue",
 )
 DERIVED = {
-    "success_share": ("completed_successfully", "cases_opened"),
-    "acceptance_rate": ("referrals_accepted", "referrals"),
+    "success_share": ("completed_successfully", "cases_closed"),
+    "acceptance_rate": ("referrals_accepted", "referrals_answered"),
     "days_to_diagnosis_median": ("diagnosed",),
     "days_to_diagnosis_p90": ("diagnosed",),
     "days_to_first_support_median": ("supported",),
     "days_to_first_support_p90": ("supported",),
 }
 
+INDICATOR_DEFINITIONS = {
+    "success_share": SUCCESS_SHARE,
+    "acceptance_rate": ACCEPTANCE_RATE,
+    "cases_closed": "rodziny, których sprawa była zamknięta na koniec dnia (po ostatnim "
+    "zamknięciu, nie wznowiona)",
+    "referrals_accepted": "skierowania kiedykolwiek przyjęte (także później anulowane)",
+    "total": "z wszystkich jednostek zakresu, nie suma wierszy",
+}
+SUMMARY_COUNTS = ("cases_opened", "supports_assigned", "referrals")
+SUMMARY_DEFINITIONS = {
+    "cases_opened": "rodziny objęte wsparciem (sprawy otwarte do dnia)",
+    "supports_assigned": REPORTS["supports"].counts,
+    "referrals": REPORTS["referrals"].counts,
+    "total": "z wszystkich jednostek zakresu, nie suma wierszy",
+}
 
 INDICATOR_LABELS = {
     "key": "kod",
@@ -228,9 +296,11 @@ INDICATOR_LABELS = {
     "referrals": "skierowania",
     "referrals_accepted": "skierowania przyjęte",
     "referrals_declined": "skierowania odrzucone",
+    "referrals_answered": "skierowania z odpowiedzią",
+    "supports_assigned": "wsparcie skierowane do instytucji",
     "referrals_overdue": "skierowania po terminie",
-    "success_share": "odsetek zakończonych sukcesem (%)",
-    "acceptance_rate": "odsetek przyjętych skierowań (%)",
+    "success_share": "odsetek zakończonych sukcesem wśród zakończonych (%)",
+    "acceptance_rate": "odsetek przyjętych wśród skierowań z odpowiedzią (%)",
     "days_to_diagnosis_median": "dni do diagnozy (mediana)",
     "days_to_diagnosis_p90": "dni do diagnozy (90. percentyl)",
     "days_to_first_support_median": "dni od diagnozy do wsparcia (mediana)",
@@ -240,15 +310,15 @@ INDICATOR_LABELS = {
 
 def add_row_figures(report: str, table: CrossTable) -> None:
     """Figures a row of some tables also carries: the acceptance rate of a sector's referrals
-    (accepted or beyond), the number of sectors cooperating in a gmina. A rate rests on the
+    (ACCEPTANCE_RATE), the number of sectors cooperating in a gmina. A rate rests on the
     figures shown (withheld with them); a withheld count is one or more, so it is a sector
     engaged."""
     for line in (*table.rows, table.total):
-        cells, total = line["cells"], line["total"]
+        cells = line["cells"]
         if report == "acceptance_by_sector":
-            taken = [cells.get("accepted"), cells.get("completed")]
-            part = None if None in taken else sum(t or 0 for t in taken)
-            line["acceptance_rate"] = rate(part, total, table.threshold)
+            accepted, declined = cells.get("accepted", 0), cells.get("declined", 0)
+            answered = None if None in (accepted, declined) else accepted + declined
+            line["acceptance_rate"] = rate(accepted, answered, table.threshold)
         elif report == "cooperation":
             line["sectors_engaged"] = sum(1 for v in cells.values() if v != 0)
 

@@ -92,7 +92,7 @@ async def test_killing_each_service_loses_and_duplicates_nothing(api: Api, runni
 
     async def settled() -> dict[str, Any] | None:
         r = await api.call("GET", "reporting", "/reports/summary", reader)
-        rows = [g for g in r.json()["gminas"] if g["gmina"] == GMINA]
+        rows = [g for g in r.json()["rows"] if g["key"] == GMINA]
         row = rows[0] if rows else {"cases_opened": 0, "supports_assigned": 0}
         done = row["cases_opened"] >= CASES and row["supports_assigned"] >= CASES
         return row if done else None

@@ -101,7 +101,7 @@ async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
             return None
         if r.status_code != 200:
             return None
-        rows = [g for g in r.json()["gminas"] if g["gmina"] == GMINA]
+        rows = [g for g in r.json()["rows"] if g["key"] == GMINA]
         return rows[0] if rows and rows[0]["cases_opened"] >= CASES else None
 
     row = await api.eventually(counted, within=120, what="reporting to count every case")

@@ -94,15 +94,17 @@ async def test_case_travels_from_intake_to_reporting(
 
     async def reported():
         r = await api.call("GET", "reporting", "/reports/summary", coordinator)
-        rows = [g for g in r.json()["gminas"] if g["gmina"] == GMINA]
+        rows = [g for g in r.json()["rows"] if g["key"] == GMINA]
         return rows[0] if rows and rows[0]["supports_assigned"] == 1 else None
 
     row = await api.eventually(reported, what="reporting to count the support")
     assert row == {
-        "gmina": GMINA,
-        "gmina_name": "Drelów",
+        "key": GMINA,
+        "label": "Drelów",
         "cases_opened": 1,
         "supports_assigned": 1,
+        "referrals": 1,
+        "hidden": [],
     }
 
     # What a subscribing system saw: the whole story, and no person in it.

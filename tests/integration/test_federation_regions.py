@@ -234,7 +234,7 @@ async def cases_reported(
         headers=bearer(settings, Role.ANALYST, region=region),
     )
     assert response.status_code == 200, response.text
-    return {row["gmina"]: row["cases_opened"] for row in response.json()["gminas"]}
+    return {row["key"]: row["cases_opened"] for row in response.json()["rows"]}
 
 
 async def exact_cases(
