@@ -348,18 +348,22 @@ async def phase(stack: Settings) -> AsyncIterator[Phase]:
     powiat = api.as_(Role.COORDINATOR, powiat=POWIAT)
 
     async def caught_up() -> bool:
+        """Every event of the phase handled - judged by figures that do not rest on what the
+        tests below check: intake publishes in order, so with gmina B's closings (its last
+        events) counted, every earlier closing is too."""
         by_powiat = {"by": "powiat"}
         r = await api.call("GET", "reporting", "/reports/indicators", powiat, params=by_powiat)
         if r.status_code != 200 or not r.json()["rows"]:
             return False
         [figures] = r.json()["rows"]
         unmet = await api.call("GET", "reporting", "/reports/unmet_needs", powiat)
-        return (
-            figures["cases_opened"], figures["cases_closed"], figures["referrals"],
-            figures["referrals_accepted"], figures["referrals_declined"],
-            unmet.json()["total"]["total"],
+        cases = await api.call("GET", "reporting", "/reports/cases", powiat)
+        b_line = [line for line in cases.json()["rows"] if line["key"] == B]
+        return bool(b_line) and nonzero(b_line[0]) == dict(ledger.in_({B}).cases()) and (
+            figures["cases_opened"], figures["referrals"], figures["referrals_accepted"],
+            figures["referrals_declined"], unmet.json()["total"]["total"],
         ) == (
-            len(ledger.families), ledger.closed(), len(ledger.referrals),
+            len(ledger.families), len(ledger.referrals),
             sum(r.ever_accepted for r in ledger.referrals),
             sum(r.decline_reason is not None for r in ledger.referrals), len(ledger.unmet),
         )  # fmt: skip
