@@ -525,6 +525,19 @@ async def test_csv_and_xlsx_exports_hold_the_same_protected_table(
     lines = list(csv.reader(io.StringIO(mine.content.decode("utf-8-sig")), delimiter=";"))
     assert lines[1][header.index("2")] == "#"
 
+    # every export ends with its total line the same way: code "total", label "ogółem"
+    for name in ("summary", "indicators", "households", "acceptance_by_sector"):
+        for fmt in ("csv", "xlsx"):
+            answer = await stack.get(f"/reports/{name}", who, format=fmt)
+            assert answer.status_code == 200, answer.text
+            if fmt == "csv":
+                text = answer.content.decode("utf-8-sig")
+                last = list(csv.reader(io.StringIO(text), delimiter=";"))[-1]
+            else:
+                sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+                last = [str(v) for v in list(sheet.iter_rows(values_only=True))[-1]]
+            assert last[:2] == ["total", "ogółem"], (name, fmt, last)
+
 
 async def test_bad_requests_get_a_problem_naming_the_field(stack: ReportingStack) -> None:
     analyst = stack.who(Role.ANALYST, region="06")
