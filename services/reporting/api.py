@@ -13,7 +13,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.responses import Response
 
 from services.reporting import disclosure, domain, schemas, store
@@ -237,8 +237,18 @@ async def indicators(ctx: Ctx, q: Filters, principal: Reader) -> Any:
     )
 
 
-@router.get("/reports/{name}", responses=EXPORTED, response_model=schemas.ReportTable)
-async def report(name: str, ctx: Ctx, q: Filters, principal: Reader) -> Any:
+# The tables of /reports/{name}: documented as the path's values (the summary and the
+# indicators have routes and answers of their own); another name answers 404.
+TableName = Annotated[str, Path(json_schema_extra={"enum": list(REPORTS)})]
+
+
+@router.get(
+    "/reports/{name}",
+    responses=EXPORTED,
+    response_model=schemas.ReportTable,
+    response_model_exclude_unset=True,  # a row figure only in the tables that have it
+)
+async def report(name: TableName, ctx: Ctx, q: Filters, principal: Reader) -> Any:
     """A table of counts (rows by place or sector, columns by code), with totals."""
     kind = REPORTS.get(name)
     if kind is None:
