@@ -554,6 +554,18 @@ async def test_defect_7_supports_count_recommendations_not_routing_attempts(
     assert (row["supports_assigned"], row["referrals"]) == (4, 5)
 
 
+async def test_a_rebuild_from_the_event_log_gives_the_same_tables(phase: Phase) -> None:
+    """Defects 1 to 7 survive no rebuild: the rebuild merges by the same rules as live."""
+    api = phase.api
+    powiat = api.as_(Role.COORDINATOR, powiat=POWIAT)
+    names = [*PLACE_TABLES, "acceptance_by_sector", "declines", "indicators", "summary"]
+    before = {n: await read(api, n, powiat, by="gmina") for n in names}
+    rebuilt = await api.call("POST", "reporting", "/admin/rebuild", api.as_(Role.OPERATOR))
+    assert rebuilt.status_code == 200, rebuilt.text
+    assert {n: await read(api, n, powiat, by="gmina") for n in names} == before
+    assert nonzero(by_key(before["cases"])[A]) == {"completed_successfully": 2, "open": 2}
+
+
 async def test_an_analyst_reads_the_phase_protected(phase: Phase) -> None:
     """Every count of the phase is below the threshold: an analyst of the region sees none of
     them exactly; each is marked withheld."""
