@@ -18,6 +18,8 @@ class _Answer(BaseModel):
 class Protection(_Answer):
     threshold: int = Field(description="figures from 1 to threshold-1 are withheld")
     sign: str = Field(description="what stands for a withheld figure in an exported file")
+    method: str | None = Field(default=None, description="how the other figures are protected")
+    max_noise: int | None = Field(default=None, description="at most this far from the truth")
 
 
 class Column(_Answer):
