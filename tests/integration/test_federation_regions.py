@@ -247,7 +247,7 @@ async def exact_cases(
         headers=bearer(settings, Role.COORDINATOR, gmina=gmina),
     )
     assert response.status_code == 200, response.text
-    rows = [row for row in response.json()["gminas"] if row["gmina"] == gmina]
+    rows = [row for row in response.json()["rows"] if row["key"] == gmina]
     return rows[0]["cases_opened"] if rows else 0
 
 
