@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.reporting.tables import REPORTS, STATE_LABELS, add_row_figures, cross_table
+from services.reporting.tables import ANSWER_LABELS, REPORTS, add_row_figures, cross_table
 from services.web.charts import NO_DATA, WITHHELD
 from services.web.report_charts import (
     MODEL_SUCCESS_SHARE,
@@ -65,14 +65,15 @@ def test_supports_by_type_names_each_type_keeps_withheld_and_leaves_out_none_giv
 
 def test_acceptance_by_sector_keeps_withheld_apart_from_nothing_to_count() -> None:
     cells = [
-        {"row": "health", "col": "accepted", "n": 30},
-        {"row": "health", "col": "completed", "n": 10},
+        {"row": "health", "col": "accepted", "n": 40},
         {"row": "health", "col": "declined", "n": 10},
+        {"row": "health", "col": "unanswered", "n": 7},
         {"row": "labour", "col": "accepted", "n": 2},
         {"row": "labour", "col": "declined", "n": 20},
-        {"row": "ngo", "col": "assigned", "n": 0},
+        {"row": "ngo", "col": "unanswered", "n": 0},
     ]
-    assert set(STATE_LABELS) >= {"accepted", "completed", "declined"}
+    # the table's columns are the answers; its rate accepted / (accepted + declined)
+    assert set(ANSWER_LABELS) == {"accepted", "declined", "unanswered"}
     chart = acceptance_by_sector(answer("acceptance_by_sector", cells, threshold=5))
     values = dict(zip(chart.categories, chart.series[0].values, strict=True))
     assert values["ochrona zdrowia"] in (80.0, WITHHELD)
