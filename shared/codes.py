@@ -155,6 +155,20 @@ class SupportType(StrEnum):
     HOUSING_HELP = "housing_help"
 
 
+# Supports only the gmina's social-assistance centre (OPS) may decide: a financial benefit is an
+# administrative decision of the OPS (ustawa o pomocy społecznej, art. 106). Referrals assigns
+# them to the gmina's OPS and never routes them to another institution.
+OPS_ONLY_SUPPORTS: frozenset[SupportType] = frozenset({SupportType.FINANCIAL_BENEFIT})
+
+
+class GoalResult(StrEnum):
+    """A goal of the individual plan (IPW) as its review found it."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    IN_PROGRESS = "in_progress"
+
+
 class CaseOutcome(StrEnum):
     """How a cooperation with a family ended."""
 

@@ -19,6 +19,7 @@ from shared.codes import (
     AgeBand,
     CaseOutcome,
     DeclineReason,
+    GoalResult,
     ModelVariant,
     NeedArea,
     NotifiedBy,
@@ -244,6 +245,81 @@ class DiagnosisRevised(Event):
     round: CaseRound = 1
 
 
+# --- the individual support plan (IPW), in diagnosis ---------------------------------------
+
+
+class PlanGoal(BaseModel):
+    """A goal of the plan: for one member of the household (by id) or for the household."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    goal_id: UUID
+    area: NeedArea
+    member_id: UUID | None = Field(
+        description="a member of the household (intake's person id); null: the household as a whole"
+    )
+    responsible_institution_id: UUID | None = Field(
+        description="the PZK institution responsible; null: the OPS itself"
+    )
+    due_on: date
+    review_on: date
+
+
+class PlannedSupport(Recommendation):
+    """A recommendation of the diagnosis taken into the plan, under one of its goals."""
+
+    goal_id: UUID
+
+
+class PlanAgreed(Event):
+    """The family agreed to its individual plan (IPW): support starts, referrals routes it."""
+
+    routing_key: ClassVar[str] = "plan.agreed.v1"
+    plan_id: UUID
+    diagnosis_id: UUID
+    case_id: UUID
+    place: Place
+    agreed_on: date
+    social_contract_on: date | None = Field(
+        default=None, description="the day a social contract (kontrakt socjalny) was signed"
+    )
+    version: int = Field(default=1, ge=1)
+    goals: list[PlanGoal] = Field(min_length=1)
+    supports: list[PlannedSupport]
+
+
+class PlanRevised(Event):
+    """A revision of the plan: the full set of goals and supports after it, and what it dropped;
+    referrals routes added supports and cancels dropped ones."""
+
+    routing_key: ClassVar[str] = "plan.revised.v1"
+    plan_id: UUID
+    diagnosis_id: UUID
+    case_id: UUID
+    place: Place
+    revised_on: date
+    social_contract_on: date | None = None
+    version: int = Field(ge=2)
+    goals: list[PlanGoal] = Field(min_length=1)
+    supports: list[PlannedSupport]
+    removed: list[UUID] = Field(
+        default_factory=list, description="supports (recommendations) dropped"
+    )
+    removed_goals: list[UUID] = Field(default_factory=list)
+
+
+class PlanGoalReviewed(Event):
+    """A goal's review: met, not met or still in progress."""
+
+    routing_key: ClassVar[str] = "plan.goal_reviewed.v1"
+    plan_id: UUID
+    case_id: UUID
+    place: Place
+    goal_id: UUID
+    area: NeedArea
+    reviewed_on: date
+    result: GoalResult
+
+
 # --- referrals ------------------------------------------------------------------------------
 
 
@@ -369,6 +445,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CaseTransferred,
     DiagnosisCompleted,
     DiagnosisRevised,
+    PlanAgreed,
+    PlanRevised,
+    PlanGoalReviewed,
     SupportAssigned,
     SupportUnassignable,
     ReferralAccepted,

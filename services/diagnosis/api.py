@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.diagnosis import domain, store
+from services.diagnosis import domain, plan_api, store
 from services.diagnosis.domain import Assessment, Diagnosis
 from shared import outbox
 from shared.auth import Principal, Role, requires
@@ -233,4 +233,5 @@ async def revise(
 def build_api() -> FastAPI:
     app = create_api("diagnosis", description="Wspólna diagnoza potrzeb rodziny przez PZK.")
     app.include_router(router)
+    app.include_router(plan_api.router)
     return app

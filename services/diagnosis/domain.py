@@ -83,6 +83,7 @@ class Diagnosis:
     added: list[Added] = field(default_factory=list)  # by later revisions
     dropped: set[UUID] = field(default_factory=set)
     consent_withdrawn_on: date | None = None  # while the family's withdrawal stands
+    planned: set[UUID] = field(default_factory=set)  # recommendations its plan (IPW) takes in
 
     def ensure_shared(self) -> None:
         """After the family withdrew its consent (RODO art. 7(3)) the team adds nothing."""
@@ -151,6 +152,20 @@ class Diagnosis:
             if any(r.recommendation_id == support_id for r in group):
                 return {r.recommendation_id for r in group}
         return set()
+
+    def all_recommendations(self) -> list[Recommendation]:
+        """Every recommendation ever made in this diagnosis, dropped ones included (what an
+        earlier version of the plan may name)."""
+        return [
+            *(
+                Recommendation(
+                    recommendation_id=rid, support_type=st, need_area=a.need_area, priority=prio
+                )
+                for a in self.assessments
+                for rid, st, prio in a.recommendations
+            ),
+            *(x.recommendation for x in self.added),
+        ]
 
     def institutions(self) -> list[UUID]:
         return sorted({a.institution_id for a in self.assessments if a.institution_id}, key=str)
@@ -232,6 +247,12 @@ class Diagnosis:
                 raise InvalidInput(
                     "unknown_recommendation",
                     f"{rid} is not a current recommendation of this diagnosis",
+                    field=f"remove[{i}]",
+                )
+            if self.support_of(rid) in self.planned:
+                raise Conflict(
+                    "recommendation_in_plan",
+                    f"{rid} is a support of the agreed plan: revise the plan to drop it",
                     field=f"remove[{i}]",
                 )
         assessed = {n.area for n in self.needs()}

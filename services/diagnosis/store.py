@@ -224,6 +224,12 @@ async def load(
         gmina=row["gmina"], powiat=row["powiat"], region=row["region"], variant=row["variant"]
     )
     withdrawn_on = await consent_withdrawn_on(conn, row["case_id"])
+    planned = await conn.fetch(
+        """SELECT unnest(g.supports) AS rid FROM plans p
+           JOIN plan_goals g ON g.plan_id = p.plan_id AND g.version = p.version
+           WHERE p.diagnosis_id = $1""",
+        diagnosis_id,
+    )
     return Diagnosis(
         row["diagnosis_id"],
         row["case_id"],
@@ -249,6 +255,7 @@ async def load(
         ],
         dropped={c["recommendation_id"] for c in changes if c["change"] == "dropped"},
         consent_withdrawn_on=withdrawn_on,
+        planned={r["rid"] for r in planned},
     )
 
 

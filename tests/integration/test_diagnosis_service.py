@@ -738,3 +738,184 @@ async def test_a_list_is_read_a_page_at_a_time_with_who_has_assessed_each(team: 
     for params, field in (({"limit": 0}, "limit"), ({"offset": -1}, "offset")):
         r = await team.service.call("GET", "/diagnoses", team.coordinator, params=params)
         assert_problem(r, 422, field)
+
+
+# --- the individual support plan (IPW) --------------------------------------------------------
+
+
+async def completed_with(team: Team, *support_types: str) -> tuple[CaseOpened, str, list[str]]:
+    """A case whose diagnosis is completed with one recommendation per support type."""
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    response = await team.assess(
+        did,
+        team.member(team.members[0]),
+        need_area="parenting",
+        recommendations=[{"support_type": t} for t in support_types],
+    )
+    assert response.status_code == 201, response.text
+    recommended = response.json()["recommendations"]
+    response = await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    assert response.status_code == 200, response.text
+    return case, did, recommended
+
+
+def a_goal(*supports: str, **fields: Any) -> dict[str, Any]:
+    today = date.today()
+    return {
+        "area": "parenting",
+        "supports": list(supports),
+        "due_on": (today + timedelta(days=120)).isoformat(),
+        "review_on": (today + timedelta(days=60)).isoformat(),
+        **fields,
+    }
+
+
+async def test_the_coordinator_records_the_plan_the_family_agreed_to_once(
+    team: Team, tap: EventTap
+) -> None:
+    case, did, [assistant, workshops] = await completed_with(
+        team, "family_assistant", "parenting_workshops"
+    )
+    plan_path = f"/diagnoses/{did}/plan"
+    today = date.today().isoformat()
+    child = uuid4()
+    body = {
+        "agreed_on": today,
+        "social_contract_on": today,
+        "goals": [
+            a_goal(assistant, description="Mama prowadzi dom bez pomocy sąsiadki"),
+            a_goal(
+                workshops, member_id=str(child), responsible_institution_id=str(team.members[1])
+            ),
+        ],
+    }
+    for bad, field, code in (
+        (
+            {**body, "goals": [a_goal(str(uuid4()))]},
+            "goals[0].supports[0]",
+            "unknown_recommendation",
+        ),
+        ({**body, "goals": [a_goal(area="housing")]}, "goals[0].area", "need_not_assessed"),
+        (
+            {**body, "goals": [a_goal(responsible_institution_id=str(uuid4()))]},
+            "goals[0].responsible_institution_id",
+            "not_in_partnership",
+        ),
+        ({**body, "goals": []}, "goals", None),
+        ({**body, "agreed_on": "jutro"}, "agreed_on", None),
+    ):
+        response = await team.service.call("POST", plan_path, team.coordinator, json=bad)
+        assert_problem(response, 422, field, code)
+    member = team.member(team.members[0])
+    assert (await team.service.call("POST", plan_path, member, json=body)).status_code == 403
+    response = await team.service.call("GET", plan_path, team.coordinator)
+    assert_problem(response, 404, None, "plan_not_found")
+
+    key = {"Idempotency-Key": str(uuid4())}
+    answers = [
+        await team.service.call("POST", plan_path, team.coordinator, json=body, headers=key)
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201], answers[0].text
+    assert answers[0].json() == answers[1].json()
+    plan = answers[0].json()
+    assert (plan["version"], plan["social_contract_on"], len(plan["history"])) == (1, today, 1)
+    assert [g["supports"][0]["support_type"] for g in plan["goals"]] == [
+        "family_assistant",
+        "parenting_workshops",
+    ]
+    response = await team.service.call("POST", plan_path, team.coordinator, json=body)
+    assert_problem(response, 409, "plan", "plan_exists")
+
+    [event] = await tap.wait_for(case.case_id, "plan.agreed.v1")
+    assert event.data["plan_id"] == plan["plan_id"] and event.data["version"] == 1
+    [first, second] = event.data["goals"]
+    assert (first["member_id"], first["responsible_institution_id"]) == (None, None)
+    assert (second["member_id"], second["responsible_institution_id"]) == (
+        str(child),
+        str(team.members[1]),
+    )
+    assert {(s["recommendation_id"], s["goal_id"]) for s in event.data["supports"]} == {
+        (assistant, first["goal_id"]),
+        (workshops, second["goal_id"]),
+    }
+    assert "sąsiadki" not in event.to_bytes().decode()
+    # Readers: the gmina's caseworker, the PZK's members; a neighbour sees nothing.
+    caseworker = team.service.as_(Role.CASEWORKER, gmina=team.gmina)
+    for who in (caseworker, member):
+        response = await team.service.call("GET", plan_path, who)
+        assert response.status_code == 200 and response.json() == plan, response.text
+    neighbour = team.service.as_(Role.COORDINATOR, gmina=GMINAS.fresh())
+    assert (await team.service.call("GET", plan_path, neighbour)).status_code == 404
+
+
+async def test_a_revised_plan_keeps_its_history_and_says_what_it_dropped(
+    team: Team, tap: EventTap
+) -> None:
+    case, did, [assistant, workshops, meals] = await completed_with(
+        team, "family_assistant", "parenting_workshops", "meals"
+    )
+    plan_path = f"/diagnoses/{did}/plan"
+    today = date.today().isoformat()
+    response = await team.service.call(
+        "POST",
+        plan_path,
+        team.coordinator,
+        json={"agreed_on": today, "goals": [a_goal(assistant), a_goal(workshops)]},
+    )
+    assert response.status_code == 201, response.text
+    kept, dropped = response.json()["goals"]
+
+    # The diagnosis cannot drop what the plan holds; the plan is revised instead.
+    response = await team.service.call(
+        "POST", f"/diagnoses/{did}/revisions", team.coordinator, json={"remove": [workshops]}
+    )
+    assert_problem(response, 409, "remove[0]", "recommendation_in_plan")
+    revision = {
+        "revised_on": today,
+        "goals": [a_goal(assistant, meals, goal_id=kept["goal_id"])],
+    }
+    response = await team.service.call(
+        "POST", f"{plan_path}/revisions", team.coordinator, json=revision
+    )
+    assert response.status_code == 200, response.text
+    plan = response.json()
+    assert plan["version"] == 2 and [h["version"] for h in plan["history"]] == [1, 2]
+    assert [g["goal_id"] for g in plan["history"][0]["goals"]] == [
+        kept["goal_id"],
+        dropped["goal_id"],
+    ]
+    assert [s["recommendation_id"] for s in plan["goals"][0]["supports"]] == [assistant, meals]
+    response = await team.service.call(
+        "POST", f"{plan_path}/revisions", team.coordinator, json=revision
+    )
+    assert_problem(response, 422, "goals", "empty_revision")
+
+    [event] = await tap.wait_for(case.case_id, "plan.revised.v1")
+    assert (event.data["version"], event.data["removed"]) == (2, [workshops])
+    assert event.data["removed_goals"] == [dropped["goal_id"]]
+    assert {s["recommendation_id"] for s in event.data["supports"]} == {assistant, meals}
+
+    # Its goals are reviewed; the latest review stands.
+    review = f"{plan_path}/goals/{kept['goal_id']}/reviews"
+    for result in ("in_progress", "met"):
+        response = await team.service.call(
+            "POST", review, team.coordinator, json={"reviewed_on": today, "result": result}
+        )
+        assert response.status_code == 201, response.text
+    response = await team.service.call(
+        "POST",
+        f"{plan_path}/goals/{dropped['goal_id']}/reviews",
+        team.coordinator,
+        json={"reviewed_on": today, "result": "met"},
+    )
+    assert_problem(response, 404, None, "goal_not_found")
+    plan = (await team.service.call("GET", plan_path, team.coordinator)).json()
+    assert plan["goals"][0]["last_review"] == "met"
+    assert [r["result"] for r in plan["reviews"]] == ["in_progress", "met"]
+    reviewed = await tap.wait_for(case.case_id, "plan.goal_reviewed.v1", count=2)
+    assert [(e.data["area"], e.data["result"]) for e in reviewed] == [
+        ("parenting", "in_progress"),
+        ("parenting", "met"),
+    ]
