@@ -5,7 +5,7 @@ straight with events (the pure event chain), against the raw durable hop measure
     python -m bench.pipeline --cases 300 --concurrency 24 --paced-seconds 10
 
 Chain per case: POST /cases (intake) → case.opened.v1 → diagnosis opens → POST assessment, POST
-complete (HTTP) → diagnosis.completed.v1 → referrals routes → support.assigned.v1 → reporting.
+complete, POST plan (HTTP) → plan.agreed.v1 → referrals routes → support.assigned.v1 → reporting.
 Progress is read from the services' databases (one PostgreSQL server, one clock), polled every
 `POLL_SECONDS`, which bounds the resolution of the latencies.
 """
@@ -39,9 +39,10 @@ from bench.environment import (
     service_env,
 )
 from kooperacja import processes
+from kooperacja.plans import plan_agreed, plan_covering
 from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, wrap
-from shared.events import CaseOpened, DiagnosisCompleted, Need, Place, Recommendation
+from shared.events import CaseOpened, Place
 from shared.settings import Settings
 from shared.teryt import terc
 from shared.topology import declare_exchange
@@ -63,7 +64,7 @@ class ChainRun:
     cases_per_s: float
     deliveries_handled: int  # inbox rows written in the four services during the run
     events_per_s: float
-    http_ms_p50: float  # the four HTTP calls of one case, summed
+    http_ms_p50: float  # HTTP calls of a case (open, assess, complete, agree the plan), summed
     to_reporting_ms_p50: float  # intake's 201 → the case in reporting (one hop)
     to_reporting_ms_p99: float
     chain_ms_p50: float  # intake's 201 → its supports in reporting (HTTP steps included)
@@ -73,7 +74,7 @@ class ChainRun:
 
 @dataclass
 class EventChainRun:
-    """diagnosis.completed.v1 published straight onto the exchange: referrals + reporting only."""
+    """plan.agreed.v1 published straight onto the exchange: referrals + reporting only."""
 
     diagnoses: int
     seconds: float
@@ -242,7 +243,7 @@ class Driver:
         diagnosed, reported_at, supported_at = self.progress.watch(case_id)
         diagnosis_id = await asyncio.wait_for(diagnosed, 120)
         t = time.perf_counter()
-        await self.call(
+        assessed = await self.call(
             "POST",
             "diagnosis",
             f"/diagnoses/{diagnosis_id}/assessments",
@@ -259,6 +260,18 @@ class Driver:
             "POST",
             "diagnosis",
             f"/diagnoses/{diagnosis_id}/complete",
+            headers=self.token(Role.COORDINATOR, gmina=gmina),
+        )
+        # The family agrees to its plan: support starts.
+        recommended = [
+            {"recommendation_id": rid, "need_area": "parenting"}
+            for rid in assessed.json()["recommendations"]
+        ]
+        await self.call(
+            "POST",
+            "diagnosis",
+            f"/diagnoses/{diagnosis_id}/plan",
+            json=plan_covering({"recommendations": recommended}, date.today()),
             headers=self.token(Role.COORDINATOR, gmina=gmina),
         )
         http_s += time.perf_counter() - t
@@ -360,7 +373,8 @@ async def paced(driver: Driver, settings: Settings, rate: float, seconds: float)
 async def event_chain(
     settings: Settings, services: Services, gminas: list[str], diagnoses: int
 ) -> EventChainRun:
-    """Completed diagnoses queued while referrals and reporting are stopped, as the baseline's
+    """Agreed plans (routing's trigger) queued while referrals and reporting are stopped, as the
+    baseline's
     flood is preloaded; then both started and timed, on the database's clock, from the first
     delivery referrals handles until reporting counts every support: their hops without HTTP."""
     consumers = ("referrals", "reporting")
@@ -371,27 +385,15 @@ async def event_chain(
         gmina = terc().gmina(gminas[n % len(gminas)])
         case_id = uuid4()
         case_ids.append(case_id)
-        event = DiagnosisCompleted(
-            diagnosis_id=uuid4(),
-            case_id=case_id,
-            place=Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
-            completed_on=date(2026, 5, 1),
-            needs=[Need(area="parenting", severity=2)],
-            recommendations=[
-                Recommendation(
-                    recommendation_id=uuid4(), support_type=s, need_area="parenting", priority=k + 1
-                )
-                for k, s in enumerate(SUPPORT)
-            ],
-            institutions=[],
-        )
+        place = Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant)
+        event = plan_agreed(case_id, place, SUPPORT, date(2026, 5, 1))
         bodies.append(wrap(event, region="06", service="diagnosis").to_bytes())
     reporting = await asyncpg.connect(settings.database_url("reporting"))
     referrals = await asyncpg.connect(settings.database_url("referrals"))
     try:
         since = await referrals.fetchval("SELECT now()")
         await asyncio.to_thread(services.stop, *consumers)
-        await publish_all(settings, bodies, "diagnosis.completed.v1")
+        await publish_all(settings, bodies, "plan.agreed.v1")
         await asyncio.to_thread(services.start, *consumers)
         deadline = time.monotonic() + 600 + diagnoses / 20  # a large preload takes long
         want = len(SUPPORT) * diagnoses
@@ -584,11 +586,11 @@ async def measure(
         team = await register_partners(settings, http, gminas, CAPACITY)
         if args.preload:
             # Scale: the measured runs then work on databases that already hold this many
-            # cases with their referrals (sent as completed diagnoses, as the event chain).
+            # cases with their referrals (sent as agreed plans, as the event chain).
             pre = await event_chain(settings, services, gminas, args.preload)
             results.preload = asdict(pre)
             print(
-                f"preloaded {pre.diagnoses} completed diagnoses in {pre.seconds:.1f}s "
+                f"preloaded {pre.diagnoses} agreed plans in {pre.seconds:.1f}s "
                 f"({pre.diagnoses_per_s:,.0f}/s)"
             )
         if "chain" in args.parts:
@@ -608,7 +610,7 @@ async def measure(
     chain = await event_chain(settings, services, gminas, args.diagnoses)
     results.event_chain = asdict(chain)
     print(
-        f"event chain (diagnosis.completed.v1 → referrals → reporting, no HTTP): "
+        f"event chain (plan.agreed.v1 → referrals → reporting, no HTTP): "
         f"{chain.diagnoses} diagnoses in {chain.seconds:.2f}s = {chain.diagnoses_per_s:,.0f}/s, "
         f"{chain.deliveries_handled} deliveries handled = {chain.events_per_s:,.0f} events/s"
     )

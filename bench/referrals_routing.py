@@ -21,9 +21,10 @@ import aio_pika
 import asyncpg
 import httpx
 
+from kooperacja.plans import plan_agreed
 from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, wrap
-from shared.events import DiagnosisCompleted, Need, Place, Recommendation
+from shared.events import Place
 from shared.settings import get_settings
 
 # Run as a script on a developer machine: the built-in token secret.
@@ -123,22 +124,11 @@ async def measure(cases: int, institutions: int, concurrency: int) -> None:
         bodies = []
         for n in range(cases):
             gmina = terc().gmina(gminas[n % len(gminas)])
-            event = DiagnosisCompleted(
-                diagnosis_id=uuid4(),
-                case_id=uuid4(),
-                place=Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
-                completed_on=date(2026, 5, 1),
-                needs=[Need(area="parenting", severity=2)],
-                recommendations=[
-                    Recommendation(
-                        recommendation_id=uuid4(),
-                        support_type=SUPPORT[(n + k) % len(SUPPORT)],
-                        need_area="parenting",
-                        priority=k + 1,
-                    )
-                    for k in range(2)
-                ],
-                institutions=[],
+            event = plan_agreed(
+                uuid4(),
+                Place(gmina=gmina.code, powiat=POWIAT, region="06", variant=gmina.variant),
+                [SUPPORT[(n + k) % len(SUPPORT)] for k in range(2)],
+                date(2026, 5, 1),
             )
             bodies.append(wrap(event, region="06", service="diagnosis").to_bytes())
 
@@ -152,7 +142,7 @@ async def measure(cases: int, institutions: int, concurrency: int) -> None:
                             content_type=CONTENT_TYPE,
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                         ),
-                        routing_key="diagnosis.completed.v1",
+                        routing_key="plan.agreed.v1",
                     )
                     for b in bodies[chunk : chunk + 100]
                 )
@@ -169,8 +159,8 @@ async def measure(cases: int, institutions: int, concurrency: int) -> None:
 
         await wait_for(relayed, "the outbox to drain")
         print(
-            f"routing: {cases} diagnoses x 2 recommendations over {institutions} "
-            f"institutions in {routing_s:.2f}s = {cases / routing_s:.0f} diagnoses/s, "
+            f"routing: {cases} agreed plans x 2 supports over {institutions} "
+            f"institutions in {routing_s:.2f}s = {cases / routing_s:.0f} plans/s, "
             f"{2 * cases / routing_s:.0f} referrals/s"
         )
 

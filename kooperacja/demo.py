@@ -12,6 +12,7 @@ import httpx
 
 from kooperacja import demo_data
 from kooperacja.local_subjects import local_subject
+from kooperacja.plans import plan_covering
 from shared.auth import Role, issue_token
 from shared.settings import Settings
 
@@ -98,6 +99,17 @@ def push_case(client: Client, rng: random.Random, gmina: str) -> dict[str, Any]:
         )
     done = client.call(
         "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/complete", coordinator
+    )
+    # The family agrees to its plan (IPW): support starts, referrals routes its supports.
+    completed = client.call(
+        "GET", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}", coordinator
+    )
+    client.call(
+        "POST",
+        "diagnosis",
+        f"/diagnoses/{diagnosis['diagnosis_id']}/plan",
+        coordinator,
+        json=plan_covering(completed, date.today()),
     )
     return {"case_id": case["case_id"], "gmina": gmina, "recommendations": done["recommendations"]}
 

@@ -23,6 +23,7 @@ INSTITUTIONS: list[dict[str, object]] = [
             "gminas": [code],
             "capacity": 20,
             "partnership_gminas": [code],
+            "ops_gmina": code,
         }
         for code, name in GMINAS.items()
     ),

@@ -106,6 +106,10 @@ class CaseOpened(Event):
     reasons: list[ReasonCode] = Field(min_length=1)
     notified_by: NotifiedBy
     consent_to_share: bool
+    consent_scope: list[Sector] = Field(
+        default_factory=list,
+        description="the sectors the consent covers; empty: every sector of the PZK",
+    )
     reasons_version: int = Field(
         default=REASONS_VERSION,
         ge=1,
@@ -155,6 +159,10 @@ class CaseConsentGiven(Event):
     place: Place
     given_on: date
     round: CaseRound = 1
+    scope: list[Sector] = Field(
+        default_factory=list,
+        description="the sectors the consent covers; empty: every sector of the PZK",
+    )
 
 
 class CaseConsentWithdrawn(Event):
@@ -194,6 +202,17 @@ class CaseTransferred(Event):
     place: Place
     from_place: Place
     transferred_on: date
+
+
+class CaseAnonymised(Event):
+    """Intake's retention anonymised the case's personal data (closed longer than the retention
+    period): the other services erase what they hold of it as personal data (diagnosis's notes,
+    the plan's goals in words)."""
+
+    routing_key: ClassVar[str] = "case.anonymised.v1"
+    case_id: UUID
+    place: Place
+    anonymised_on: date
 
 
 # --- diagnosis ------------------------------------------------------------------------------
@@ -285,6 +304,7 @@ class PlanAgreed(Event):
     version: int = Field(default=1, ge=1)
     goals: list[PlanGoal] = Field(min_length=1)
     supports: list[PlannedSupport]
+    round: CaseRound = 1
 
 
 class PlanRevised(Event):
@@ -305,6 +325,7 @@ class PlanRevised(Event):
         default_factory=list, description="supports (recommendations) dropped"
     )
     removed_goals: list[UUID] = Field(default_factory=list)
+    round: CaseRound = Field(default=1, description="the case's round the revision was made in")
 
 
 class PlanGoalReviewed(Event):
@@ -443,6 +464,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CaseConsentWithdrawn,
     CaseHouseholdChanged,
     CaseTransferred,
+    CaseAnonymised,
     DiagnosisCompleted,
     DiagnosisRevised,
     PlanAgreed,

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.diagnosis import domain, plan_api, store
+from services.diagnosis import domain, plan_api, plan_store, store
 from services.diagnosis.domain import Assessment, Diagnosis
 from shared import outbox
+from shared.access_reason import ReasonHeader, ReasonQuery, access_reason
 from shared.auth import Principal, Role, requires
 from shared.codes import NeedArea, SupportType
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.events import Recommendation
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
@@ -110,7 +111,8 @@ async def _load_in_scope(
 async def read_diagnosis(
     diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(*TEAM)
 ) -> dict[str, Any]:
-    """One diagnosis with its assessments (notes included) and current recommendations."""
+    """One diagnosis with its assessments and current recommendations. The assessments' notes
+    are special-category data: read apart, with a reason (GET /diagnoses/{id}/notes)."""
     async with ctx.pool.acquire() as conn:
         diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=False)
         assessments = await store.assessment_rows(conn, diagnosis_id)
@@ -228,6 +230,152 @@ async def revise(
             "recommendations": len(event.recommendations),
         }
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
+
+
+class NoteOut(BaseModel):
+    assessment_id: UUID
+    institution_id: UUID | None
+    institution_name: str | None
+    author: str
+    need_area: NeedArea
+    notes: str
+    created_at: datetime
+
+
+class NotesOut(BaseModel):
+    diagnosis_id: UUID
+    case_id: UUID
+    notes: list[NoteOut]
+
+
+class AuditEntryOut(BaseModel):
+    entry_id: int
+    at: datetime
+    subject: str
+    role: str
+    institution: UUID | None
+    diagnosis_id: UUID
+    case_id: UUID
+    access: str
+    purpose: str
+
+
+@router.get("/diagnoses/{diagnosis_id}/notes", response_model=NotesOut)
+async def read_notes(
+    diagnosis_id: UUID,
+    ctx: Ctx,
+    x_access_reason: ReasonHeader = None,
+    reason: ReasonQuery = None,
+    principal: Principal = requires(Role.CASEWORKER, *TEAM),
+) -> NotesOut:
+    """The assessments' notes: special-category data (RODO art. 9: health, addiction,
+    violence). For the gmina's caseworkers and coordinator, and for members of its PZK whose
+    institution's sector the family's consent covers while it stands. Needs a reason; every
+    read is written to the append-only audit log in the same transaction."""
+    purpose = access_reason(x_access_reason, reason)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        diagnosis, partnership = await _load_in_scope(conn, diagnosis_id, principal, lock=False)
+        sector = (
+            await store.sector_of(conn, principal.institution) if principal.institution else None
+        )
+        domain.may_read_notes(principal, diagnosis, partnership, sector)
+        rows = await store.notes_of(conn, diagnosis_id)
+        await store.audit(conn, principal, diagnosis, "diagnosis_notes", purpose)
+    return NotesOut(
+        diagnosis_id=diagnosis_id,
+        case_id=diagnosis.case_id,
+        notes=[NoteOut(**r) for r in rows],
+    )
+
+
+@router.get("/audit", tags=["audit"], response_model=list[AuditEntryOut])
+async def read_audit_log(
+    ctx: Ctx,
+    gmina: Annotated[str | None, Query(pattern=r"^\d{7}$")] = None,
+    case_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    principal: Principal = requires(Role.COORDINATOR),
+) -> list[AuditEntryOut]:
+    """Who read which diagnosis's notes, when and why, and what retention erased; newest
+    first."""
+    code = gmina or principal.gmina
+    if code is None:
+        raise InvalidInput("gmina_required", "name the gmina", field="gmina")
+    principal.require_gmina(code)
+    async with ctx.pool.acquire() as conn:
+        rows = await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
+    return [AuditEntryOut(**r) for r in rows]
+
+
+class NeedOut(BaseModel):
+    area: NeedArea
+    severity: int
+
+
+class RecommendationOut(BaseModel):
+    recommendation_id: UUID
+    support_type: SupportType
+    need_area: NeedArea
+    priority: int
+
+
+class AssessmentOut(BaseModel):
+    assessment_id: UUID
+    institution_id: UUID | None
+    institution_name: str | None
+    author: str
+    need_area: NeedArea
+    severity: int
+    has_notes: bool = Field(description="notes are read apart: GET /diagnoses/{id}/notes")
+    created_at: datetime
+
+
+class CaseDiagnosisOut(BaseModel):
+    """The case's diagnosis as the gmina's caseworker and coordinator follow it: needs,
+    severity, recommendations, who assessed what (notes apart), and the agreed plan."""
+
+    diagnosis_id: UUID
+    case_id: UUID
+    gmina: str
+    status: Literal["open", "completed", "cancelled"]
+    revision: int
+    consent_withdrawn_on: date | None
+    needs: list[NeedOut]
+    recommendations: list[RecommendationOut]
+    assessments: list[AssessmentOut]
+    plan: plan_api.PlanOut | None
+
+
+@router.get("/cases/{case_id}/diagnosis", tags=["cases"], response_model=CaseDiagnosisOut)
+async def read_case_diagnosis(
+    case_id: UUID, ctx: Ctx, principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR)
+) -> CaseDiagnosisOut:
+    """For the gmina's caseworkers and coordinator (of the gmina, its powiat or region): the
+    case's diagnosis and plan, so that one case page shows its whole path."""
+    async with ctx.pool.acquire() as conn:
+        diagnosis_id = await store.diagnosis_of_case(conn, case_id)
+        diagnosis = await store.load(conn, diagnosis_id) if diagnosis_id else None
+        if diagnosis is None:
+            raise NotFound("diagnosis_not_found", f"case {case_id} has no diagnosis")
+        principal.require_gmina(diagnosis.place.gmina)
+        plan = await plan_store.load(conn, diagnosis.diagnosis_id)
+        return CaseDiagnosisOut(
+            diagnosis_id=diagnosis.diagnosis_id,
+            case_id=case_id,
+            gmina=diagnosis.place.gmina,
+            status=diagnosis.status,  # type: ignore[arg-type]
+            revision=diagnosis.revision,
+            consent_withdrawn_on=diagnosis.consent_withdrawn_on,
+            needs=[NeedOut(**n.model_dump()) for n in diagnosis.needs()],
+            recommendations=[
+                RecommendationOut(**r.model_dump()) for r in diagnosis.recommendations()
+            ],
+            assessments=[
+                AssessmentOut(**a)
+                for a in await store.assessment_rows(conn, diagnosis.diagnosis_id)
+            ],
+            plan=await plan_api.plan_out(conn, diagnosis, plan) if plan else None,
+        )
 
 
 def build_api() -> FastAPI:

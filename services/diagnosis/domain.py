@@ -7,7 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from shared.auth import Principal, Role
-from shared.codes import NeedArea, SupportType
+from shared.codes import NeedArea, Sector, SupportType
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import DiagnosisCompleted, DiagnosisRevised, Need, Place, Recommendation
 
@@ -67,6 +67,37 @@ def sees(principal: Principal, gmina: str, partnership: Partnership | None) -> b
     return partnership is not None and partnership.admits(principal.institution)
 
 
+def may_read_notes(
+    principal: Principal,
+    diagnosis: Diagnosis,
+    partnership: Partnership | None,
+    institution_sector: Sector | None,
+) -> None:
+    """Notes are special-category data (RODO art. 9). The gmina's caseworkers and coordinator
+    read them; a member of the PZK only while the family's consent stands and covers the
+    sector of the member's institution (an institution of unknown sector is not covered)."""
+    if principal.role in (Role.CASEWORKER, Role.COORDINATOR):
+        principal.require_gmina(diagnosis.place.gmina)
+        return
+    if principal.role is not Role.TEAM_MEMBER:
+        raise Forbidden("role_not_allowed", f"role {principal.role} may not read diagnosis notes")
+    if partnership is None or not partnership.admits(principal.institution):
+        raise Forbidden(
+            "not_in_partnership",
+            f"your institution is not a member of the PZK of gmina {diagnosis.place.gmina}",
+        )
+    if diagnosis.consent_withdrawn_on is not None:
+        raise Forbidden(
+            "consent_withdrawn",
+            f"the family withdrew its consent to share data on {diagnosis.consent_withdrawn_on}",
+        )
+    if diagnosis.consent_scope and institution_sector not in diagnosis.consent_scope:
+        raise Forbidden(
+            "notes_outside_consent",
+            "the family's consent does not cover the sector of your institution",
+        )
+
+
 @dataclass
 class Diagnosis:
     diagnosis_id: UUID
@@ -83,6 +114,7 @@ class Diagnosis:
     added: list[Added] = field(default_factory=list)  # by later revisions
     dropped: set[UUID] = field(default_factory=set)
     consent_withdrawn_on: date | None = None  # while the family's withdrawal stands
+    consent_scope: tuple[Sector, ...] = ()  # sectors the consent in effect covers; () = all
     planned: set[UUID] = field(default_factory=set)  # recommendations its plan (IPW) takes in
 
     def ensure_shared(self) -> None:

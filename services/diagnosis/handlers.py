@@ -13,6 +13,7 @@ from services.diagnosis import store
 from shared.consumer import Handlers
 from shared.envelope import Envelope
 from shared.events import (
+    CaseAnonymised,
     CaseClosed,
     CaseConsentGiven,
     CaseConsentWithdrawn,
@@ -27,9 +28,12 @@ handlers = Handlers()
 
 
 @handlers.on(CaseOpened)
-async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, _: Envelope) -> None:
+async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Envelope) -> None:
     # Without consent to share data within the PZK, the team cannot diagnose the case.
     if event.consent_to_share:
+        await store.settle_consent(
+            tx, event.case_id, True, event.opened_on, env.sequence, event.consent_scope
+        )
         await store.open_diagnosis(tx, event.case_id, event.place, round=1)
 
 
@@ -40,7 +44,7 @@ async def on_case_consent_given(
     # Consent recorded after opening (or after a reopening, or again after a withdrawal): the
     # team may now diagnose. The open is idempotent; for a round known closed the diagnosis is
     # there but cancelled, whichever of the case's events came first.
-    await store.settle_consent(tx, event.case_id, True, event.given_on, env.sequence)
+    await store.settle_consent(tx, event.case_id, True, event.given_on, env.sequence, event.scope)
     await store.open_diagnosis(tx, event.case_id, event.place, round=event.round)
 
 
@@ -51,6 +55,14 @@ async def on_case_consent_withdrawn(
     # The team adds nothing more (assessments, completion, revisions) unless consent is given
     # again later; what it recorded stays, as the case's history.
     await store.settle_consent(tx, event.case_id, False, event.withdrawn_on, env.sequence)
+
+
+@handlers.on(CaseAnonymised)
+async def on_case_anonymised(tx: asyncpg.Connection, event: CaseAnonymised, _: Envelope) -> None:
+    # Intake's retention rule reached the case: the notes and the plan's goals in words go too.
+    await store.anonymise_case(
+        tx, event.case_id, f"case anonymised by intake's retention on {event.anonymised_on}"
+    )
 
 
 @handlers.on(CaseClosed)

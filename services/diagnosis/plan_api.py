@@ -161,7 +161,7 @@ def _goal_out(goal: Goal, diagnosis: Diagnosis, last: GoalResult | None = None) 
     )
 
 
-async def _plan_out(conn: asyncpg.Connection, diagnosis: Diagnosis, plan: SupportPlan) -> PlanOut:
+async def plan_out(conn: asyncpg.Connection, diagnosis: Diagnosis, plan: SupportPlan) -> PlanOut:
     return PlanOut(
         plan_id=plan.plan_id,
         diagnosis_id=diagnosis.diagnosis_id,
@@ -208,7 +208,7 @@ async def read_plan(
     async with ctx.pool.acquire() as conn:
         diagnosis, _ = await _diagnosis_in_scope(conn, diagnosis_id, principal, lock=False)
         plan = await _plan_or_404(conn, diagnosis_id, lock=False)
-        return await _plan_out(conn, diagnosis, plan)
+        return await plan_out(conn, diagnosis, plan)
 
 
 @router.post("/diagnoses/{diagnosis_id}/plan", status_code=201, response_model=PlanOut)
@@ -239,7 +239,7 @@ async def agree_plan(
         )
         await plan_store.save_agreed(conn, plan, principal.subject)
         await outbox.add(conn, ctx.origin, event)
-        out = await _plan_out(conn, diagnosis, plan)
+        out = await plan_out(conn, diagnosis, plan)
         return await answer(conn, principal, idempotency_key, request_hash, 201, out)
 
 
@@ -270,7 +270,7 @@ async def revise_plan(
         )
         await plan_store.save_revised(conn, after, body.revised_on, principal.subject)
         await outbox.add(conn, ctx.origin, event)
-        out = await _plan_out(conn, diagnosis, after)
+        out = await plan_out(conn, diagnosis, after)
         return await answer(conn, principal, idempotency_key, request_hash, 200, out)
 
 

@@ -10,7 +10,8 @@ import asyncpg
 
 from services.diagnosis.domain import Added, Assessment, Diagnosis, Partnership
 from shared import locks
-from shared.codes import NeedArea, SupportType
+from shared.auth import Principal
+from shared.codes import NeedArea, Sector, SupportType
 from shared.events import InstitutionRegistered, PartnershipChanged, Place, Recommendation
 
 # --- the case's open/closed state, from intake's events -------------------------------------
@@ -103,25 +104,41 @@ async def reopen_round(
 
 
 async def settle_consent(
-    tx: asyncpg.Connection, case_id: UUID, shared: bool, on_day: date, sequence: int | None
+    tx: asyncpg.Connection,
+    case_id: UUID,
+    shared: bool,
+    on_day: date,
+    sequence: int | None,
+    scope: list[Sector] | None = None,
 ) -> None:
-    """Record consent given or withdrawn unless a later event of intake already said otherwise."""
+    """Record consent given (with the sectors it covers) or withdrawn unless a later event of
+    intake already said otherwise."""
     await tx.execute(
-        """INSERT INTO case_consent (case_id, shared, on_day, sequence) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (case_id) DO UPDATE SET shared = $2, on_day = $3, sequence = $4
+        """INSERT INTO case_consent (case_id, shared, on_day, sequence, scope)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (case_id) DO UPDATE SET shared = $2, on_day = $3, sequence = $4, scope = $5
            WHERE case_consent.sequence < $4""",
         case_id,
         shared,
         on_day,
         sequence if sequence is not None else 0,
+        [str(s) for s in scope or []],
     )
 
 
-async def consent_withdrawn_on(conn: asyncpg.Connection, case_id: UUID) -> date | None:
-    """The day the family withdrew its consent, while that withdrawal stands."""
-    return await conn.fetchval(
-        "SELECT on_day FROM case_consent WHERE case_id = $1 AND NOT shared", case_id
+async def consent_of(
+    conn: asyncpg.Connection, case_id: UUID
+) -> tuple[date | None, tuple[Sector, ...]]:
+    """The day the family withdrew its consent while that withdrawal stands (else None), and
+    the sectors the consent in effect covers (empty: every sector)."""
+    row = await conn.fetchrow(
+        "SELECT shared, on_day, scope FROM case_consent WHERE case_id = $1", case_id
     )
+    if row is None:
+        return None, ()
+    if not row["shared"]:
+        return row["on_day"], ()
+    return None, tuple(Sector(s) for s in row["scope"])
 
 
 # --- the partner teams and their institutions, from referrals' events -----------------------
@@ -223,7 +240,7 @@ async def load(
     place = Place(
         gmina=row["gmina"], powiat=row["powiat"], region=row["region"], variant=row["variant"]
     )
-    withdrawn_on = await consent_withdrawn_on(conn, row["case_id"])
+    withdrawn_on, scope = await consent_of(conn, row["case_id"])
     planned = await conn.fetch(
         """SELECT unnest(g.supports) AS rid FROM plans p
            JOIN plan_goals g ON g.plan_id = p.plan_id AND g.version = p.version
@@ -255,7 +272,15 @@ async def load(
         ],
         dropped={c["recommendation_id"] for c in changes if c["change"] == "dropped"},
         consent_withdrawn_on=withdrawn_on,
+        consent_scope=scope,
         planned={r["rid"] for r in planned},
+    )
+
+
+async def diagnosis_of_case(conn: asyncpg.Connection, case_id: UUID) -> UUID | None:
+    return await conn.fetchval(
+        "SELECT diagnosis_id FROM diagnoses WHERE case_id = $1 ORDER BY opened_at DESC LIMIT 1",
+        case_id,
     )
 
 
@@ -334,15 +359,104 @@ async def save_revision(
 
 
 async def assessment_rows(conn: asyncpg.Connection, diagnosis_id: UUID) -> list[dict[str, Any]]:
-    """The assessments as the team reads them, notes included (they never leave this service)."""
+    """The assessments without their notes (special-category data, read apart: `notes_of`)."""
     rows = await conn.fetch(
         """SELECT a.assessment_id, a.institution_id, i.name AS institution_name, a.author,
-                  a.need_area, a.severity, a.notes, a.created_at
+                  a.need_area, a.severity, a.notes <> '' AS has_notes, a.created_at
            FROM assessments a LEFT JOIN institutions i USING (institution_id)
            WHERE a.diagnosis_id = $1 ORDER BY a.created_at""",
         diagnosis_id,
     )
     return [dict(r) for r in rows]
+
+
+async def notes_of(conn: asyncpg.Connection, diagnosis_id: UUID) -> list[dict[str, Any]]:
+    """The notes of the diagnosis's assessments: special-category data, read only audited."""
+    rows = await conn.fetch(
+        """SELECT a.assessment_id, a.institution_id, i.name AS institution_name, a.author,
+                  a.need_area, a.notes, a.created_at
+           FROM assessments a LEFT JOIN institutions i USING (institution_id)
+           WHERE a.diagnosis_id = $1 AND a.notes <> '' ORDER BY a.created_at""",
+        diagnosis_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def sector_of(conn: asyncpg.Connection, institution_id: UUID) -> Sector | None:
+    """An institution's sector as the directory announced it; None when unknown."""
+    found = await conn.fetchval(
+        "SELECT sector FROM institutions WHERE institution_id = $1", institution_id
+    )
+    return Sector(found) if found else None
+
+
+async def audit(
+    tx: asyncpg.Connection, principal: Principal, diagnosis: Diagnosis, access: str, purpose: str
+) -> None:
+    await tx.execute(
+        """INSERT INTO audit_log (subject, role, institution, diagnosis_id, case_id, gmina,
+                                  access, purpose)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        principal.subject,
+        str(principal.role),
+        principal.institution,
+        diagnosis.diagnosis_id,
+        diagnosis.case_id,
+        diagnosis.place.gmina,
+        access,
+        purpose,
+    )
+
+
+async def audit_entries(
+    conn: asyncpg.Connection, *, gmina: str, case_id: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT entry_id, at, subject, role, institution, diagnosis_id, case_id, access, purpose
+           FROM audit_log WHERE gmina = $1 AND ($2::uuid IS NULL OR case_id = $2)
+           ORDER BY entry_id DESC LIMIT $3""",
+        gmina,
+        case_id,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, why: str) -> int:
+    """Erase what diagnosis holds of the case as personal data: its assessments' notes and its
+    plan's goals in words; audited. Idempotent: a second announcement that finds nothing left
+    to erase changes nothing. Returns how many texts were erased."""
+    row = await tx.fetchrow(
+        "SELECT diagnosis_id, gmina, anonymised_at FROM diagnoses WHERE case_id = $1 FOR UPDATE",
+        case_id,
+    )
+    if row is None:
+        return 0
+    notes = await tx.execute(
+        "UPDATE assessments SET notes = '' WHERE diagnosis_id = $1 AND notes <> ''",
+        row["diagnosis_id"],
+    )
+    goals = await tx.execute(
+        """UPDATE plan_goals SET description = '' WHERE description <> ''
+              AND plan_id IN (SELECT plan_id FROM plans WHERE diagnosis_id = $1)""",
+        row["diagnosis_id"],
+    )
+    erased = int(notes.split()[-1]) + int(goals.split()[-1])
+    if row["anonymised_at"] is not None and not erased:
+        return 0
+    await tx.execute(
+        "UPDATE diagnoses SET anonymised_at = coalesce(anonymised_at, now()) WHERE case_id = $1",
+        case_id,
+    )
+    await tx.execute(
+        """INSERT INTO audit_log (subject, role, diagnosis_id, case_id, gmina, access, purpose)
+           VALUES ('diagnosis-retention', 'system', $1, $2, $3, 'anonymised', $4)""",
+        row["diagnosis_id"],
+        case_id,
+        row["gmina"],
+        f"{why}; erased {erased} notes and goals in words",
+    )
+    return erased
 
 
 async def find(

@@ -15,13 +15,14 @@ from shared.auth import Principal, Role
 from shared.codes import AgeBand, CaseOutcome, NotifiedBy, Reason, Sector
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import (
+    CaseAnonymised,
     CaseClosed,
     CaseConsentGiven,
     CaseConsentWithdrawn,
     CaseOpened,
     CaseReopened,
 )
-from shared.teryt import Gmina
+from shared.teryt import Gmina, terc
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class Step(StrEnum):
 
     OPEN = "open"
     SEND_TO_DIAGNOSIS = "send_to_diagnosis"
-    START_SUPPORT = "start_support"  # the team's diagnosis was completed: the plan starts
+    START_SUPPORT = "start_support"  # the family agreed to its plan (IPW): support starts
     CLOSE = "close"
     REOPEN = "reopen"
     GIVE_CONSENT = "give_consent"  # consent recorded after opening; the status stays
@@ -245,7 +246,11 @@ class CaseState:
             else self.status
         )
         event = CaseConsentGiven(
-            case_id=self.case_id, place=self.gmina.place, given_on=given_on, round=self.round
+            case_id=self.case_id,
+            place=self.gmina.place,
+            given_on=given_on,
+            round=self.round,
+            scope=consent.scope,
         )
         return consent, status, event
 
@@ -272,12 +277,12 @@ class CaseState:
         )
         return self.status, event
 
-    def start_support(self, diagnosis_round: int) -> CaseStatus | None:
-        """On a concluded diagnosis of the case's current round (completed, or its review after
-        a reopening); None when the case has no use for it (closed, already in support after a
-        revision, or the diagnosis is of an earlier round arriving late) — an event is a fact,
-        not a request to refuse."""
-        if diagnosis_round < self.round:
+    def start_support(self, plan_round: int) -> CaseStatus | None:
+        """On the plan of the case's current round agreed or revised (support starts when the
+        family agrees to its plan); None when the case has no use for it (closed, already in
+        support, or the plan is of an earlier round arriving late) — an event is a fact, not a
+        request to refuse."""
+        if plan_round < self.round:
             return None
         return TRANSITIONS.get((self.status, Step.START_SUPPORT))
 
@@ -374,6 +379,7 @@ class NewCase:
             reasons=sorted(set(self.reasons), key=list(Reason).index),
             notified_by=self.notified_by,
             consent_to_share=self.consent_to_share,
+            consent_scope=list(self.consent.scope) if self.consent else [],
         )
 
 
@@ -460,6 +466,11 @@ ANONYMISED_FIELDS = (
 def retention_cutoff(today: date, retention_days: int) -> date:
     """Cases closed before this day have been closed longer than the retention period."""
     return today - timedelta(days=retention_days)
+
+
+def anonymised_event(case_id: UUID, gmina: str, today: date) -> CaseAnonymised:
+    """What the other services learn of an anonymisation: they erase what they hold."""
+    return CaseAnonymised(case_id=case_id, place=terc().gmina(gmina).place, anonymised_on=today)
 
 
 def anonymisation_note(closed_on: date, retention_days: int) -> str:

@@ -1,5 +1,5 @@
-"""Intake's event handlers: access grants from referrals, the case's move into support once
-the diagnosis of its current round is concluded.
+"""Intake's event handlers: access grants from referrals, the case's move into support when the
+family agrees to the plan of the case's current round.
 
 Each runs inside the consumer's transaction after the inbox check.
 """
@@ -15,8 +15,8 @@ from services.intake.domain import Step
 from shared.consumer import Handlers
 from shared.envelope import Envelope
 from shared.events import (
-    DiagnosisCompleted,
-    DiagnosisRevised,
+    PlanAgreed,
+    PlanRevised,
     ReferralAccepted,
     SupportCancelled,
     SupportCompleted,
@@ -49,29 +49,26 @@ async def on_support_cancelled(
     await store.revoke(tx, event.referral_id, event.case_id, event.institution_id)
 
 
-@handlers.on(DiagnosisCompleted)
-async def on_diagnosis_completed(
-    tx: asyncpg.Connection, event: DiagnosisCompleted, _: Envelope
-) -> None:
-    await _start_support(tx, event)
+@handlers.on(PlanAgreed)
+async def on_plan_agreed(tx: asyncpg.Connection, event: PlanAgreed, envelope: Envelope) -> None:
+    # Support starts when the family agrees to its plan (IPW): the case goes into support.
+    await _start_support(tx, event, envelope)
 
 
-@handlers.on(DiagnosisRevised)
-async def on_diagnosis_revised(
-    tx: asyncpg.Connection, event: DiagnosisRevised, _: Envelope
-) -> None:
-    # After a reopening the review of the diagnosis concludes with a revision; within a round
-    # in support a revision changes nothing here.
-    await _start_support(tx, event)
+@handlers.on(PlanRevised)
+async def on_plan_revised(tx: asyncpg.Connection, event: PlanRevised, envelope: Envelope) -> None:
+    # After a reopening the plan revised for the new round starts the support again (and a
+    # revision arriving before its agreement starts it as well); within a round in support a
+    # revision changes nothing here.
+    await _start_support(tx, event, envelope)
 
 
 async def _start_support(
-    tx: asyncpg.Connection, event: DiagnosisCompleted | DiagnosisRevised
+    tx: asyncpg.Connection, event: PlanAgreed | PlanRevised, envelope: Envelope
 ) -> None:
-    """The diagnosis of the case's current round is concluded: the plan (IPW) starts."""
     state = await store.load_state(tx, event.case_id, lock=True)
     if state is None:
-        log.warning("%s for case %s unknown to intake", event.routing_key, event.case_id)
+        log.warning("%s for case %s unknown to intake", envelope.routing_key, event.case_id)
         return
     after = state.start_support(event.round)
     if after is not None:

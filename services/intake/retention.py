@@ -13,15 +13,19 @@ import asyncpg
 
 from services.intake import domain, store
 from services.intake.settings import IntakeSettings
+from shared import outbox
+from shared.outbox import Origin
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
 
 
 async def anonymise_expired(
-    pool: asyncpg.Pool, *, retention_days: int, today: date, batch: int
+    pool: asyncpg.Pool, origin: Origin, *, retention_days: int, today: date, batch: int
 ) -> int:
-    """One pass: every case past retention, a batch per transaction. Returns cases done."""
+    """One pass: every case past retention, a batch per transaction, each anonymisation
+    announced (case.anonymised.v1) so that the other services erase what they hold of it.
+    Returns cases done."""
     cutoff = domain.retention_cutoff(today, retention_days)
     done = 0
     while True:
@@ -30,6 +34,8 @@ async def anonymise_expired(
             for case in due:
                 note = domain.anonymisation_note(case["closed_on"], retention_days)
                 await store.anonymise_case(conn, case["case_id"], case["gmina"], note)
+                event = domain.anonymised_event(case["case_id"], case["gmina"].strip(), today)
+                await outbox.add(conn, origin, event)
         done += len(due)
         if len(due) < batch:
             return done
@@ -42,6 +48,7 @@ async def retention_job(ctx: ServiceContext, stopping: asyncio.Event) -> None:
         try:
             done = await anonymise_expired(
                 ctx.pool,
+                ctx.origin,
                 retention_days=settings.retention_days,
                 today=date.today(),
                 batch=settings.retention_batch,

@@ -58,6 +58,11 @@ class InstitutionIn(BaseModel):
         description="an institution of this name already serves one of these gminas, and "
         "this is a second one, not the same registered twice (else 409)",
     )
+    ops_gmina: str | None = Field(
+        default=None,
+        description="the gmina (TERYT) whose social-assistance centre (OPS) this is: supports "
+        "only the OPS may decide (a financial benefit) are assigned to it and to no other",
+    )
 
 
 class InstitutionChange(BaseModel):
@@ -77,6 +82,7 @@ class InstitutionChange(BaseModel):
         description="the new name or area meets an institution of the same name, and that "
         "is meant (else 409)",
     )
+    ops_gmina: str | None = None
 
 
 class Decline(BaseModel):
@@ -142,6 +148,33 @@ def _check_directory_entry(inst: dict[str, Any]) -> None:
                 f"{support_type} is not among the support types offered",
                 field=f"capacity_by_type.{support_type}",
             )
+    ops = inst["ops_gmina"]
+    if ops is not None:
+        terc().gmina(ops, field="ops_gmina")
+    if ops is not None and (
+        ops not in inst["gminas"] or inst["sector"] != Sector.SOCIAL_ASSISTANCE
+    ):
+        raise InvalidInput(
+            "not_the_gminas_ops",
+            "the OPS of a gmina is of the social-assistance sector and serves that gmina",
+            field="ops_gmina",
+        )
+
+
+async def _refuse_second_ops(
+    conn: asyncpg.Connection, inst: dict[str, Any], principal: Principal
+) -> None:
+    """A gmina has one social-assistance centre (OPS)."""
+    if inst["ops_gmina"] is None:
+        return
+    principal.require_gmina(inst["ops_gmina"])
+    other = await store.ops_of(conn, inst["ops_gmina"])
+    if other is not None and other != inst["institution_id"]:
+        raise Conflict(
+            "ops_taken",
+            f"institution {other} is the OPS of gmina {inst['ops_gmina']} already",
+            field="ops_gmina",
+        )
 
 
 def _directory_event(inst: dict[str, Any], cls: type[InstitutionRegistered]) -> Event:
@@ -183,6 +216,7 @@ async def register_institution(
         await store.lock_routing(conn)
         if not body.another_of_the_same_name:
             await _refuse_namesake(conn, inst)
+        await _refuse_second_ops(conn, inst, principal)
         await store.register_institution(conn, inst)
         changed = await store.set_partnerships(
             conn, inst["institution_id"], inst["partnership_gminas"]
@@ -254,7 +288,7 @@ async def update_institution(
 ) -> dict[str, Any]:
     change = body.model_dump(mode="json", exclude_unset=True, exclude={"another_of_the_same_name"})
     for key, value in change.items():
-        if value is None:
+        if value is None and key != "ops_gmina":  # null: no longer the gmina's OPS
             raise InvalidInput("null_value", f"{key} cannot be null", field=key)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.lock_routing(conn)
@@ -266,6 +300,8 @@ async def update_institution(
         renamed_or_moved = any(before[k] != after[k] for k in ("name", "gminas", "powiats"))
         if renamed_or_moved and not body.another_of_the_same_name:
             await _refuse_namesake(conn, after)
+        if after["ops_gmina"] != before["ops_gmina"]:
+            await _refuse_second_ops(conn, after, principal)
         await store.update_institution(conn, after)
         changed = await store.set_partnerships(conn, institution_id, after["partnership_gminas"])
         events = [_directory_event(after, InstitutionUpdated)]
@@ -513,6 +549,53 @@ async def complete_referral(
         await outbox.add(conn, ctx.origin, *events)
         result = await store.get_referral(conn, referral_id) or {}
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
+
+
+class CaseReferralOut(BaseModel):
+    """A referral as the gmina's caseworker and coordinator follow it, with its states and
+    outcome (skierowanie: przydzielone, przyjęte, odrzucone, zrealizowane, anulowane)."""
+
+    referral_id: UUID
+    recommendation_id: UUID
+    diagnosis_id: UUID
+    case_id: UUID
+    gmina: str
+    support_type: SupportType
+    priority: int
+    institution_id: UUID | None
+    institution_name: str | None
+    sector: Sector | None
+    state: ReferralState
+    attempt: int
+    accept_by: datetime | None
+    complete_by: datetime | None
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    decline_reason: DeclineReason | None
+    outcome: SupportOutcome | None
+    cancel_reason: str | None
+    acceptance_overdue_at: datetime | None
+    completion_overdue_at: datetime | None
+    own_relation: bool = Field(
+        description="accepted, and the family withdrew its consent since: the support goes on "
+        "as the institution's own relation with the family"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.get("/cases/{case_id}/referrals", tags=["cases"], response_model=list[CaseReferralOut])
+async def list_case_referrals(
+    case_id: UUID, ctx: Ctx, principal: Principal = requires(Role.CASEWORKER, Role.COORDINATOR)
+) -> list[CaseReferralOut]:
+    """Every referral of a case of your gmina (powiat, region), every attempt with its state
+    and outcome, so that one case page shows the case's whole path; another territory's
+    referrals are not listed."""
+    async with ctx.pool.acquire() as conn:
+        rows = await store.referrals_of_case(conn, case_id, _territory(principal))
+    return [
+        CaseReferralOut(**{**r, "gmina": r["gmina"].strip(), "sector": r["sector"]}) for r in rows
+    ]
 
 
 def build_api() -> FastAPI:

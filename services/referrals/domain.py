@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from shared.codes import Sector, SupportType
+from shared.codes import OPS_ONLY_SUPPORTS, Sector, SupportType
 from shared.errors import Conflict
 
 # An institution answers a referral (accepts or declines) within this time, unless configured.
@@ -98,20 +98,41 @@ class Candidate:
     in_partnership: bool  # sits on the gmina's PZK
     capacity: int  # open referrals it can hold for this support type
     open_referrals: int  # open referrals it holds now for this support type
+    is_gmina_ops: bool = False  # the gmina's own social-assistance centre (OPS)
 
     @property
     def has_room(self) -> bool:
         return self.open_referrals < self.capacity
 
 
+@dataclass(frozen=True)
+class Responsible:
+    """Who the plan (IPW) made responsible for a support's goal: a PZK institution, or the OPS
+    itself (`institution_id` None). Routing prefers it when it can take the support."""
+
+    institution_id: UUID | None = None
+
+    def favours(self, candidate: Candidate) -> bool:
+        if self.institution_id is None:
+            return candidate.is_gmina_ops
+        return candidate.institution_id == self.institution_id
+
+
 def choose_institution(
     candidates: list[Candidate],
     *,
     excluded: frozenset[UUID] | set[UUID] = frozenset(),
+    support_type: SupportType | None = None,
+    responsible: Responsible | None = None,
 ) -> Candidate | None:
-    """Prefer the gmina over its powiat, then PZK members, then the least loaded; only those
-    with room and not tried before for this recommendation."""
+    """Prefer the one the plan made responsible, then the gmina over its powiat, then PZK
+    members, then the least loaded; only those with room and not tried before for this
+    recommendation. A support only the OPS may decide goes to the gmina's OPS or nowhere."""
     eligible = [c for c in candidates if c.has_room and c.institution_id not in excluded]
+    if support_type in OPS_ONLY_SUPPORTS:
+        eligible = [c for c in eligible if c.is_gmina_ops]
+    if responsible is not None:
+        eligible = [c for c in eligible if responsible.favours(c)] or eligible
     if not eligible:
         return None
     return min(

@@ -33,6 +33,7 @@ class Pending:
     support_type: SupportType
     priority: int
     round: int = 1  # the case's round whose diagnosis planned it
+    responsible: domain.Responsible | None = None  # from the plan (IPW), preferred when it can
 
 
 def place_of(row: dict[str, Any]) -> Place:
@@ -93,7 +94,10 @@ async def route(
         else set()
     )
     chosen = domain.choose_institution(
-        await store.candidates(tx, rec.support_type, rec.place), excluded=tried
+        await store.candidates(tx, rec.support_type, rec.place),
+        excluded=tried,
+        support_type=rec.support_type,
+        responsible=rec.responsible,
     )
     referral_id = uuid4()
     common = _referral_of(rec, referral_id, attempt)
@@ -224,7 +228,9 @@ async def assign_waiting(
         rec = pending_of(current)
         tried = await store.tried_institutions(tx, rec.recommendation_id)
         chosen = domain.choose_institution(
-            await store.candidates(tx, rec.support_type, rec.place), excluded=tried
+            await store.candidates(tx, rec.support_type, rec.place),
+            excluded=tried,
+            support_type=rec.support_type,
         )
         if chosen is None:
             continue

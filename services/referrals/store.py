@@ -20,7 +20,7 @@ from shared.events import Place
 _ROUTING_LOCK = 0x6B6F6F72  # "koor"
 
 _INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i.gminas,
-    i.powiats, i.capacity, i.capacity_by_type, i.active, i.created_at, i.updated_at,
+    i.powiats, i.capacity, i.capacity_by_type, i.active, i.ops_gmina, i.created_at, i.updated_at,
     coalesce((SELECT array_agg(p.gmina ORDER BY p.gmina) FROM partnerships p
               WHERE p.institution_id = i.institution_id), '{}') AS partnership_gminas"""
 
@@ -54,14 +54,15 @@ async def lock_routing(tx: asyncpg.Connection) -> None:
 def _institution(row: asyncpg.Record) -> dict[str, Any]:
     found = dict(row)
     found["capacity_by_type"] = json.loads(found["capacity_by_type"])
+    found["ops_gmina"] = found["ops_gmina"].strip() if found["ops_gmina"] else None
     return found
 
 
 async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> None:
     await tx.execute(
         """INSERT INTO institutions (institution_id, name, sector, support_types, gminas,
-                                     powiats, capacity, capacity_by_type)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)""",
+                                     powiats, capacity, capacity_by_type, ops_gmina)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)""",
         inst["institution_id"],
         inst["name"],
         inst["sector"],
@@ -70,6 +71,7 @@ async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> 
         inst["powiats"],
         inst["capacity"],
         json.dumps(inst["capacity_by_type"]),
+        inst["ops_gmina"],
     )
 
 
@@ -100,7 +102,7 @@ async def update_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> No
     await tx.execute(
         """UPDATE institutions SET name = $2, sector = $3, support_types = $4, gminas = $5,
                   powiats = $6, capacity = $7, capacity_by_type = $8::jsonb, active = $9,
-                  updated_at = now()
+                  ops_gmina = $10, updated_at = now()
            WHERE institution_id = $1""",
         inst["institution_id"],
         inst["name"],
@@ -111,6 +113,7 @@ async def update_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> No
         inst["capacity"],
         json.dumps(inst["capacity_by_type"]),
         inst["active"],
+        inst["ops_gmina"],
     )
 
 
@@ -123,6 +126,13 @@ async def get_institution(
         institution_id,
     )
     return _institution(row) if row else None
+
+
+async def ops_of(conn: asyncpg.Connection, gmina: str) -> UUID | None:
+    """The active institution registered as the gmina's social-assistance centre (OPS)."""
+    return await conn.fetchval(
+        "SELECT institution_id FROM institutions WHERE ops_gmina = $1 AND active", gmina
+    )
 
 
 async def list_institutions(conn: asyncpg.Connection) -> list[dict[str, Any]]:
@@ -177,7 +187,8 @@ async def candidates(
                       AS in_partnership,
                   (SELECT count(*) FROM referrals r
                    WHERE r.institution_id = i.institution_id AND r.support_type = $1
-                     AND r.state IN ('assigned', 'accepted')) AS open_referrals
+                     AND r.state IN ('assigned', 'accepted')) AS open_referrals,
+                  coalesce(i.ops_gmina = $2, false) AS is_gmina_ops
            FROM institutions i
            WHERE i.active AND $1 = ANY(i.support_types)
              AND ($2 = ANY(i.gminas) OR $3 = ANY(i.powiats))
@@ -194,6 +205,7 @@ async def candidates(
             in_partnership=r["in_partnership"],
             capacity=r["capacity"],
             open_referrals=r["open_referrals"],
+            is_gmina_ops=r["is_gmina_ops"],
         )
         for r in rows
     ]
@@ -300,18 +312,51 @@ async def declined_institutions(tx: asyncpg.Connection, recommendation_id: UUID)
     return {r["institution_id"] for r in rows}
 
 
-async def known_recommendations(tx: asyncpg.Connection, ids: list[UUID]) -> set[UUID]:
-    """Recommendations already routed (in any state), dropped by a revision, or merged into
-    a live support of the same type."""
+async def newer_plan_version(
+    tx: asyncpg.Connection, plan_id: UUID, case_id: UUID, version: int
+) -> bool:
+    """Record that the plan's referrals follow this version, unless they follow a later one
+    (or this one) already; returns whether it was recorded."""
+    status = await tx.execute(
+        """INSERT INTO plan_versions (plan_id, case_id, version) VALUES ($1, $2, $3)
+           ON CONFLICT (plan_id) DO UPDATE SET version = excluded.version, seen_at = now()
+           WHERE plan_versions.version < excluded.version""",
+        plan_id,
+        case_id,
+        version,
+    )
+    return status == "INSERT 0 1"
+
+
+async def recommendation_history(
+    tx: asyncpg.Connection, ids: list[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """For each recommendation with referrals: whether one is live (assigned, accepted,
+    completed or waiting), whether the family's withdrawal holds it, and its last attempt."""
     rows = await tx.fetch(
-        """SELECT recommendation_id FROM referrals WHERE recommendation_id = ANY($1::uuid[])
-           UNION SELECT recommendation_id FROM dropped_recommendations
-                 WHERE recommendation_id = ANY($1::uuid[])
-           UNION SELECT recommendation_id FROM merged_recommendations
-                 WHERE recommendation_id = ANY($1::uuid[])""",
+        """SELECT recommendation_id,
+                  bool_or(state IN ('assigned', 'accepted', 'completed', 'unassignable')) AS live,
+                  bool_or(cancel_reason = 'consent_withdrawn') AS held,
+                  max(attempt) AS attempts
+           FROM referrals WHERE recommendation_id = ANY($1::uuid[])
+           GROUP BY recommendation_id""",
         ids,
     )
+    return {r["recommendation_id"]: dict(r) for r in rows}
+
+
+async def recommendations_of_diagnosis(tx: asyncpg.Connection, diagnosis_id: UUID) -> set[UUID]:
+    rows = await tx.fetch(
+        "SELECT DISTINCT recommendation_id FROM referrals WHERE diagnosis_id = $1", diagnosis_id
+    )
     return {r["recommendation_id"] for r in rows}
+
+
+async def undrop(tx: asyncpg.Connection, ids: list[UUID]) -> None:
+    """Recommendations a later version of the plan takes in again."""
+    await tx.execute(
+        "DELETE FROM dropped_recommendations WHERE recommendation_id = ANY($1::uuid[])", ids
+    )
 
 
 async def drop_recommendation(
@@ -495,14 +540,15 @@ async def unaccepted_referrals_of_case(
     return [dict(r) for r in rows]
 
 
-async def live_referrals_of_recommendation(
-    tx: asyncpg.Connection, recommendation_id: UUID
+async def live_referrals_of_diagnosis(
+    tx: asyncpg.Connection, diagnosis_id: UUID
 ) -> list[dict[str, Any]]:
+    """Open and waiting referrals of a diagnosis's recommendations, locked."""
     rows = await tx.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
-            WHERE recommendation_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
-            FOR UPDATE""",
-        recommendation_id,
+            WHERE diagnosis_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+            ORDER BY priority, created_at FOR UPDATE""",
+        diagnosis_id,
     )
     return [dict(r) for r in rows]
 
@@ -589,6 +635,27 @@ async def find_referrals(
         gminas,
         limit,
         offset,
+    )
+    return [dict(r) for r in rows]
+
+
+async def referrals_of_case(
+    conn: asyncpg.Connection, case_id: UUID, gminas: list[str]
+) -> list[dict[str, Any]]:
+    """Every referral of a case in these gminas (the caller's territory), with its
+    institution and whether it goes on as the institution's own relation (accepted, and the
+    family's consent withdrawn since), oldest first."""
+    rows = await conn.fetch(
+        f"""SELECT {", ".join("r." + c.strip() for c in _REFERRAL_COLUMNS.split(","))},
+                   i.name AS institution_name, i.sector,
+                   (r.state = 'accepted' AND c.shared IS FALSE) AS own_relation
+            FROM referrals r
+            LEFT JOIN institutions i USING (institution_id)
+            LEFT JOIN case_consent c USING (case_id)
+            WHERE r.case_id = $1 AND r.gmina = ANY($2::text[])
+            ORDER BY r.created_at, r.referral_id""",
+        case_id,
+        gminas,
     )
     return [dict(r) for r in rows]
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from shared.envelope import Envelope
 from shared.events import (
+    CaseAnonymised,
     CaseClosed,
     CaseConsentGiven,
     CaseConsentWithdrawn,
@@ -240,7 +241,7 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 Fact(CASES, {"case_id": event.case_id, **_place(event.place)}),
                 _transition(event.case_id, envelope, **transition),
             ]
-        case CaseConsentGiven() | CaseConsentWithdrawn():
+        case CaseConsentGiven() | CaseConsentWithdrawn() | CaseAnonymised():
             # Consent is no figure of the reports; its effects show in the diagnosis that
             # follows and in the referrals a withdrawal cancels (support.cancelled.v1).
             return []

@@ -85,6 +85,7 @@ async def test_consent_given_later_opens_the_diagnosis_and_the_support_is_routed
         "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/complete", coordinator
     )
     assert response.status_code == 200, response.text
+    await api.agree_plan(diagnosis["diagnosis_id"], coordinator)
 
     staff = api.as_(Role.INSTITUTION_STAFF, institution=gops)
 
@@ -104,7 +105,7 @@ async def test_consent_given_later_opens_the_diagnosis_and_the_support_is_routed
         ]
 
     [given] = await api.eventually(consent_events, what="case.consent_given.v1 outside")
-    assert set(given.data) == {"case_id", "place", "given_on", "round"}
+    assert set(given.data) == {"case_id", "place", "given_on", "round", "scope"}
     raw = b"".join(b for b in outside_subscriber if case_id.encode() in b)
     for personal in (b"Halina", b"Zgodna", b"1971-06-14"):
         assert personal not in raw

@@ -83,6 +83,7 @@ async def test_consent_withdrawn_mid_way_ends_sharing_in_every_service(
     assert response.status_code == 201, response.text
     response = await api.call("POST", "diagnosis", f"/diagnoses/{did}/complete", coordinator)
     assert response.status_code == 200, response.text
+    await api.agree_plan(did, coordinator)
 
     accepted = await _referral_of(api, gops_staff, case_id)
     waiting = await _referral_of(api, clinic_staff, case_id)

@@ -63,7 +63,8 @@ async def test_killing_each_service_loses_and_duplicates_nothing(api: Api, runni
 
     opened = await api.eventually(diagnoses, within=60, what="a diagnosis for every case")
 
-    # 2. Diagnoses complete while referrals and reporting are killed and restarted.
+    # 2. Diagnoses complete and plans are agreed while referrals and reporting are killed and
+    # restarted.
     for i, diagnosis in enumerate(opened):
         if i == CASES // 3:
             running.kill("referrals")
@@ -84,6 +85,7 @@ async def test_killing_each_service_loses_and_duplicates_nothing(api: Api, runni
         assert r.status_code == 201, r.text
         r = await api.call("POST", "diagnosis", f"{path}/complete", coordinator)
         assert r.status_code == 200, r.text
+        await api.agree_plan(diagnosis["diagnosis_id"], coordinator)
     running.kill("diagnosis")
     running.start("referrals", "reporting", "diagnosis")
 

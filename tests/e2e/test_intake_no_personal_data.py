@@ -145,6 +145,7 @@ async def test_no_event_carries_a_name_pesel_birth_date_contact_or_free_text(
         json={"remove": [counselling]},
     )
     assert response.status_code == 200, response.text
+    await api.agree_plan(did, coordinator)
 
     async def in_support():
         r = await api.call("GET", "intake", "/cases?status=in_support", caseworker)
@@ -198,6 +199,7 @@ async def test_no_event_carries_a_name_pesel_birth_date_contact_or_free_text(
         "case.opened.v1",
         "diagnosis.completed.v1",
         "diagnosis.revised.v1",
+        "plan.agreed.v1",
         "referral.accepted.v1",
         "case.closed.v1",
         "case.reopened.v1",

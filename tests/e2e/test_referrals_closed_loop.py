@@ -77,6 +77,7 @@ async def test_declined_support_is_rerouted_accepted_once_and_completed(
         "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/complete", coordinator
     )
     assert response.status_code == 200, response.text
+    await api.agree_plan(diagnosis["diagnosis_id"], coordinator)
 
     gops_staff = api.as_(Role.INSTITUTION_STAFF, institution=gops)
     ngo_staff = api.as_(Role.INSTITUTION_STAFF, institution=ngo)

@@ -77,6 +77,21 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/assessments"): frozenset({TM, CO}),
     ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/complete"): frozenset({CO}),
     ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/revisions"): frozenset({CO}),
+    # Notes are special-category data: the gmina's staff and its PZK's members, with a reason.
+    ("diagnosis", "GET", "/api/v1/diagnoses/{diagnosis_id}/notes"): frozenset({CW, TM, CO}),
+    ("diagnosis", "GET", "/api/v1/audit"): frozenset({CO}),
+    # The plan (IPW): agreed, revised and reviewed by the coordinator; read by the case's people.
+    ("diagnosis", "GET", "/api/v1/diagnoses/{diagnosis_id}/plan"): frozenset({CW, TM, CO}),
+    ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/plan"): frozenset({CO}),
+    ("diagnosis", "POST", "/api/v1/diagnoses/{diagnosis_id}/plan/revisions"): frozenset({CO}),
+    (
+        "diagnosis",
+        "POST",
+        "/api/v1/diagnoses/{diagnosis_id}/plan/goals/{goal_id}/reviews",
+    ): frozenset({CO}),
+    # The whole path of a case, for the gmina's caseworker and coordinator.
+    ("diagnosis", "GET", "/api/v1/cases/{case_id}/diagnosis"): frozenset({CW, CO}),
+    ("referrals", "GET", "/api/v1/cases/{case_id}/referrals"): frozenset({CW, CO}),
     # The directory holds institutions, not people: operators may read it to run the stack.
     ("referrals", "POST", "/api/v1/institutions"): frozenset({CO}),
     ("referrals", "GET", "/api/v1/institutions"): frozenset({CO, IS, OP}),
@@ -193,6 +208,7 @@ async def _world(api: Api) -> dict[str, str]:
     assert r.status_code == 201, r.text
     r = await api.call("POST", "diagnosis", f"/diagnoses/{diagnosis_id}/complete", coordinator)
     assert r.status_code == 200, r.text
+    plan = await api.agree_plan(diagnosis_id, coordinator)
 
     # The institution accepts its referral, which is what lets its staff see the persons.
     staff = api.as_(Role.INSTITUTION_STAFF, institution=institution)
@@ -222,6 +238,7 @@ async def _world(api: Api) -> dict[str, str]:
         "diagnosis_id": diagnosis_id,
         "institution_id": institution,
         "referral_id": referral["referral_id"],
+        "goal_id": plan["goals"][0]["goal_id"],
         "name": "cases",
     }
 
@@ -234,6 +251,7 @@ def _unknown_ids() -> dict[str, str]:
         "institution_id": str(uuid4()),
         "referral_id": str(uuid4()),
         "person_id": str(uuid4()),
+        "goal_id": str(uuid4()),
         "name": "cases",
     }
 
@@ -419,6 +437,25 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
         ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", coordinator, {}, {403, 404}),
         (
             "diagnosis",
+            "GET",
+            f"/api/v1/diagnoses/{diagnosis}/notes",
+            caseworker,
+            {"params": reason},
+            {403, 404},
+        ),
+        (
+            "diagnosis",
+            "GET",
+            f"/api/v1/diagnoses/{diagnosis}/notes",
+            team_member,
+            {"params": reason},
+            {403, 404},
+        ),
+        ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}/plan", caseworker, {}, {403, 404}),
+        ("diagnosis", "GET", f"/api/v1/cases/{case}/diagnosis", caseworker, {}, {403, 404}),
+        ("diagnosis", "GET", "/api/v1/audit", coordinator, {"params": {"gmina": GMINA}}, {403}),
+        (
+            "diagnosis",
             "POST",
             f"/api/v1/diagnoses/{diagnosis}/assessments",
             team_member,
@@ -466,6 +503,12 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
     # Lists filter by scope instead of refusing: the neighbour's lists hold nothing of ours.
     r = await _call(api, "diagnosis", "GET", "/api/v1/diagnoses", coordinator)
     assert r.status_code == 200 and all(d["case_id"] != case for d in r.json()), r.text
+    for who in (caseworker, coordinator):
+        r = await _call(api, "referrals", "GET", f"/api/v1/cases/{case}/referrals", who)
+        assert r.status_code == 200 and r.json() == [], r.text
+    mine = _token(settings, CW, gmina=GMINA)
+    r = await _call(api, "referrals", "GET", f"/api/v1/cases/{case}/referrals", mine)
+    assert [x["referral_id"] for x in r.json()] == [ids["referral_id"]], r.text
     assert not wrong, "\n".join(wrong)
 
     # Nothing changed: the case is still open, the diagnosis has no assessment, the

@@ -79,6 +79,7 @@ async def test_case_travels_from_intake_to_reporting(
         "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/complete", coordinator
     )
     assert response.status_code == 200, response.text
+    await api.agree_plan(diagnosis["diagnosis_id"], coordinator)
 
     async def routed():
         r = await api.call("GET", "referrals", f"/referrals?case_id={case_id}", coordinator)
@@ -113,6 +114,7 @@ async def test_case_travels_from_intake_to_reporting(
     assert {
         "case.opened.v1",
         "diagnosis.completed.v1",
+        "plan.agreed.v1",
         "support.assigned.v1",
         "support.unassignable.v1",
     } <= types

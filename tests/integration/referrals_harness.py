@@ -25,12 +25,12 @@ from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, Envelope, parse_envelope, wrap
 from shared.events import (
     CaseClosed,
-    DiagnosisCompleted,
-    DiagnosisRevised,
     Event,
-    Need,
     Place,
-    Recommendation,
+    PlanAgreed,
+    PlanGoal,
+    PlannedSupport,
+    PlanRevised,
 )
 from shared.settings import Settings, get_settings
 from shared.teryt import terc
@@ -181,16 +181,16 @@ class Referrals:
         )
         return envelope
 
-    async def diagnose(
+    async def agree_plan(
         self,
         area: Area,
         *support_types: str,
         case_id: UUID | None = None,
         gmina: str | None = None,
         round: int = 1,
-    ) -> DiagnosisCompleted:
-        """A completed diagnosis with one recommendation per support type, published."""
-        event = completed(area, *support_types, case_id=case_id, gmina=gmina, round=round)
+    ) -> PlanAgreed:
+        """A plan (IPW) agreed with one support per support type, published."""
+        event = agreed(area, *support_types, case_id=case_id, gmina=gmina, round=round)
         await self.publish(event)
         return event
 
@@ -238,48 +238,69 @@ class Referrals:
         return await eventually(check, what=f"{count} × {routing_key} {match}")
 
 
-def completed(
+def agreed(
     area: Area,
     *support_types: str,
     case_id: UUID | None = None,
     gmina: str | None = None,
     round: int = 1,
-) -> DiagnosisCompleted:
-    return DiagnosisCompleted(
+) -> PlanAgreed:
+    """A plan with one goal for the household (the OPS responsible) holding one support per
+    support type, the first most urgent."""
+    goal = PlanGoal(
+        goal_id=uuid4(),
+        area="parenting",
+        member_id=None,
+        responsible_institution_id=None,
+        due_on=date(2026, 11, 1),
+        review_on=date(2026, 8, 1),
+    )
+    return PlanAgreed(
+        plan_id=uuid4(),
         diagnosis_id=uuid4(),
         case_id=case_id or uuid4(),
         place=area.place(gmina),
-        completed_on=date(2026, 5, 1),
-        needs=[Need(area="parenting", severity=2)],
-        recommendations=[
-            Recommendation(
+        agreed_on=date(2026, 5, 1),
+        goals=[goal],
+        supports=[
+            PlannedSupport(
                 recommendation_id=uuid4(),
                 support_type=t,
                 need_area="parenting",
                 priority=min(i + 1, 3),
+                goal_id=goal.goal_id,
             )
             for i, t in enumerate(support_types)
         ],
-        institutions=[],
         round=round,
     )
 
 
 def revised(
-    first: DiagnosisCompleted, keep: list[Recommendation], add: list[str], removed: list[UUID]
-) -> DiagnosisRevised:
-    return DiagnosisRevised(
+    first: PlanAgreed,
+    keep: list[PlannedSupport],
+    add: list[str],
+    removed: list[UUID],
+    version: int = 2,
+) -> PlanRevised:
+    goal = first.goals[0].goal_id
+    return PlanRevised(
+        plan_id=first.plan_id,
         diagnosis_id=first.diagnosis_id,
         case_id=first.case_id,
         place=first.place,
         revised_on=date(2026, 7, 1),
-        revision=2,
-        needs=first.needs,
-        recommendations=[
+        version=version,
+        goals=first.goals,
+        supports=[
             *keep,
             *(
-                Recommendation(
-                    recommendation_id=uuid4(), support_type=t, need_area="parenting", priority=2
+                PlannedSupport(
+                    recommendation_id=uuid4(),
+                    support_type=t,
+                    need_area="parenting",
+                    priority=2,
+                    goal_id=goal,
                 )
                 for t in add
             ),

@@ -14,8 +14,10 @@ from aio_pika.abc import AbstractRobustConnection
 
 from services.diagnosis.app import spec as diagnosis_spec
 from shared.auth import Role
+from shared.codes import Sector
 from shared.db import create_pool
 from shared.events import (
+    CaseAnonymised,
     CaseClosed,
     CaseConsentGiven,
     CaseConsentWithdrawn,
@@ -189,7 +191,11 @@ async def test_only_members_of_the_gminas_partner_team_add_assessments(team: Tea
 
     stored = await team.read(did)
     assert [a["need_area"] for a in stored["assessments"]] == ["addiction", "housing"]
-    assert stored["assessments"][0]["notes"] == NOTE
+    assert "notes" not in stored["assessments"][0] and stored["assessments"][0]["has_notes"]
+    response = await team.service.call(
+        "GET", f"/diagnoses/{did}/notes", team.coordinator, params={"reason": "przegląd"}
+    )
+    assert [n["notes"] for n in response.json()["notes"]] == [NOTE]
 
 
 async def test_an_older_team_list_arriving_late_does_not_undo_a_newer_one(team: Team) -> None:
@@ -919,3 +925,126 @@ async def test_a_revised_plan_keeps_its_history_and_says_what_it_dropped(
         ("parenting", "in_progress"),
         ("parenting", "met"),
     ]
+
+
+# --- notes: special-category data (RODO art. 9) -----------------------------------------------
+
+
+async def test_notes_are_read_with_a_reason_audited_and_within_the_consents_sectors(
+    team: Team, amqp: AbstractRobustConnection, settings: Settings
+) -> None:
+    clinic, school = team.members
+    for institution, sector in ((clinic, "health"), (school, "education")):
+        envelope = await publish(
+            amqp,
+            settings,
+            InstitutionUpdated(
+                institution_id=institution,
+                name=f"Instytucja {sector}",
+                sector=sector,
+                support_types=["psychologist"],
+                gminas=[team.gmina],
+            ),
+        )
+        await eventually(lambda e=envelope: handled(team.pool, e.id), what="the institution")
+    case = case_opened(team.gmina).model_copy(update={"consent_scope": [Sector.HEALTH]})
+    await publish(amqp, settings, case, service="intake", sequence=1)
+    did = (await team.diagnosis_of(case.case_id))["diagnosis_id"]
+    assert (await team.assess(did, team.member(clinic), notes=NOTE)).status_code == 201
+    notes = f"/diagnoses/{did}/notes"
+    why = {"X-Access-Reason": "przygotowanie spotkania PZK"}
+
+    response = await team.service.call("GET", notes, team.member(clinic))
+    assert_problem(response, 422, "X-Access-Reason", "access_reason_required")
+    caseworker = team.service.as_(Role.CASEWORKER, subject="pracownik-1", gmina=team.gmina)
+    for who in (team.member(clinic), caseworker, team.coordinator):
+        response = await team.service.call("GET", notes, who, headers=why)
+        assert response.status_code == 200, response.text
+        assert [n["notes"] for n in response.json()["notes"]] == [NOTE]
+    response = await team.service.call("GET", notes, team.member(school), headers=why)
+    assert_problem(response, 403, None, "notes_outside_consent")
+    assert NOTE not in response.text
+    stranger = team.service.as_(Role.CASEWORKER, gmina=GMINAS.fresh())
+    assert (await team.service.call("GET", notes, stranger, headers=why)).status_code == 404
+
+    # Consent given again for another sector moves the right to read with it; a withdrawal
+    # ends it for the team (the gmina's own staff still read, audited).
+    given = CaseConsentGiven(
+        case_id=case.case_id, place=case.place, given_on=date.today(), scope=["education"]
+    )
+    withdrawal = consent_withdrawn(case)
+    envelope = await publish(amqp, settings, given, service="intake", sequence=3)
+    await eventually(lambda: handled(team.pool, envelope.id), what="consent for education")
+    assert (await team.service.call("GET", notes, team.member(school), headers=why)).is_success
+    response = await team.service.call("GET", notes, team.member(clinic), headers=why)
+    assert_problem(response, 403, None, "notes_outside_consent")
+    envelope = await publish(amqp, settings, withdrawal, service="intake", sequence=4)
+    await eventually(lambda: handled(team.pool, envelope.id), what="the withdrawal")
+    response = await team.service.call("GET", notes, team.member(school), headers=why)
+    assert_problem(response, 403, None, "consent_withdrawn")
+    assert (await team.service.call("GET", notes, caseworker, headers=why)).is_success
+
+    response = await team.service.call(
+        "GET", "/audit", team.coordinator, params={"case_id": str(case.case_id)}
+    )
+    assert response.status_code == 200, response.text
+    reads = [(e["role"], e["access"], e["purpose"]) for e in reversed(response.json())]
+    assert reads == [
+        ("team_member", "diagnosis_notes", why["X-Access-Reason"]),
+        ("caseworker", "diagnosis_notes", why["X-Access-Reason"]),
+        ("coordinator", "diagnosis_notes", why["X-Access-Reason"]),
+        ("team_member", "diagnosis_notes", why["X-Access-Reason"]),
+        ("caseworker", "diagnosis_notes", why["X-Access-Reason"]),
+    ]
+    with pytest.raises(asyncpg.RaiseError):
+        await team.pool.execute(
+            "UPDATE audit_log SET purpose = 'nic' WHERE case_id = $1", case.case_id
+        )
+    with pytest.raises(asyncpg.RaiseError):
+        await team.pool.execute("DELETE FROM audit_log WHERE case_id = $1", case.case_id)
+
+
+async def test_intakes_anonymisation_erases_the_notes_and_the_goals_in_words_once(
+    team: Team, amqp: AbstractRobustConnection, settings: Settings
+) -> None:
+    case, diagnosis = await team.open_case()
+    did = diagnosis["diagnosis_id"]
+    response = await team.assess(
+        did,
+        team.member(team.members[0]),
+        need_area="parenting",
+        notes=NOTE,
+        recommendations=[{"support_type": "family_assistant"}],
+    )
+    [assistant] = response.json()["recommendations"]
+    await team.service.call("POST", f"/diagnoses/{did}/complete", team.coordinator)
+    goal = a_goal(assistant, description="Syn wraca do szkoły po terapii ojca")
+    response = await team.service.call(
+        "POST",
+        f"/diagnoses/{did}/plan",
+        team.coordinator,
+        json={"agreed_on": date.today().isoformat(), "goals": [goal]},
+    )
+    assert response.status_code == 201, response.text
+
+    anonymised = CaseAnonymised(case_id=case.case_id, place=case.place, anonymised_on=date.today())
+    ids = [
+        (await publish(amqp, settings, anonymised, service="intake", sequence=n)).id
+        for n in (9, 9)  # announced twice (a producer retry under a new id)
+    ]
+    await eventually(lambda: handled(team.pool, *ids), what="the anonymisation")
+    why = {"reason": "kontrola"}
+    response = await team.service.call(
+        "GET", f"/diagnoses/{did}/notes", team.coordinator, params=why
+    )
+    assert response.status_code == 200 and response.json()["notes"] == [], response.text
+    plan = (await team.service.call("GET", f"/diagnoses/{did}/plan", team.coordinator)).json()
+    assert [g["description"] for g in plan["goals"]] == [""]
+    assert [g["description"] for g in plan["history"][0]["goals"]] == [""]
+    stored = await team.read(did)  # the codes stay: needs, recommendations, the plan's goals
+    assert [a["need_area"] for a in stored["assessments"]] == ["parenting"]
+    assert plan["goals"][0]["supports"][0]["recommendation_id"] == assistant
+    response = await team.service.call(
+        "GET", "/audit", team.coordinator, params={"case_id": str(case.case_id)}
+    )
+    assert [e["access"] for e in response.json()].count("anonymised") == 1

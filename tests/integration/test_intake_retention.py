@@ -14,6 +14,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
 from kooperacja.demo_data import pesel_for
 from services.intake.app import spec as intake_spec
@@ -21,7 +22,7 @@ from shared.auth import Role
 from shared.db import create_pool
 from shared.settings import Settings
 from tests.integration.conftest import eventually
-from tests.integration.service_under_test import Gminas, Service, running
+from tests.integration.service_under_test import EventTap, Gminas, Service, running, tapped
 
 pytestmark = pytest.mark.integration
 GMINAS = Gminas("26")
@@ -48,6 +49,12 @@ async def intake(settings: Settings) -> AsyncIterator[Service]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+async def tap(amqp: AbstractRobustConnection, settings: Settings) -> AsyncIterator[EventTap]:
+    async with tapped(amqp, settings) as events:
+        yield events
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +111,7 @@ async def read_case(intake: Service, gmina: str, case_id: str) -> dict[str, Any]
 
 
 async def test_retention_anonymises_cases_closed_long_ago_and_leaves_recent_ones(
-    intake: Service, db: asyncpg.Pool
+    intake: Service, db: asyncpg.Pool, tap: EventTap
 ) -> None:
     gmina = GMINAS.fresh()
     old_pesel, recent_pesel = (pesel_for(BIRTH, "F", next(SERIALS)) for _ in range(2))
@@ -169,6 +176,11 @@ async def test_retention_anonymises_cases_closed_long_ago_and_leaves_recent_ones
         "SELECT count(*) FROM audit_log WHERE case_id = $1 AND access = 'anonymised'", old
     )
     assert count == 1
+    # The other services learn of it (and erase what they hold), by codes, ids and a date.
+    [announced] = await tap.wait_for(old, "case.anonymised.v1")
+    assert set(announced.data) == {"case_id", "place", "anonymised_on"}
+    assert announced.data["place"]["gmina"] == gmina
+    assert tap.about(recent, "case.anonymised.v1") == []
 
     # A reopened anonymised case works as any other: with consent, it is before the PZK again.
     r = await intake.call("POST", f"/cases/{old}/reopen", intake.as_(Role.CASEWORKER, gmina=gmina))

@@ -23,6 +23,9 @@ from shared.events import (
     DiagnosisRevised,
     Need,
     Place,
+    PlanAgreed,
+    PlanGoal,
+    PlannedSupport,
     Recommendation,
     ReferralAccepted,
     SupportCancelled,
@@ -148,7 +151,7 @@ async def test_opened_case_keeps_the_household_and_publishes_codes_only(
     data = envelope.data
     assert data["household_size"] == 2
     assert data["reasons"] == ["4", "9"]
-    assert data["consent_to_share"] is True
+    assert (data["consent_to_share"], data["consent_scope"]) == (True, [])
     assert data["place"] == place_of(gmina).model_dump(mode="json")
     assert sum(data["age_bands"].values()) == 2
     raw = envelope.to_bytes().decode()
@@ -350,12 +353,13 @@ async def test_case_moves_through_its_lifecycle_and_refuses_steps_out_of_order(
     assert history[1]["outcome"] == "refused_cooperation"
 
 
-async def test_completed_diagnosis_moves_the_case_into_support(
-    intake: Service, amqp: AbstractRobustConnection, settings: Settings
+async def test_the_case_goes_into_support_when_the_family_agrees_to_its_plan(
+    intake: Service, intake_db: asyncpg.Pool, amqp: AbstractRobustConnection, settings: Settings
 ) -> None:
     gmina = GMINAS.fresh()
     case_id = (await open_case(intake, gmina))["case_id"]
-    event = DiagnosisCompleted(
+    goal_id = uuid4()
+    completed = DiagnosisCompleted(
         diagnosis_id=uuid4(),
         case_id=UUID(case_id),
         place=place_of(gmina),
@@ -371,15 +375,40 @@ async def test_completed_diagnosis_moves_the_case_into_support(
         ],
         institutions=[],
     )
-    await publish(amqp, settings, event, service="diagnosis")
-    # The same fact again (a revision's replay, a redelivery) changes nothing more.
-    await publish(amqp, settings, event, service="diagnosis")
-
-    async def in_support() -> list[dict[str, Any]]:
-        return await cases_in(intake, gmina, status="in_support")
-
-    [case] = await eventually(in_support, what="the case to be in support")
+    agreed = PlanAgreed(
+        plan_id=uuid4(),
+        diagnosis_id=completed.diagnosis_id,
+        case_id=completed.case_id,
+        place=completed.place,
+        agreed_on=date.today(),
+        goals=[
+            PlanGoal(
+                goal_id=goal_id,
+                area="parenting",
+                member_id=None,
+                responsible_institution_id=None,
+                due_on=date.today() + timedelta(days=90),
+                review_on=date.today() + timedelta(days=30),
+            )
+        ],
+        supports=[PlannedSupport(**completed.recommendations[0].model_dump(), goal_id=goal_id)],
+    )
+    # A completed diagnosis is not yet support: intake does not even listen to it.
+    envelope = await publish(amqp, settings, completed, service="diagnosis")
+    assert [c["status"] for c in await cases_in(intake, gmina)] == ["in_diagnosis"]
+    ids = [
+        (await publish(amqp, settings, agreed, service="diagnosis")).id,
+        # The same fact again (a redelivery under a new id) changes nothing more.
+        (await publish(amqp, settings, agreed, service="diagnosis")).id,
+    ]
+    await eventually(lambda: handled(intake_db, *ids), what="the plan agreed, twice")
+    [case] = await cases_in(intake, gmina, status="in_support")
     assert case["case_id"] == case_id
+    assert not await handled(intake_db, envelope.id)
+    response = await intake.call(
+        "GET", f"/cases/{case_id}", intake.as_(Role.CASEWORKER, gmina=gmina), headers=REASON
+    )
+    assert [h["step"] for h in response.json()["history"]].count("start_support") == 1
 
 
 def concluded(case_id: str, gmina: str, *, round: int, revision: int) -> DiagnosisRevised:
@@ -780,6 +809,7 @@ async def test_consent_given_later_sends_the_case_to_diagnosis_once_and_publishe
         "place": place_of(gmina).model_dump(mode="json"),
         "given_on": date.today().isoformat(),
         "round": 1,
+        "scope": ["health", "education"],  # sectors are codes: diagnosis's notes follow them
     }
     [opened] = tap.about(case_id, "case.opened.v1")
     assert given.sequence > opened.sequence

@@ -16,7 +16,7 @@ from tests.integration.conftest import eventually
 from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
     Area,
     Referrals,
-    completed,
+    agreed,
     referrals_fixture,
     referrals_process_fixture,
 )
@@ -55,7 +55,7 @@ async def test_withdrawal_cancels_unaccepted_referrals_and_keeps_accepted_ones(
 ) -> None:
     area = Area()
     institution = await referrals.register(area, ["psychologist", "tutoring"], capacity=2)
-    case = await referrals.diagnose(area, "psychologist", "tutoring", "legal_advice")
+    case = await referrals.agree_plan(area, "psychologist", "tutoring", "legal_advice")
     rows = await referrals.routed(case.case_id, 3)
     by_type = {r["support_type"]: r for r in rows}
     assert by_type["legal_advice"]["state"] == "unassignable"
@@ -65,7 +65,7 @@ async def test_withdrawal_cancels_unaccepted_referrals_and_keeps_accepted_ones(
     )
     assert response.status_code == 200, response.text
     # other families wait for the tutoring place this case holds
-    waiting = [await referrals.diagnose(area, "tutoring") for _ in range(3)]
+    waiting = [await referrals.agree_plan(area, "tutoring") for _ in range(3)]
 
     async def assigned_waiting() -> int:
         found = [s for w in waiting for s, _ in await states(referrals, w.case_id)]
@@ -109,7 +109,7 @@ async def test_consent_given_again_after_a_withdrawal_wins_in_either_order(
 ) -> None:
     area = Area()
     institution = await referrals.register(area, ["speech_therapist"])
-    case = await referrals.diagnose(area, "speech_therapist")
+    case = await referrals.agree_plan(area, "speech_therapist")
     [first] = await referrals.routed(case.case_id, 1)
     assert first["state"] == "assigned"
 
@@ -139,7 +139,7 @@ async def test_a_plan_arriving_while_consent_is_withdrawn_is_held_until_consent_
     await referrals.register(area, ["meals", "equipment"])
     case_id = uuid4()
     await from_intake(referrals, withdrawn(area, case_id), sequence=3)
-    diagnosis = completed(area, "meals", "equipment", case_id=case_id)
+    diagnosis = agreed(area, "meals", "equipment", case_id=case_id)
     await from_intake(referrals, diagnosis, sequence=1)
     assert await states(referrals, case_id) == [("cancelled", "consent_withdrawn")] * 2
     assert referrals.events("support.assigned.v1", case_id=case_id) == []
@@ -166,7 +166,7 @@ async def test_a_later_withdrawal_arriving_first_is_not_undone_by_an_earlier_con
 ) -> None:
     area = Area()
     await referrals.register(area, ["housing_help"])
-    case = await referrals.diagnose(area, "housing_help")
+    case = await referrals.agree_plan(area, "housing_help")
     await referrals.routed(case.case_id, 1)
     # withdrawn (4), consent again (5), withdrawn again (6): the last arrives first.
     for event, sequence in (

@@ -32,7 +32,7 @@ async def _past_acceptance(referrals: Referrals, referral_id: UUID) -> None:
 
 
 async def _new_referral(referrals: Referrals, area: Area, support_type: str) -> dict:
-    case = await referrals.diagnose(area, support_type)
+    case = await referrals.agree_plan(area, support_type)
     [referral] = await referrals.routed(case.case_id, 1)
     return referral
 
@@ -108,7 +108,7 @@ async def test_several_watches_at_once_report_each_missed_deadline_once(
     started here, all on the same database."""
     area = Area()
     await referrals.register(area, ["probation_officer"], capacity=100)
-    cases = [await referrals.diagnose(area, "probation_officer") for _ in range(30)]
+    cases = [await referrals.agree_plan(area, "probation_officer") for _ in range(30)]
     late = [(await referrals.routed(c.case_id, 1))[0]["referral_id"] for c in cases]
     ctx = ServiceContext("referrals", settings, referrals.db, Origin("06", "referrals"))
     await referrals.db.execute(

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 async def test_accepted_referral_is_completed_with_its_outcome(referrals: Referrals) -> None:
     area = Area()
     institution = await referrals.register(area, ["family_assistant"])
-    case = await referrals.diagnose(area, "family_assistant")
+    case = await referrals.agree_plan(area, "family_assistant")
     [referral] = await referrals.routed(case.case_id, 1)
     staff = referrals.staff(institution)
     url = f"/api/v1/referrals/{referral['referral_id']}"
@@ -64,7 +64,7 @@ async def test_declined_referral_is_routed_to_the_next_institution_then_unassign
     area = Area()
     first = await referrals.register(area, ["psychologist"], partnership=True)
     second = await referrals.register(area, ["psychologist"])
-    case = await referrals.diagnose(area, "psychologist")
+    case = await referrals.agree_plan(area, "psychologist")
     [referral] = await referrals.routed(case.case_id, 1)
     assert referral["institution_id"] == first
 
@@ -109,7 +109,7 @@ async def test_another_institutions_referral_is_not_found_and_its_inbox_forbidde
     area = Area()
     owner = await referrals.register(area, ["legal_advice"])
     stranger = await referrals.register(Area(), ["legal_advice"])
-    case = await referrals.diagnose(area, "legal_advice")
+    case = await referrals.agree_plan(area, "legal_advice")
     [referral] = await referrals.routed(case.case_id, 1)
     url = f"/api/v1/referrals/{referral['referral_id']}"
     other = referrals.staff(stranger)
@@ -136,7 +136,7 @@ async def test_another_institutions_referral_is_not_found_and_its_inbox_forbidde
 async def test_illegal_transition_is_a_conflict_and_changes_nothing(referrals: Referrals) -> None:
     area = Area()
     institution = await referrals.register(area, ["tutoring"])
-    case = await referrals.diagnose(area, "tutoring")
+    case = await referrals.agree_plan(area, "tutoring")
     [referral] = await referrals.routed(case.case_id, 1)
     staff = referrals.staff(institution)
     url = f"/api/v1/referrals/{referral['referral_id']}"
@@ -160,7 +160,7 @@ async def test_bad_input_gets_a_problem_naming_the_field_and_changes_nothing(
     area = Area()
     coordinator = referrals.coordinator(area)
     institution = await referrals.register(area, ["meals"])
-    case = await referrals.diagnose(area, "meals")
+    case = await referrals.agree_plan(area, "meals")
     [referral] = await referrals.routed(case.case_id, 1)
     staff = referrals.staff(institution)
     before = len((await referrals.http.get("/api/v1/institutions", headers=coordinator)).json())
@@ -226,9 +226,9 @@ async def test_revision_routes_new_recommendations_and_cancels_dropped_ones(
 ) -> None:
     area = Area()
     institution = await referrals.register(area, ["psychologist", "meals", "tutoring"])
-    first = await referrals.diagnose(area, "psychologist", "meals")
+    first = await referrals.agree_plan(area, "psychologist", "meals")
     await referrals.routed(first.case_id, 2)
-    psychologist, meals = first.recommendations
+    psychologist, meals = first.supports
 
     await referrals.publish(
         revised(first, keep=[psychologist], add=["tutoring"], removed=[meals.recommendation_id])
@@ -244,7 +244,7 @@ async def test_revision_routes_new_recommendations_and_cancels_dropped_ones(
 
     # A late or replayed completion does not bring the dropped recommendation back.
     await referrals.publish(first)
-    marker = await referrals.diagnose(area, "meals")
+    marker = await referrals.agree_plan(area, "meals")
     await referrals.routed(marker.case_id, 1)
     assert len(await referrals.referrals_of(first.case_id)) == 3
 
@@ -252,10 +252,10 @@ async def test_revision_routes_new_recommendations_and_cancels_dropped_ones(
 async def test_case_closure_cancels_open_and_waiting_referrals(referrals: Referrals) -> None:
     area = Area()
     institution = await referrals.register(area, ["crisis_intervention"], capacity=1)
-    case = await referrals.diagnose(area, "crisis_intervention", "housing_help")
+    case = await referrals.agree_plan(area, "crisis_intervention", "housing_help")
     rows = await referrals.routed(case.case_id, 2)
     assert {r["state"] for r in rows} == {"assigned", "unassignable"}
-    waiting_elsewhere = await referrals.diagnose(area, "crisis_intervention")
+    waiting_elsewhere = await referrals.agree_plan(area, "crisis_intervention")
     [other] = await referrals.routed(waiting_elsewhere.case_id, 1)
     assert other["state"] == "unassignable"
 
@@ -279,10 +279,10 @@ async def test_diagnosis_arriving_after_the_case_closed_routes_nothing(
     await referrals.register(area, ["equipment"])
     late = uuid4()
     await referrals.close_case(area, late)
-    marker = await referrals.diagnose(area, "equipment")
+    marker = await referrals.agree_plan(area, "equipment")
     await referrals.routed(marker.case_id, 1)  # the closure, published before, is handled
-    await referrals.diagnose(area, "equipment", case_id=late)
-    second_marker = await referrals.diagnose(area, "equipment")
+    await referrals.agree_plan(area, "equipment", case_id=late)
+    second_marker = await referrals.agree_plan(area, "equipment")
     await referrals.routed(second_marker.case_id, 1)
     assert await referrals.referrals_of(late) == []
 
@@ -305,9 +305,9 @@ async def test_reopened_case_is_routed_again_and_a_stale_closure_is_ignored(
     await referrals.publish(
         closed, envelope=wrap(closed, region="06", service="intake", sequence=2)
     )
-    # a diagnosis of the closed round routes nothing; the review of the second round does
-    await referrals.diagnose(area, "senior_club", case_id=case_id)
-    await referrals.diagnose(area, "senior_club", case_id=case_id, round=2)
+    # a plan of the closed round routes nothing; the plan of the second round does
+    await referrals.agree_plan(area, "senior_club", case_id=case_id)
+    await referrals.agree_plan(area, "senior_club", case_id=case_id, round=2)
     [row] = await referrals.routed(case_id, 1)
     assert (row["state"], row["round"]) == ("assigned", 2)
     # the round-1 diagnosis, published first, was handled before: it left no referral
@@ -319,10 +319,10 @@ async def test_a_closing_arriving_late_leaves_the_next_rounds_referrals_alone(
 ) -> None:
     area = Area()
     await referrals.register(area, ["legal_advice", "meals"], capacity=5)
-    first = await referrals.diagnose(area, "legal_advice")
+    first = await referrals.agree_plan(area, "legal_advice")
     [old] = await referrals.routed(first.case_id, 1)
     # The second round's diagnosis (after a reopening) overtakes the first round's closing.
-    await referrals.diagnose(area, "meals", case_id=first.case_id, round=2)
+    await referrals.agree_plan(area, "meals", case_id=first.case_id, round=2)
     rows = await referrals.routed(first.case_id, 2)
     await referrals.close_case(area, first.case_id, round=1)
     [cancelled] = await referrals.event("support.cancelled.v1", case_id=first.case_id)
@@ -338,7 +338,7 @@ async def test_deactivated_institution_has_its_open_referrals_rerouted(
     area = Area()
     leaving = await referrals.register(area, ["day_support_centre"], partnership=True)
     staying = await referrals.register(area, ["day_support_centre"])
-    cases = [await referrals.diagnose(area, "day_support_centre") for _ in range(2)]
+    cases = [await referrals.agree_plan(area, "day_support_centre") for _ in range(2)]
     for case in cases:
         [row] = await referrals.routed(case.case_id, 1)
         assert row["institution_id"] == leaving
@@ -370,7 +370,7 @@ async def test_deactivated_institution_has_its_open_referrals_rerouted(
 async def test_an_inbox_is_read_a_page_at_a_time_oldest_first(referrals: Referrals) -> None:
     area = Area()
     institution = await referrals.register(area, ["family_assistant"], capacity=10)
-    cases = [await referrals.diagnose(area, "family_assistant") for _ in range(5)]
+    cases = [await referrals.agree_plan(area, "family_assistant") for _ in range(5)]
     routed = [(await referrals.routed(c.case_id, 1))[0] for c in cases]
     staff = referrals.staff(institution)
     oldest_first = [
@@ -403,9 +403,9 @@ async def test_one_support_type_twice_in_a_plan_is_one_referral_to_one_instituti
     area = Area()
     therapist = await referrals.register(area, ["speech_therapist", "tutoring"], capacity=5)
     # A producer that did not merge them: speech therapy under two needs, and tutoring.
-    plan = await referrals.diagnose(area, "speech_therapist", "speech_therapist", "tutoring")
+    plan = await referrals.agree_plan(area, "speech_therapist", "speech_therapist", "tutoring")
     await referrals.routed(plan.case_id, 2)
-    marker = await referrals.diagnose(area, "tutoring")
+    marker = await referrals.agree_plan(area, "tutoring")
     await referrals.routed(marker.case_id, 1)  # published after: the plan was handled whole
     rows = await referrals.referrals_of(plan.case_id)
     assert sorted(r["support_type"] for r in rows) == ["speech_therapist", "tutoring"]
@@ -417,7 +417,7 @@ async def test_one_support_type_twice_in_a_plan_is_one_referral_to_one_instituti
     # recommendation of its type (dropped and added anew) is a support of its own again.
     again = revised(plan, keep=list(plan.recommendations), add=[], removed=[])
     await referrals.publish(again)
-    marker = await referrals.diagnose(area, "tutoring")
+    marker = await referrals.agree_plan(area, "tutoring")
     await referrals.routed(marker.case_id, 1)
     assert len(await referrals.referrals_of(plan.case_id)) == 2
     response = await referrals.http.post(

@@ -23,13 +23,13 @@ async def test_two_staff_accepting_the_same_referral_at_once_one_wins(
     area = Area()
     institution = await referrals.register(area, ["psychologist"], capacity=20)
     staff = referrals.staff(institution)
-    cases = [await referrals.diagnose(area, "psychologist") for _ in range(5)]
+    cases = [await referrals.agree_plan(area, "psychologist") for _ in range(5)]
     for case in cases:
         [referral] = await referrals.routed(case.case_id, 1)
         url = f"/api/v1/referrals/{referral['referral_id']}/accept"
         answers = await asyncio.gather(*(referrals.http.post(url, headers=staff) for _ in range(4)))
         assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
-    marker = await referrals.diagnose(area, "psychologist")
+    marker = await referrals.agree_plan(area, "psychologist")
     await referrals.event("support.assigned.v1", case_id=marker.case_id)
     for case in cases:
         await referrals.event("referral.accepted.v1", case_id=case.case_id)
@@ -43,7 +43,7 @@ async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Re
     await referrals.register(area, ["family_assistant"], capacity=50)
     outcomes = set()
     for i in range(8):
-        case = await referrals.diagnose(area, "family_assistant")
+        case = await referrals.agree_plan(area, "family_assistant")
         [referral] = await referrals.routed(case.case_id, 1)
         assert referral["institution_id"] == first
         decline = referrals.http.post(

@@ -9,7 +9,7 @@ from shared.envelope import wrap
 from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
     Area,
     Referrals,
-    completed,
+    agreed,
     referrals_fixture,
     referrals_process_fixture,
     revised,
@@ -29,7 +29,7 @@ async def test_institution_serving_the_gmina_is_preferred_to_one_serving_its_pow
     )
     local = await referrals.register(area, ["psychologist"])
 
-    first = await referrals.diagnose(area, "psychologist")
+    first = await referrals.agree_plan(area, "psychologist")
     [referral] = await referrals.routed(first.case_id, 1)
     assert referral["institution_id"] == local
     assert referral["state"] == "assigned"
@@ -39,7 +39,7 @@ async def test_institution_serving_the_gmina_is_preferred_to_one_serving_its_pow
     assert assigned["attempt"] == 1
 
     # In a gmina the local institution does not serve, the powiat's institution takes it.
-    second = await referrals.diagnose(area, "psychologist", gmina=area.gminas[2])
+    second = await referrals.agree_plan(area, "psychologist", gmina=area.gminas[2])
     [referral] = await referrals.routed(second.case_id, 1)
     assert referral["institution_id"] == county
 
@@ -51,7 +51,7 @@ async def test_partnership_member_is_preferred_then_the_least_loaded(
     outsider = await referrals.register(area, ["family_assistant"], capacity=5)
     member = await referrals.register(area, ["family_assistant"], capacity=5, partnership=True)
 
-    first = await referrals.diagnose(area, "family_assistant")
+    first = await referrals.agree_plan(area, "family_assistant")
     [referral] = await referrals.routed(first.case_id, 1)
     assert referral["institution_id"] == member
 
@@ -61,7 +61,7 @@ async def test_partnership_member_is_preferred_then_the_least_loaded(
     b = await referrals.register(area2, ["tutoring"], capacity=4)
     chosen = []
     for _ in range(2):
-        case = await referrals.diagnose(area2, "tutoring")
+        case = await referrals.agree_plan(area2, "tutoring")
         [referral] = await referrals.routed(case.case_id, 1)
         chosen.append(referral["institution_id"])
     assert sorted(chosen, key=str) == sorted([a, b], key=str)
@@ -81,13 +81,13 @@ async def test_full_institution_is_skipped_and_capacity_is_per_support_type(
     )
     backup = await referrals.register(area, ["psychologist"], capacity=5)
 
-    first = await referrals.diagnose(area, "psychologist", "legal_advice")
+    first = await referrals.agree_plan(area, "psychologist", "legal_advice")
     rows = {r["support_type"]: r for r in await referrals.routed(first.case_id, 2)}
     assert rows["psychologist"]["institution_id"] == small
     assert rows["legal_advice"]["institution_id"] == small
 
     # Its one psychologist place is taken; legal advice still has room (capacity 5).
-    second = await referrals.diagnose(area, "psychologist", "legal_advice")
+    second = await referrals.agree_plan(area, "psychologist", "legal_advice")
     rows = {r["support_type"]: r for r in await referrals.routed(second.case_id, 2)}
     assert rows["psychologist"]["institution_id"] == backup
     assert rows["legal_advice"]["institution_id"] == small
@@ -97,12 +97,12 @@ async def test_unassignable_recommendation_is_assigned_when_an_institution_regis
     referrals: Referrals,
 ) -> None:
     area = Area()
-    case = await referrals.diagnose(area, "speech_therapist")
+    case = await referrals.agree_plan(area, "speech_therapist")
     [waiting] = await referrals.routed(case.case_id, 1)
     assert waiting["state"] == "unassignable"
     [unassignable] = await referrals.event("support.unassignable.v1", case_id=case.case_id)
     assert unassignable["attempts"] == 0
-    assert unassignable["recommendation_id"] == str(case.recommendations[0].recommendation_id)
+    assert unassignable["recommendation_id"] == str(case.supports[0].recommendation_id)
 
     institution = await referrals.register(area, ["speech_therapist"])
     [assigned] = await referrals.event("support.assigned.v1", case_id=case.case_id)
@@ -117,11 +117,11 @@ async def test_unassignable_recommendation_is_assigned_when_capacity_is_freed_or
 ) -> None:
     area = Area()
     institution = await referrals.register(area, ["meals"], capacity=1)
-    first = await referrals.diagnose(area, "meals")
+    first = await referrals.agree_plan(area, "meals")
     [taken] = await referrals.routed(first.case_id, 1)
-    second = await referrals.diagnose(area, "meals")
+    second = await referrals.agree_plan(area, "meals")
     [waiting] = await referrals.routed(second.case_id, 1)
-    third = await referrals.diagnose(area, "meals")
+    third = await referrals.agree_plan(area, "meals")
     await referrals.routed(third.case_id, 1)
     assert waiting["state"] == "unassignable"
 
@@ -152,13 +152,13 @@ async def test_redelivered_diagnosis_routes_each_recommendation_once(
 ) -> None:
     area = Area()
     await referrals.register(area, ["training", "vocational_counselling"])
-    event = await referrals.diagnose(area, "training")
+    event = await referrals.agree_plan(area, "training")
     envelope = wrap(event, region="06", service="diagnosis")
     await referrals.publish(event, envelope=envelope)
     await referrals.publish(event, envelope=envelope)
     # the same diagnosis again under a new id (a replay): known recommendations are skipped
     await referrals.publish(event)
-    marker = await referrals.diagnose(area, "vocational_counselling")
+    marker = await referrals.agree_plan(area, "vocational_counselling")
     await referrals.routed(marker.case_id, 1)
     await referrals.event("support.assigned.v1", case_id=marker.case_id)
 
@@ -171,13 +171,13 @@ async def test_revision_arriving_before_its_diagnosis_is_routed_and_not_doubled(
 ) -> None:
     area = Area()
     await referrals.register(area, ["psychologist", "meals", "tutoring"])
-    first = completed(area, "psychologist", "meals")
-    psychologist, meals = first.recommendations
+    first = agreed(area, "psychologist", "meals")
+    psychologist, meals = first.supports
     later = revised(first, keep=[psychologist], add=["tutoring"], removed=[meals.recommendation_id])
     await referrals.publish(later)
     await referrals.routed(first.case_id, 2)
     await referrals.publish(first)  # the completion, delivered late
-    marker = await referrals.diagnose(area, "meals")
+    marker = await referrals.agree_plan(area, "meals")
     await referrals.routed(marker.case_id, 1)
     rows = {r["support_type"]: r["state"] for r in await referrals.referrals_of(first.case_id)}
     assert rows == {"psychologist": "assigned", "tutoring": "assigned"}
@@ -190,7 +190,7 @@ async def test_deadline_watch_assigns_waiting_recommendations_when_room_appears_
     (here: capacity changed in the database by an operator)."""
     area = Area()
     institution = await referrals.register(area, ["rehabilitation"], capacity=0)
-    case = await referrals.diagnose(area, "rehabilitation")
+    case = await referrals.agree_plan(area, "rehabilitation")
     [waiting] = await referrals.routed(case.case_id, 1)
     assert waiting["state"] == "unassignable"
     await referrals.db.execute(

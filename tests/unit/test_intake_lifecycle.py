@@ -225,7 +225,8 @@ def test_consent_given_later_sends_an_opened_case_to_diagnosis() -> None:
     assert consent == Consent(TODAY - timedelta(days=2), ("health",))
     assert event.case_id == case.case_id and event.given_on == TODAY - timedelta(days=2)
     assert event.place.gmina == GMINA.code
-    assert set(event.model_dump()) == {"case_id", "place", "given_on", "round"}
+    assert event.model_dump(mode="json")["scope"] == ["health"]
+    assert set(event.model_dump()) == {"case_id", "place", "given_on", "round", "scope"}
 
 
 def test_consent_given_later_keeps_the_status_of_a_case_before_the_pzk_already() -> None:

@@ -13,6 +13,7 @@ from services.referrals.domain import (
     Candidate,
     IllegalTransition,
     ReferralState,
+    Responsible,
     accept_by,
     choose_institution,
     complete_by,
@@ -31,6 +32,7 @@ def candidate(
     capacity: int = 5,
     open_referrals: int = 0,
     institution_id: UUID | None = None,
+    is_gmina_ops: bool = False,
 ) -> Candidate:
     return Candidate(
         institution_id=institution_id or uuid4(),
@@ -39,6 +41,7 @@ def candidate(
         in_partnership=in_partnership,
         capacity=capacity,
         open_referrals=open_referrals,
+        is_gmina_ops=is_gmina_ops,
     )
 
 
@@ -70,6 +73,35 @@ def test_equal_candidates_are_chosen_in_a_stable_order() -> None:
     a = candidate(institution_id=UUID(int=1))
     b = candidate(institution_id=UUID(int=2))
     assert choose_institution([b, a]) == choose_institution([a, b]) == a
+
+
+def test_the_plans_responsible_institution_or_the_ops_is_preferred_while_it_has_room() -> None:
+    partner = candidate(in_partnership=True)
+    named = candidate(serves_gmina=False, open_referrals=4)
+    ops = candidate(is_gmina_ops=True, open_referrals=3)
+    everyone = [partner, named, ops]
+    assert choose_institution(everyone, responsible=Responsible(named.institution_id)) == named
+    assert choose_institution(everyone, responsible=Responsible(None)) == ops
+    full = candidate(capacity=1, open_referrals=1)
+    assert choose_institution([partner, full], responsible=Responsible(full.institution_id)) == (
+        partner
+    )
+    assert choose_institution([partner], responsible=Responsible(None)) == partner
+
+
+def test_a_support_only_the_ops_may_decide_goes_to_the_gminas_ops_or_nowhere() -> None:
+    partner = candidate(in_partnership=True)
+    ops = candidate(is_gmina_ops=True, open_referrals=4)
+    benefit = SupportType.FINANCIAL_BENEFIT
+    assert choose_institution([partner, ops], support_type=benefit) == ops
+    named = Responsible(partner.institution_id)
+    assert choose_institution([partner, ops], support_type=benefit, responsible=named) == ops
+    assert choose_institution([partner], support_type=benefit) is None
+    assert (
+        choose_institution([partner, ops], support_type=benefit, excluded={ops.institution_id})
+        is None
+    )
+    assert choose_institution([partner, ops], support_type=SupportType.MEALS) == partner
 
 
 @pytest.mark.parametrize(
