@@ -7,14 +7,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.diagnosis import domain, plan_api, plan_store, store
 from services.diagnosis.domain import Assessment, Diagnosis
 from shared import outbox
-from shared.access_reason import ReasonHeader, ReasonQuery, access_reason
 from shared.auth import Principal, Role, requires
 from shared.codes import NeedArea, SupportType
 from shared.errors import InvalidInput, NotFound
@@ -23,7 +22,7 @@ from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.paging import Offset
 from shared.runtime import ServiceContext, context
-from shared.text import MultiLine
+from shared.text import MultiLine, SingleLine
 
 router = APIRouter(prefix="/api/v1", tags=["diagnoses"])
 Ctx = Annotated[ServiceContext, Depends(context)]
@@ -232,6 +231,15 @@ async def revise(
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
+ReasonHeader = Annotated[
+    SingleLine | None,
+    Header(alias="X-Access-Reason", max_length=500, description="Why you read the notes."),
+]
+ReasonQuery = Annotated[
+    SingleLine | None, Query(alias="reason", max_length=500, description="Why you read the notes.")
+]
+
+
 class NoteOut(BaseModel):
     assessment_id: UUID
     institution_id: UUID | None
@@ -260,6 +268,17 @@ class AuditEntryOut(BaseModel):
     purpose: str
 
 
+def _purpose(header: str | None, query: str | None) -> str:
+    purpose = (query or header or "").strip()
+    if not purpose:
+        raise InvalidInput(
+            "access_reason_required",
+            "say why you read the notes (X-Access-Reason header or reason parameter)",
+            field="X-Access-Reason",
+        )
+    return purpose
+
+
 @router.get("/diagnoses/{diagnosis_id}/notes", response_model=NotesOut)
 async def read_notes(
     diagnosis_id: UUID,
@@ -272,7 +291,7 @@ async def read_notes(
     violence). For the gmina's caseworkers and coordinator, and for members of its PZK whose
     institution's sector the family's consent covers while it stands. Needs a reason; every
     read is written to the append-only audit log in the same transaction."""
-    purpose = access_reason(x_access_reason, reason)
+    purpose = _purpose(x_access_reason, reason)
     async with ctx.pool.acquire() as conn, conn.transaction():
         diagnosis, partnership = await _load_in_scope(conn, diagnosis_id, principal, lock=False)
         sector = (

@@ -22,6 +22,7 @@ from shared.errors import Conflict, NotFound
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
+from shared.text import MultiLine
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
 Ctx = Annotated[ServiceContext, Depends(context)]
@@ -40,7 +41,7 @@ class GoalIn(BaseModel):
     )
     area: NeedArea = Field(description="the need the goal answers, one found in the diagnosis")
     member_id: UUID | None = Field(default=None, description="null: the household as a whole")
-    description: str = Field(
+    description: MultiLine = Field(
         default="", max_length=2000, description="the goal in words; stays in this service"
     )
     supports: list[UUID] = Field(
