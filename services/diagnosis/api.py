@@ -6,13 +6,13 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.diagnosis import domain, plan_api, plan_store, store
-from services.diagnosis.domain import Assessment, Diagnosis
+from services.diagnosis.domain import Assessment
+from services.diagnosis.scope import load_in_scope as _load_in_scope
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import NeedArea, SupportType
@@ -94,16 +94,6 @@ async def list_diagnoses(
             limit=limit,
             offset=offset,
         )
-
-
-async def _load_in_scope(
-    conn: asyncpg.Connection, diagnosis_id: UUID, principal: Principal, *, lock: bool
-) -> tuple[Diagnosis, domain.Partnership | None]:
-    diagnosis = await store.load(conn, diagnosis_id, lock=lock)
-    partnership = await store.partnership_of(conn, diagnosis.place.gmina) if diagnosis else None
-    if diagnosis is None or not domain.sees(principal, diagnosis.place.gmina, partnership):
-        raise NotFound("diagnosis_not_found", f"no diagnosis {diagnosis_id} in your scope")
-    return diagnosis, partnership
 
 
 @router.get("/diagnoses/{diagnosis_id}")

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.diagnosis import domain, plan_store, store
+from services.diagnosis import plan_store
 from services.diagnosis.domain import Diagnosis
 from services.diagnosis.plan import Goal, GoalDraft, SupportPlan, agree
+from services.diagnosis.scope import load_in_scope
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import GoalResult, NeedArea, SupportType
@@ -183,16 +184,6 @@ async def plan_out(conn: asyncpg.Connection, diagnosis: Diagnosis, plan: Support
 # --- routes --------------------------------------------------------------------------------
 
 
-async def _diagnosis_in_scope(
-    conn: asyncpg.Connection, diagnosis_id: UUID, principal: Principal, *, lock: bool
-) -> tuple[Diagnosis, domain.Partnership | None]:
-    diagnosis = await store.load(conn, diagnosis_id, lock=lock)
-    partnership = await store.partnership_of(conn, diagnosis.place.gmina) if diagnosis else None
-    if diagnosis is None or not domain.sees(principal, diagnosis.place.gmina, partnership):
-        raise NotFound("diagnosis_not_found", f"no diagnosis {diagnosis_id} in your scope")
-    return diagnosis, partnership
-
-
 async def _plan_or_404(conn: asyncpg.Connection, diagnosis_id: UUID, *, lock: bool) -> SupportPlan:
     plan = await plan_store.load(conn, diagnosis_id, lock=lock)
     if plan is None:
@@ -207,7 +198,7 @@ async def read_plan(
     """The plan (IPW) as it stands, every earlier version and every goal's reviews: for the
     gmina's caseworkers and coordinator and the members of its PZK."""
     async with ctx.pool.acquire() as conn:
-        diagnosis, _ = await _diagnosis_in_scope(conn, diagnosis_id, principal, lock=False)
+        diagnosis, _ = await load_in_scope(conn, diagnosis_id, principal, lock=False)
         plan = await _plan_or_404(conn, diagnosis_id, lock=False)
         return await plan_out(conn, diagnosis, plan)
 
@@ -226,7 +217,7 @@ async def agree_plan(
     async with ctx.pool.acquire() as conn, conn.transaction():
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        diagnosis, partnership = await _diagnosis_in_scope(conn, diagnosis_id, principal, lock=True)
+        diagnosis, partnership = await load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
         if await plan_store.load(conn, diagnosis_id) is not None:
             raise Conflict("plan_exists", "the plan is agreed already; revise it", field="plan")
@@ -258,7 +249,7 @@ async def revise_plan(
     async with ctx.pool.acquire() as conn, conn.transaction():
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        diagnosis, partnership = await _diagnosis_in_scope(conn, diagnosis_id, principal, lock=True)
+        diagnosis, partnership = await load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
         plan = await _plan_or_404(conn, diagnosis_id, lock=True)
         after, event = plan.revise(
@@ -293,7 +284,7 @@ async def review_goal(
     async with ctx.pool.acquire() as conn, conn.transaction():
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        diagnosis, _ = await _diagnosis_in_scope(conn, diagnosis_id, principal, lock=True)
+        diagnosis, _ = await load_in_scope(conn, diagnosis_id, principal, lock=True)
         principal.require_gmina(diagnosis.place.gmina)
         plan = await _plan_or_404(conn, diagnosis_id, lock=True)
         event = plan.review(diagnosis, goal_id, body.result, body.reviewed_on, date.today())
