@@ -11,6 +11,7 @@ import os
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from kooperacja import processes
+from kooperacja.plans import plan_covering
 from shared.auth import Role, issue_token
 from shared.settings import Settings, get_settings
 from shared.topology import declare_exchange
@@ -174,6 +176,17 @@ class Api:
 
         [diagnosis] = await self.eventually(opened, what="the diagnosis to open")
         return diagnosis  # type: ignore[no-any-return]
+
+    async def agree_plan(self, diagnosis_id: str, who: dict[str, str]) -> dict[str, Any]:
+        """The family agrees to the simplest plan (IPW) of its completed diagnosis: one goal
+        per need area holding that area's recommendations (kooperacja.plans). Support starts:
+        referrals routes the plan's supports."""
+        r = await self.call("GET", "diagnosis", f"/diagnoses/{diagnosis_id}", who)
+        assert r.status_code == 200, r.text
+        body = plan_covering(r.json(), date.today())
+        r = await self.call("POST", "diagnosis", f"/diagnoses/{diagnosis_id}/plan", who, json=body)
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
 
     async def eventually(self, fetch: Any, *, within: float = 20, what: str = "it") -> Any:
         deadline = time.monotonic() + within
