@@ -569,19 +569,7 @@ async def test_malformed_or_absent_scope_claims_get_nowhere(api: Api) -> None:
     """The token is refused (401) when a scope claim is malformed, and every route is closed
     (403 scope_missing) to a role whose scope claim is absent: no claim means no access."""
     settings = api.settings
-<<<<<<<
     ids = _unknown_ids()
-=======
-    ids = {
-        "case_id": str(uuid4()),
-        "diagnosis_id": str(uuid4()),
-        "institution_id": str(uuid4()),
-        "referral_id": str(uuid4()),
-        "person_id": str(uuid4()),
-        "goal_id": str(uuid4()),
-        "name": "cases",
-    }
->>>>>>>
     absent: dict[str, tuple[Role, dict[str, Any]]] = {
         f"{role} without scope": (role, {}) for role in Role if ROLE_CLAIMS[role].needs_one_of
     }
