@@ -69,7 +69,7 @@ def test_a_plan_is_agreed_on_a_completed_diagnosis_and_its_event_carries_codes_a
     data = event.model_dump(mode="json")  # type: ignore[attr-defined]
     assert set(data) == {
         "plan_id", "diagnosis_id", "case_id", "place", "agreed_on", "social_contract_on",
-        "version", "goals", "supports",
+        "version", "goals", "supports", "round",
     }  # fmt: skip
     assert "Anna" not in str(data)
     first, second = data["goals"]
