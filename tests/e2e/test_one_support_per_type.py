@@ -65,9 +65,10 @@ async def test_speech_therapy_recommended_under_two_needs_is_one_referral(api: A
     response = await api.call("POST", "diagnosis", f"/diagnoses/{did}/complete", coordinator)
     assert response.status_code == 200, response.text
     assert response.json()["recommendations"] == 2
+    await api.agree_plan(did, coordinator)  # the family agrees: support starts
 
     async def routed() -> list[dict[str, Any]]:
-        # One diagnosis event routes all its referrals in one transaction.
+        # One plan event routes all its referrals in one transaction.
         r = await api.call("GET", "referrals", f"/referrals?case_id={case_id}", coordinator)
         return list(r.json()) if r.status_code == 200 else []
 

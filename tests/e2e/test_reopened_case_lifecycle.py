@@ -5,6 +5,7 @@ every step and sees exact figures."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -84,6 +85,29 @@ class Case:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
+    async def revise_plan(self, diagnosis_id: str, area: str, supports: list[str]) -> None:
+        """The plan of the new round, agreed with the family after the review: one goal."""
+        today = date.today()
+        body = {
+            "revised_on": today.isoformat(),
+            "goals": [
+                {
+                    "area": area,
+                    "supports": supports,
+                    "due_on": (today + timedelta(days=120)).isoformat(),
+                    "review_on": (today + timedelta(days=60)).isoformat(),
+                }
+            ],
+        }
+        response = await self.api.call(
+            "POST",
+            "diagnosis",
+            f"/diagnoses/{diagnosis_id}/plan/revisions",
+            self.coordinator,
+            json=body,
+        )
+        assert response.status_code == 200, response.text
+
     async def referral(self, staff: dict[str, str], support: str) -> dict[str, Any]:
         async def assigned() -> list[dict[str, Any]]:
             r = await self.api.call("GET", "referrals", "/referrals?state=assigned", staff)
@@ -162,6 +186,7 @@ async def test_a_reopened_case_is_diagnosed_again_supported_and_closed_with_its_
     assert (diagnosis["status"], diagnosis["round"]) == ("open", 1)
     await case.assess(did, "parenting", "family_assistant")
     assert (await case.complete(did))["revision"] == 1
+    await api.agree_plan(did, case.coordinator)  # the family agrees to its plan
     await case.becomes("in_support")
     assistant = await case.referral(gops_staff, "family_assistant")
     await case.answer(gops_staff, assistant, "accept")
@@ -190,10 +215,12 @@ async def test_a_reopened_case_is_diagnosed_again_supported_and_closed_with_its_
     response = await api.call("GET", "diagnosis", f"/diagnoses/{did}", case.coordinator)
     assert response.json()["in_review"] is True
 
-    # The review adds a need and its support; concluding it is the next revision, routed.
+    # The review adds a need and its support; concluding it is the next revision; the plan
+    # revised with the family takes the new support in (and leaves the first round's out).
     counselling_id = await case.assess(did, "employment", "vocational_counselling")
     concluded = await case.complete(did)
     assert (concluded["round"], concluded["revision"]) == (2, 2)
+    await case.revise_plan(did, "employment", [counselling_id])
     counselling = await case.referral(pup_staff, "vocational_counselling")
     assert counselling["recommendation_id"] == counselling_id
     await case.answer(pup_staff, counselling, "accept")

@@ -20,12 +20,12 @@ from shared.auth import Role
 from shared.db import create_pool
 from shared.events import (
     DiagnosisCompleted,
-    DiagnosisRevised,
     Need,
     Place,
     PlanAgreed,
     PlanGoal,
     PlannedSupport,
+    PlanRevised,
     Recommendation,
     ReferralAccepted,
     SupportCancelled,
@@ -411,27 +411,40 @@ async def test_the_case_goes_into_support_when_the_family_agrees_to_its_plan(
     assert [h["step"] for h in response.json()["history"]].count("start_support") == 1
 
 
-def concluded(case_id: str, gmina: str, *, round: int, revision: int) -> DiagnosisRevised:
-    return DiagnosisRevised(
+def revised_plan(case_id: str, gmina: str, *, round: int, version: int) -> PlanRevised:
+    """The plan revised in a round (after the review of a reopened case's diagnosis)."""
+    goal_id = uuid4()
+    return PlanRevised(
+        plan_id=uuid4(),
         diagnosis_id=uuid4(),
         case_id=UUID(case_id),
         place=place_of(gmina),
         revised_on=date.today(),
-        revision=revision,
-        needs=[Need(area="housing", severity=2)],
-        recommendations=[
-            Recommendation(
+        version=version,
+        goals=[
+            PlanGoal(
+                goal_id=goal_id,
+                area="housing",
+                member_id=None,
+                responsible_institution_id=None,
+                due_on=date.today() + timedelta(days=90),
+                review_on=date.today() + timedelta(days=30),
+            )
+        ],
+        supports=[
+            PlannedSupport(
                 recommendation_id=uuid4(),
                 support_type="housing_help",
                 need_area="housing",
                 priority=1,
+                goal_id=goal_id,
             )
         ],
         round=round,
     )
 
 
-async def test_reopened_case_goes_into_support_when_the_review_of_its_round_concludes(
+async def test_reopened_case_goes_into_support_when_the_plan_of_its_round_is_revised(
     intake: Service, amqp: AbstractRobustConnection, settings: Settings
 ) -> None:
     gmina = GMINAS.fresh()
@@ -447,12 +460,12 @@ async def test_reopened_case_goes_into_support_when_the_review_of_its_round_conc
     response = await intake.call("POST", f"/cases/{case_id}/send-to-diagnosis", caseworker)
     assert response.json() == {"case_id": case_id, "status": "in_diagnosis"}, response.text
 
-    # A revision of the first round, arriving late, leaves the case in diagnosis; the one that
-    # concludes the second round's review puts it into support. The witness case, published
+    # A plan revision of the first round, arriving late, leaves the case in diagnosis; the one
+    # of the second round (after its review) puts it into support. The witness case, published
     # after the late revision, shows that the late one was handled.
     witness = (await open_case(intake, gmina))["case_id"]
     for late in (case_id, witness):
-        event = concluded(late, gmina, round=1, revision=2)
+        event = revised_plan(late, gmina, round=1, version=2)
         await publish(amqp, settings, event, service="diagnosis")
 
     async def in_support() -> set[str]:
@@ -460,7 +473,7 @@ async def test_reopened_case_goes_into_support_when_the_review_of_its_round_conc
 
     await eventually(lambda: _has(in_support, witness), what="the witness in support")
     assert case_id not in await in_support()
-    event = concluded(case_id, gmina, round=2, revision=3)
+    event = revised_plan(case_id, gmina, round=2, version=3)
     await publish(amqp, settings, event, service="diagnosis")
     await eventually(lambda: _has(in_support, case_id), what="the reopened case in support")
 

@@ -411,11 +411,11 @@ async def test_one_support_type_twice_in_a_plan_is_one_referral_to_one_instituti
     assert sorted(r["support_type"] for r in rows) == ["speech_therapist", "tutoring"]
     assert {r["institution_id"] for r in rows} == {therapist}
     [speech] = [r for r in rows if r["support_type"] == "speech_therapist"]
-    assert speech["recommendation_id"] == plan.recommendations[0].recommendation_id
+    assert speech["recommendation_id"] == plan.supports[0].recommendation_id
 
     # The full set again in a revision routes nothing more; once the support is over, a new
     # recommendation of its type (dropped and added anew) is a support of its own again.
-    again = revised(plan, keep=list(plan.recommendations), add=[], removed=[])
+    again = revised(plan, keep=list(plan.supports), add=[], removed=[])
     await referrals.publish(again)
     marker = await referrals.agree_plan(area, "tutoring")
     await referrals.routed(marker.case_id, 1)
@@ -430,7 +430,8 @@ async def test_one_support_type_twice_in_a_plan_is_one_referral_to_one_instituti
         json={"outcome": "achieved"},
     )
     assert response.status_code == 200, response.text
-    more = revised(plan, keep=[], add=["speech_therapist"], removed=[])
+    tutoring = plan.supports[2]
+    more = revised(plan, keep=[tutoring], add=["speech_therapist"], removed=[], version=3)
     await referrals.publish(more)
     rows = await referrals.routed(plan.case_id, 3)
     assert sorted(r["state"] for r in rows if r["support_type"] == "speech_therapist") == [
