@@ -91,8 +91,10 @@ class SupportPlan:
         today: date,
     ) -> tuple[SupportPlan, PlanRevised]:
         """A new version of the plan (the earlier ones stay as its history): the full set of
-        goals after the revision. Added supports are routed, dropped ones cancelled."""
-        diagnosis.ensure_shared()
+        goals after the revision. Added supports are routed, dropped ones cancelled. After a
+        reopening, the revision of the new round (once its diagnosis's review is concluded)
+        starts the support again."""
+        _ensure_plannable(diagnosis)
         _check_day(revised_on, "revised_on", not_before=self.agreed_on, today=today)
         _check_day(social_contract_on, "social_contract_on", not_before=None, today=today)
         goals = _goals(
@@ -121,6 +123,7 @@ class SupportPlan:
             removed_goals=sorted(
                 (g.goal_id for g in self.goals if g.goal_id not in kept_goals), key=str
             ),
+            round=diagnosis.round,
         )
         return after, event
 
@@ -157,13 +160,7 @@ def agree(
     today: date,
 ) -> tuple[SupportPlan, PlanAgreed]:
     """The plan the family agreed to, on a completed diagnosis whose consent stands."""
-    diagnosis.ensure_shared()
-    if diagnosis.status != "completed":
-        raise Conflict(
-            "diagnosis_not_completed",
-            f"a plan is agreed on a completed diagnosis; this one is {diagnosis.status}",
-            field="status",
-        )
+    _ensure_plannable(diagnosis)
     _check_day(agreed_on, "agreed_on", not_before=None, today=today)
     _check_day(social_contract_on, "social_contract_on", not_before=None, today=today)
     goals = _goals(diagnosis, drafts, agreed_on, partnership, known=set())
@@ -185,7 +182,23 @@ def agree(
         version=1,
         goals=[g.as_event() for g in goals],
         supports=_planned(goals, diagnosis),
+        round=diagnosis.round,
     )
+
+
+def _ensure_plannable(diagnosis: Diagnosis) -> None:
+    """A plan is agreed or revised on a concluded diagnosis (not while the review of a reopened
+    case is under way), of an open case whose consent stands."""
+    diagnosis.ensure_shared()
+    if diagnosis.status != "completed":
+        raise Conflict(
+            "diagnosis_not_completed",
+            f"a plan follows a completed diagnosis; this one is "
+            f"{'under review' if diagnosis.in_review else diagnosis.status}",
+            field="status",
+        )
+    if diagnosis.case_closed:
+        raise Conflict("case_closed", "the case is closed: reopen it first", field="status")
 
 
 def _check_day(day: date | None, name: str, *, not_before: date | None, today: date) -> None:

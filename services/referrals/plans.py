@@ -27,6 +27,7 @@ class PlanVersion:
     diagnosis_id: UUID
     case_id: UUID
     place: Place
+    round: int
     version: int
     supports: list[PlannedSupport]
     responsible: dict[UUID, Responsible]  # by goal
@@ -38,6 +39,7 @@ class PlanVersion:
             diagnosis_id=event.diagnosis_id,
             case_id=event.case_id,
             place=event.place,
+            round=event.round,
             version=event.version,
             supports=event.supports,
             responsible={g.goal_id: Responsible(g.responsible_institution_id) for g in event.goals},
@@ -69,6 +71,12 @@ async def follow(tx: asyncpg.Connection, plan: PlanVersion) -> list[Event]:
         seen = history.get(support.recommendation_id)
         if seen is not None and seen["live"]:
             continue
+        # A case has one live referral per support type: another support of this type open or
+        # waiting already is that support (whatever the producer planned).
+        live = await store.live_support(tx, plan.case_id, support.support_type)
+        if live is not None:
+            await store.merge_recommendation(tx, support.recommendation_id, plan.case_id, into=live)
+            continue
         pending = Pending(
             recommendation_id=support.recommendation_id,
             diagnosis_id=plan.diagnosis_id,
@@ -76,6 +84,7 @@ async def follow(tx: asyncpg.Connection, plan: PlanVersion) -> list[Event]:
             place=plan.place,
             support_type=support.support_type,
             priority=support.priority,
+            round=plan.round,
             responsible=plan.responsible.get(support.goal_id),
         )
         if withdrawn:
