@@ -433,6 +433,9 @@ class InstitutionRegistered(Event):
     support_types: list[SupportType]
     gminas: list[GminaCode]
     active: bool = True
+    powiats: list[PowiatCode] = Field(
+        default_factory=list, description="powiats served as a whole (every gmina of each)"
+    )
 
     @property
     def subject(self) -> str:

@@ -44,8 +44,14 @@ class InstitutionIn(BaseModel):
     name: SingleLine = Field(min_length=2, max_length=300)
     sector: Sector
     support_types: list[SupportType] = Field(min_length=1)
-    gminas: list[str] = Field(min_length=1, description="TERYT gmina codes served")
-    powiats: list[str] = Field(default_factory=list, description="TERYT powiat codes served")
+    gminas: list[str] = Field(
+        default_factory=list,
+        description="TERYT gmina codes served; may be empty for an institution serving whole "
+        "powiats (a PCPR), which routing then considers in every gmina of those powiats",
+    )
+    powiats: list[str] = Field(
+        default_factory=list, description="TERYT powiat codes served, each as a whole"
+    )
     capacity: Capacity = Field(default=10, description="open referrals per support type")
     capacity_by_type: dict[SupportType, Capacity] = Field(
         default_factory=dict, description="capacity of particular support types"
@@ -72,7 +78,7 @@ class InstitutionChange(BaseModel):
     name: SingleLine | None = Field(default=None, min_length=2, max_length=300)
     sector: Sector | None = None
     support_types: list[SupportType] | None = Field(default=None, min_length=1)
-    gminas: list[str] | None = Field(default=None, min_length=1)
+    gminas: list[str] | None = None
     powiats: list[str] | None = None
     capacity: Capacity | None = None
     capacity_by_type: dict[SupportType, Capacity] | None = None
@@ -132,7 +138,15 @@ class OverdueReferralOut(ReferralOut):
 
 
 def _check_directory_entry(inst: dict[str, Any]) -> None:
-    """Places must be TERYT codes, capacities of support types offered."""
+    """Places must be TERYT codes, at least one gmina or powiat served, capacities of support
+    types offered."""
+    if not inst["gminas"] and not inst["powiats"]:
+        raise InvalidInput(
+            "no_area_served",
+            "Podaj gminy, w których działa instytucja, albo powiaty, w których działa w całości "
+            "(np. PCPR): bez obszaru działania nie można do niej kierować.",
+            field="gminas",
+        )
     for key in ("gminas", "partnership_gminas"):
         for i, code in enumerate(inst[key]):
             terc().gmina(code, field=f"{key}[{i}]")
@@ -184,6 +198,7 @@ def _directory_event(inst: dict[str, Any], cls: type[InstitutionRegistered]) -> 
         sector=inst["sector"],
         support_types=inst["support_types"],
         gminas=inst["gminas"],
+        powiats=inst["powiats"],
         active=inst["active"],
     )
 

@@ -156,3 +156,64 @@ async def test_an_institution_serving_a_powiat_needs_the_powiats_coordinator(
     assert response.status_code == 403, response.text
     response = await referrals.http.post(f"{url}/deactivate", headers=of_gmina)
     assert response.status_code == 403, response.text
+
+
+async def test_a_powiat_wide_institution_is_registered_without_gminas(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    coordinator = referrals.coordinator(area)
+    pcpr = {"name": "PCPR", "sector": "social_assistance", "support_types": ["crisis_intervention"],
+            "powiats": [area.powiat]}  # fmt: skip
+    response = await referrals.http.post("/api/v1/institutions", headers=coordinator, json=pcpr)
+    assert response.status_code == 201, response.text
+    institution = response.json()["institution_id"]
+    [registered] = await referrals.event("institution.registered.v1", institution_id=institution)
+    assert (registered["gminas"], registered["powiats"]) == ([], [area.powiat])
+    got = await referrals.http.get(f"/api/v1/institutions/{institution}", headers=coordinator)
+    assert (got.json()["gminas"], got.json()["powiats"]) == ([], [area.powiat])
+
+    # A region's coordinator may register one too, with "gminas": [] said outright.
+    region = referrals.as_(Role.COORDINATOR, region=area.powiat[:2])
+    body = {**pcpr, "name": "PCPR filia", "gminas": []}
+    response = await referrals.http.post("/api/v1/institutions", headers=region, json=body)
+    assert response.status_code == 201, response.text
+
+    # A gmina's coordinator, or another powiat's, may not: the powiat is not their scope.
+    for outsider in (
+        referrals.as_(Role.COORDINATOR, gmina=area.gmina),
+        referrals.as_(Role.COORDINATOR, powiat=Area().powiat),
+    ):
+        body = {**pcpr, "name": "PCPR druga"}
+        response = await referrals.http.post("/api/v1/institutions", headers=outsider, json=body)
+        assert (response.status_code, response.json()["field"]) == (403, "powiats"), response.text
+
+
+async def test_an_entry_serving_no_area_is_refused_naming_the_field(referrals: Referrals) -> None:
+    area = Area()
+    coordinator = referrals.coordinator(area)
+    base = {"name": "Nigdzie", "sector": "ngo", "support_types": ["meals"]}
+    for body in (base, {**base, "gminas": [], "powiats": []}, {**base, "powiats": []}):
+        response = await referrals.http.post("/api/v1/institutions", headers=coordinator, json=body)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert (problem["code"], problem["field"]) == ("no_area_served", "gminas")
+        assert "powiaty" in problem["detail"]
+
+    # A change may give up the gminas for the powiat as a whole; not both.
+    institution = await referrals.register(area, ["meals"])
+    url = f"/api/v1/institutions/{institution}"
+    response = await referrals.http.patch(url, headers=coordinator, json={"gminas": []})
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["field"]) == ("no_area_served", "gminas")
+    response = await referrals.http.patch(
+        url, headers=coordinator, json={"gminas": [], "powiats": [area.powiat]}
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["gminas"], response.json()["powiats"]) == ([], [area.powiat])
+    [updated] = await referrals.event("institution.updated.v1", institution_id=institution)
+    assert (updated["gminas"], updated["powiats"]) == ([], [area.powiat])
+    # And the powiat cannot then be dropped, leaving nothing served.
+    response = await referrals.http.patch(url, headers=coordinator, json={"powiats": []})
+    assert (response.status_code, response.json()["code"]) == (422, "no_area_served")

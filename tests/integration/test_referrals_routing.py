@@ -198,3 +198,20 @@ async def test_deadline_watch_assigns_waiting_recommendations_when_room_appears_
     )
     [assigned] = await referrals.event("support.assigned.v1", case_id=case.case_id)
     assert assigned["institution_id"] == str(institution)
+
+
+async def test_an_institution_serving_only_its_powiat_takes_every_gmina_of_it_and_no_other(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    neighbour = Area()  # the next powiat, mostly of the same region
+    pcpr = await referrals.register(area, ["crisis_intervention"], gminas=[], powiats=[area.powiat])
+    for gmina in area.gminas[:3]:
+        case = await referrals.agree_plan(area, "crisis_intervention", gmina=gmina)
+        [row] = await referrals.routed(case.case_id, 1)
+        assert (row["state"], row["institution_id"], row["gmina"]) == ("assigned", pcpr, gmina)
+
+    # A gmina of another powiat is not the PCPR's: nobody there offers the support.
+    case = await referrals.agree_plan(neighbour, "crisis_intervention")
+    [row] = await referrals.routed(case.case_id, 1)
+    assert (row["state"], row["institution_id"]) == ("unassignable", None)
