@@ -2,7 +2,7 @@
 would, and every report table checked against figures the test keeps itself (`Ledger`), never
 against reporting's own arithmetic.
 
-Powiat bartoszycki: two gminas of different variants, their social-assistance centres, a PCPR
+Powiat braniewski: two gminas of different variants, their social-assistance centres, a PCPR
 serving both, two speech therapists. Families with consent and without (one gives it later, one
 never does), a decline and its re-routing, a support left with no one to give it, a referral
 accepted and then cancelled by its case's closing, closings with outcomes, and a case closed,
@@ -29,9 +29,9 @@ from tests.e2e.conftest import Api
 
 pytestmark = pytest.mark.e2e
 
-A = "2801032"  # Bartoszyce, rural: no other test uses powiat 2801
-B = "2801043"  # Bisztynek, urban-rural
-POWIAT = "2801"
+A = "2802022"  # Braniewo, rural: no other test uses powiat 2802
+B = "2802033"  # Frombork, urban-rural
+POWIAT = "2802"
 REGION = "28"
 TODAY = date.today()
 
@@ -273,11 +273,11 @@ class Phase:
 
 async def play(api: Api) -> Phase:
     p = Phase(api)
-    gops_a = await p.institution("GOPS Bartoszyce", "social_assistance", ["family_assistant"],
+    gops_a = await p.institution("GOPS Braniewo", "social_assistance", ["family_assistant"],
                                  [A], partner=True)  # fmt: skip
-    gops_b = await p.institution("MGOPS Bisztynek", "social_assistance", ["family_assistant"],
+    gops_b = await p.institution("MGOPS Frombork", "social_assistance", ["family_assistant"],
                                  [B], partner=True)  # fmt: skip
-    pcpr = await p.institution("PCPR Bartoszyce", "social_assistance", ["psychologist"],
+    pcpr = await p.institution("PCPR Braniewo", "social_assistance", ["psychologist"],
                                [A, B], partner=True)  # fmt: skip
     poradnia = await p.institution("Poradnia Psychologiczno-Pedagogiczna", "education",
                                    ["speech_therapist"], [A], partner=False)  # fmt: skip
