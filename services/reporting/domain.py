@@ -32,6 +32,9 @@ from shared.events import (
     Event,
     InstitutionRegistered,
     Place,
+    PlanAgreed,
+    PlanGoalReviewed,
+    PlanRevised,
     ReferralAccepted,
     ReferralDeclined,
     SupportAssigned,
@@ -163,6 +166,33 @@ TRANSFERS = FactTable(
         "to_variant": Merge.KEEP,
     },
 )
+# The individual support plans (IPW) families agreed to, and their goals: by area, and as their
+# latest review found them (met, not met, in progress).
+PLANS = FactTable(
+    "plan_facts",
+    ("plan_id",),
+    {
+        "case_id": Merge.KEEP,
+        **_PLACE,
+        "agreed_on": Merge.MIN,
+        "social_contract_on": Merge.MIN,
+        "version": Merge.MAX,
+    },
+)
+GOALS = FactTable(
+    "goal_facts",
+    ("goal_id",),
+    {
+        "plan_id": Merge.KEEP,
+        "case_id": Merge.KEEP,
+        **_PLACE,
+        "area": Merge.KEEP,
+        "planned_on": Merge.MIN,
+        "dropped_on": Merge.MIN,
+        "reviewed_on": Merge.MAX,
+        "result": Follows("reviewed_on"),
+    },
+)
 INSTITUTIONS = FactTable(
     "institution_facts",
     ("institution_id",),
@@ -176,6 +206,8 @@ FACT_TABLES: tuple[FactTable, ...] = (
     ENGAGEMENTS,
     INSTITUTIONS,
     TRANSFERS,
+    PLANS,
+    GOALS,
 )
 
 
@@ -268,6 +300,19 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 "need_areas": sorted({str(n.area) for n in event.needs}),
             }
             return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
+        case PlanAgreed() | PlanRevised():
+            return _plan_facts(event)
+        case PlanGoalReviewed():
+            values = {
+                "goal_id": event.goal_id,
+                "plan_id": event.plan_id,
+                "case_id": event.case_id,
+                **_place(event.place),
+                "area": str(event.area),
+                "reviewed_on": event.reviewed_on,
+                "result": str(event.result),
+            }
+            return [Fact(GOALS, values)]
         case SupportAssigned():
             return [
                 _referral(
@@ -370,6 +415,29 @@ def _referral(
             **values,
         },
     )
+
+
+def _plan_facts(event: PlanAgreed | PlanRevised) -> list[Fact]:
+    """A version of a plan: the plan (agreed on, with a social contract since, its version) and
+    each goal (planned on the day of the version that first holds it, dropped on the day of the
+    version that left it out)."""
+    on = event.agreed_on if isinstance(event, PlanAgreed) else event.revised_on
+    common = {"plan_id": event.plan_id, "case_id": event.case_id, **_place(event.place)}
+    plan = {
+        **common,
+        "agreed_on": event.agreed_on if isinstance(event, PlanAgreed) else None,
+        "social_contract_on": event.social_contract_on,
+        "version": event.version,
+    }
+    goals = [
+        Fact(GOALS, {"goal_id": g.goal_id, **common, "area": str(g.area), "planned_on": on})
+        for g in event.goals
+    ]
+    dropped = [
+        Fact(GOALS, {"goal_id": goal_id, **common, "dropped_on": on})
+        for goal_id in (event.removed_goals if isinstance(event, PlanRevised) else [])
+    ]
+    return [Fact(PLANS, plan), *goals, *dropped]
 
 
 def _engaged(place: Place, institution: UUID, sector: str | None, on: date) -> Fact:

@@ -199,6 +199,15 @@ _REFERRAL_ANSWER = """CASE
     WHEN declined_on <= $5 THEN 'declined'
     ELSE 'unanswered' END"""
 _REFERRALS_AS_OF = "seen_on <= $5 AND " + _period("seen_on") + " AND " + _SCOPE.format(a="")
+# A goal of a plan counts from the day of the plan's version that first holds it until the
+# day of a revision that drops it; one known only from its review (its plan not yet seen, so
+# no planned_on) is left out until its plan arrives.
+_GOALS_AS_OF = (
+    "planned_on <= $5 AND (dropped_on IS NULL OR dropped_on > $5) AND area IS NOT NULL AND "
+    + _period("planned_on")
+    + " AND "
+    + _SCOPE.format(a="")
+)
 
 
 class Filter:
@@ -275,6 +284,7 @@ _REFERRAL_KEY = _key_of("referral_id")
 # seen yet stands for its support on its own until it is.
 _SUPPORT = "coalesce(recommendation_id, referral_id)"
 _SUPPORT_KEY = _key_of(_SUPPORT)
+_GOAL_KEY = _key_of("goal_id")
 
 # What each cross table counts, one line per record: (row, col, unit, k). A case is counted
 # in each reason and need area it has; a person of a household in their age band; an
@@ -336,6 +346,21 @@ CROSS_TABLES: dict[str, str] = {
                          FROM case_transfer_facts) AS transfer
                      WHERE transferred_on <= $5 AND {_period("transferred_on")}
                        AND {_SCOPE.format(a="")}""",
+    # plans (IPW) agreed by the day, with or without a social contract signed by then
+    "plans": f"""SELECT {{by}} AS row,
+                   CASE WHEN social_contract_on <= $5 THEN 'with_contract'
+                        ELSE 'without_contract' END AS col,
+                   plan_id AS unit, {_key_of("plan_id")} AS k
+                 FROM plan_facts WHERE agreed_on <= $5 AND {_period("agreed_on")}
+                   AND {_SCOPE.format(a="")}""",
+    # goals of the plans, by need area: planned by the day and not dropped by then
+    "goals": f"""SELECT {{by}} AS row, area AS col, goal_id AS unit, {_GOAL_KEY} AS k
+                 FROM goal_facts WHERE {_GOALS_AS_OF}""",
+    # the same goals by their latest review by the day (one reviewed later counts unreviewed)
+    "goal_reviews": f"""SELECT {{by}} AS row,
+                          CASE WHEN reviewed_on <= $5 THEN result ELSE 'not_reviewed' END AS col,
+                          goal_id AS unit, {_GOAL_KEY} AS k
+                        FROM goal_facts WHERE {_GOALS_AS_OF}""",
     # the breadth of cooperation: distinct institutions of each sector engaged in the gmina
     "cooperation": f"""SELECT {{by}} AS row, coalesce(e.sector, i.sector, 'other') AS col,
                          e.institution_id AS unit, {_key_of("e.institution_id")} AS k

@@ -24,6 +24,7 @@ from shared.codes import (
     SUPPORT_TYPE_LABELS,
     AgeBand,
     CaseOutcome,
+    GoalResult,
     ModelVariant,
     Reason,
 )
@@ -152,6 +153,28 @@ REPORTS: dict[str, ReportKind] = {
         "różne instytucje, które oceniały w diagnozie lub przyjęły skierowanie; instytucja "
         "działająca w kilku gminach liczy się raz w każdej sumie",
         {"sectors_engaged": "liczba sektorów z co najmniej jedną instytucją"},
+    ),
+    "plans": ReportKind(
+        "Indywidualne plany wsparcia (IPW) uzgodnione z rodzinami", "place",
+        {"with_contract": "z kontraktem socjalnym", "without_contract": "bez kontraktu socjalnego"},
+        "plany uzgodnione z rodzinami do dnia: z kontraktem socjalnym podpisanym do tego dnia "
+        "albo bez niego",
+    ),
+    "goals": ReportKind(
+        "Cele planów wsparcia według obszaru potrzeb", "place", _labels(NEED_AREA_LABELS),
+        "cele planów w planie na koniec dnia (cel usunięty przy aktualizacji planu się nie "
+        "liczy) według obszaru potrzeb",
+    ),
+    "goal_reviews": ReportKind(
+        "Cele planów wsparcia według wyniku przeglądu", "place",
+        {
+            GoalResult.MET: "osiągnięte",
+            GoalResult.NOT_MET: "nieosiągnięte",
+            GoalResult.IN_PROGRESS: "w trakcie realizacji",
+            "not_reviewed": "bez przeglądu",
+        },
+        "te same cele według wyniku ostatniego przeglądu (liczy się tylko ostatni przegląd "
+        "celu; przegląd późniejszy niż dzień raportu: bez przeglądu)",
     ),
 }  # fmt: skip
 

@@ -42,6 +42,10 @@ from shared.events import (
     InstitutionRegistered,
     Need,
     PartnershipChanged,
+    PlanAgreed,
+    PlanGoal,
+    PlanGoalReviewed,
+    PlanRevised,
     Recommendation,
     ReferralAccepted,
     ReferralDeclined,
@@ -158,6 +162,27 @@ async def report(stack: ReportingStack, name: str, who: dict[str, str], **params
 def row(table: dict, key: str) -> dict:
     [found] = [r for r in table["rows"] if r["key"] == key]
     return found
+
+
+def a_goal(area: str) -> PlanGoal:
+    return PlanGoal(
+        goal_id=uuid4(), area=area, member_id=None, responsible_institution_id=None,
+        due_on=date(2025, 12, 1), review_on=date(2025, 9, 1),
+    )  # fmt: skip
+
+
+def agreed_plan(gmina: str, on: date, *goals: PlanGoal, contract: date | None = None) -> PlanAgreed:
+    return PlanAgreed(
+        plan_id=uuid4(), diagnosis_id=uuid4(), case_id=uuid4(), place=place(gmina),
+        agreed_on=on, social_contract_on=contract, goals=list(goals), supports=[],
+    )  # fmt: skip
+
+
+def reviewed(plan: PlanAgreed, goal: PlanGoal, on: date, result: str) -> PlanGoalReviewed:
+    return PlanGoalReviewed(
+        plan_id=plan.plan_id, case_id=plan.case_id, place=plan.place, goal_id=goal.goal_id,
+        area=goal.area, reviewed_on=on, result=result,
+    )  # fmt: skip
 
 
 async def test_events_out_of_order_and_twice_are_counted_once(
@@ -598,6 +623,20 @@ async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
             support_type="speech_therapist", attempts=0,
         ),
     ]  # fmt: skip
+    kept, dropped = a_goal("parenting"), a_goal("finances")
+    plan = agreed_plan(gmina, date(2025, 5, 25), kept, dropped).model_copy(
+        update={"case_id": case.case_id}
+    )
+    rich += [
+        reviewed(plan, kept, date(2025, 6, 20), "in_progress"),  # before its plan
+        plan,
+        PlanRevised(
+            plan_id=plan.plan_id, diagnosis_id=plan.diagnosis_id, case_id=case.case_id,
+            place=case.place, revised_on=date(2025, 6, 10), social_contract_on=date(2025, 6, 10),
+            version=2, goals=[kept, a_goal("housing")], supports=[],
+            removed_goals=[dropped.goal_id],
+        ),
+    ]  # fmt: skip
     await send(stack, published, *rich)
     await stack.settle(published)  # everything any test of this module sent
     # in the log, not for reporting: the rebuild says what it left out and why
@@ -641,6 +680,13 @@ async def test_rebuild_from_the_event_log_equals_live_and_live_goes_on_after_it(
     assert figures["rows"][0]["referrals"] == 2
     assert figures["rows"][0]["referrals_declined"] == 1
     assert figures["rows"][0]["referrals_overdue"] == 1
+    plans = row(await report(stack, "plans", coordinator), gmina)
+    assert plans["cells"] == {"with_contract": 1, "without_contract": 0}
+    goals = row(await report(stack, "goals", coordinator), gmina)
+    assert (goals["cells"]["parenting"], goals["cells"]["housing"]) == (1, 1)
+    assert goals["cells"]["finances"] == 0
+    reviews = row(await report(stack, "goal_reviews", coordinator), gmina)
+    assert (reviews["cells"]["in_progress"], reviews["cells"]["not_reviewed"]) == (1, 1)
 
 
 async def test_events_arriving_during_a_rebuild_are_neither_lost_nor_counted_twice(
@@ -848,3 +894,99 @@ async def test_the_database_gives_each_record_the_key_disclosure_computes(
         None, None, None, None, date(2025, 1, 1), None, None, inner, outer, ids,
     )  # fmt: skip
     assert {r["id"]: r["k"] for r in found} == {i: disclosure.record_key(secret, i) for i in ids}
+
+
+async def test_plans_goals_and_their_reviews_are_counted_once_in_any_order(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    """plan.agreed.v1, plan.revised.v1 and plan.goal_reviewed.v1 arriving in any order and more
+    than once: plans agreed (with a social contract or not), goals by area (a dropped goal no
+    longer counted), goals by their latest review; exact for the gmina's coordinator, protected
+    for an analyst, the goals counted the same in both goal tables."""
+    small, large = rural("26", 6, 2)  # the 172-families test has the first six of region 26
+    parenting, finances, housing = a_goal("parenting"), a_goal("finances"), a_goal("housing")
+    agreed = agreed_plan(small, date(2025, 6, 2), parenting, finances)
+    revised = PlanRevised(
+        plan_id=agreed.plan_id, diagnosis_id=agreed.diagnosis_id, case_id=agreed.case_id,
+        place=agreed.place, revised_on=date(2025, 7, 1), social_contract_on=date(2025, 7, 1),
+        version=2, goals=[parenting, housing], supports=[], removed_goals=[finances.goal_id],
+    )  # fmt: skip
+    later = reviewed(agreed, parenting, date(2025, 9, 1), "met")
+    earlier = reviewed(agreed, parenting, date(2025, 8, 1), "in_progress")
+    other = agreed_plan(small, date(2025, 6, 2), a_goal("housing"))
+    # the large gmina: 12 plans (7 with a contract), each with a parenting and a housing goal;
+    # 9 of the parenting goals met, 6 of the housing goals not met
+    many = [
+        agreed_plan(large, date(2025, 5, 1), a_goal("parenting"), a_goal("housing"),
+                    contract=date(2025, 5, 1) if i < 7 else None)
+        for i in range(12)
+    ]  # fmt: skip
+    reviews_of_many = [reviewed(p, p.goals[0], date(2025, 8, 1), "met") for p in many[:9]]
+    reviews_of_many += [reviewed(p, p.goals[1], date(2025, 8, 1), "not_met") for p in many[:6]]
+    sent = await send(
+        stack, published, later, revised, other, earlier, agreed, later, revised,
+        *reviews_of_many, *many, *many[:3],
+    )  # fmt: skip
+    await stack.settle(sent)
+
+    coordinator = stack.who(Role.COORDINATOR, gmina=small)
+    plans = await report(stack, "plans", coordinator, by="gmina")
+    assert plans["suppression"] is None
+    mine = row(plans, small)
+    assert mine["cells"] == {"with_contract": 1, "without_contract": 1} and mine["total"] == 2
+    goals = row(await report(stack, "goals", coordinator, by="gmina"), small)
+    assert (goals["cells"]["parenting"], goals["cells"]["housing"]) == (1, 2)
+    assert goals["cells"]["finances"] == 0 and goals["total"] == 3
+    reviews = row(await report(stack, "goal_reviews", coordinator, by="gmina"), small)
+    assert reviews["cells"] == {"met": 1, "not_met": 0, "in_progress": 0, "not_reviewed": 2}
+    assert reviews["total"] == 3
+    # As it stood on 15 August: the goal reviewed on 1 September is not reviewed yet (each goal
+    # keeps its latest review only, so the review of 1 August does not show either); on 15 June
+    # the plan had no contract yet and still held the goal the revision dropped.
+    then = {"by": "gmina", "as_of": "2025-08-15"}
+    reviews = row(await report(stack, "goal_reviews", coordinator, **then), small)
+    assert reviews["cells"]["in_progress"] == 0 and reviews["cells"]["not_reviewed"] == 3
+    june = {"by": "gmina", "as_of": "2025-06-15"}
+    assert row(await report(stack, "plans", coordinator, **june), small)["cells"] == {
+        "with_contract": 0, "without_contract": 2,
+    }  # fmt: skip
+    goals = row(await report(stack, "goals", coordinator, **june), small)
+    assert (goals["cells"]["finances"], goals["cells"]["housing"], goals["total"]) == (1, 1, 3)
+
+    # An analyst of the region: the same figures, protected (cell-key), a row total of goals
+    # the same in both goal tables, since they count the same goals with the same keys.
+    truth = {
+        "plans": {small: {"with_contract": 1, "without_contract": 1, "total": 2},
+                  large: {"with_contract": 7, "without_contract": 5, "total": 12}},
+        "goals": {small: {"parenting": 1, "housing": 2, "total": 3},
+                  large: {"parenting": 12, "housing": 12, "total": 24}},
+        "goal_reviews": {small: {"met": 1, "not_reviewed": 2, "total": 3},
+                         large: {"met": 9, "not_met": 6, "not_reviewed": 9, "total": 24}},
+    }  # fmt: skip
+    analyst = stack.who(Role.ANALYST, region="26")
+    exact = stack.who(Role.COORDINATOR, powiat=large[:4])
+    shown = {}
+    for name, rows in truth.items():
+        table = await report(stack, name, analyst, by="gmina")
+        assert table["suppression"]["method"] == "cell-key", name
+        shown[name] = table
+        for key, true in rows.items():
+            line = row(table, key)
+            for cell, value in [*line["cells"].items(), ("total", line["total"])]:
+                n = true.get(cell, 0)
+                if n == 0:
+                    assert value == 0, (name, key, cell)
+                elif n < 5:
+                    assert value is None and cell in line["hidden"], (name, key, cell)
+                elif value is None:
+                    assert n <= table["suppression"]["withheld_up_to"], (name, key, cell)
+                else:
+                    assert value >= 5 and abs(value - n) <= 2, (name, key, cell, value)
+        if small[:4] == large[:4]:  # the powiat's coordinator reads the large gmina exactly
+            full = row(await report(stack, name, exact, by="gmina"), large)
+            assert {k: v for k, v in full["cells"].items() if v} == {
+                k: v for k, v in rows[large].items() if k != "total"
+            }, name
+    for key in (small, large):
+        assert row(shown["goals"], key)["total"] == row(shown["goal_reviews"], key)["total"]
+    assert row(shown["plans"], small)["cells"]["with_contract"] is None

@@ -10,6 +10,8 @@ from uuid import uuid4
 from services.reporting.domain import (
     CASE_TRANSITIONS,
     CASES,
+    GOALS,
+    PLANS,
     REFERRALS,
     case_state,
     combine,
@@ -22,6 +24,10 @@ from shared.events import (
     CaseOpened,
     CaseReopened,
     Place,
+    PlanAgreed,
+    PlanGoal,
+    PlanGoalReviewed,
+    PlanRevised,
     ReferralAccepted,
     ReferralDeclined,
     SupportAssigned,
@@ -182,3 +188,45 @@ def test_household_figures_are_those_of_intakes_latest_change_in_any_order() -> 
         rows.add((row["household_size"], row["age_bands"], tuple(row["reasons"]),
                   row["household_seq"], row["opened_on"]))  # fmt: skip
     assert rows == {(3, '{"0-5": 1, "30-44": 2}', ("1", "13"), 3, date(2025, 3, 1))}
+
+
+def test_a_plans_versions_and_reviews_give_the_same_rows_in_any_order_and_with_repeats() -> None:
+    case_id, plan_id = uuid4(), uuid4()
+
+    def goal(area: str) -> PlanGoal:
+        return PlanGoal(goal_id=uuid4(), area=area, member_id=None,
+                        responsible_institution_id=None, due_on=date(2025, 12, 1),
+                        review_on=date(2025, 9, 1))  # fmt: skip
+
+    kept, dropped, added = goal("parenting"), goal("finances"), goal("housing")
+    story = [
+        (PlanAgreed(plan_id=plan_id, diagnosis_id=uuid4(), case_id=case_id, place=PLACE,
+                    agreed_on=date(2025, 6, 2), goals=[kept, dropped], supports=[]), _at(2)),
+        (PlanRevised(plan_id=plan_id, diagnosis_id=uuid4(), case_id=case_id, place=PLACE,
+                     revised_on=date(2025, 7, 1), social_contract_on=date(2025, 7, 1), version=2,
+                     goals=[kept, added], supports=[], removed_goals=[dropped.goal_id]), _at(3)),
+        (PlanGoalReviewed(plan_id=plan_id, case_id=case_id, place=PLACE, goal_id=kept.goal_id,
+                          area="parenting", reviewed_on=date(2025, 8, 1), result="not_met"),
+         _at(4)),
+        (PlanGoalReviewed(plan_id=plan_id, case_id=case_id, place=PLACE, goal_id=kept.goal_id,
+                          area="parenting", reviewed_on=date(2025, 9, 1), result="met"), _at(5)),
+    ]  # fmt: skip
+    results = set()
+    for order in itertools.permutations(story):
+        folded = combine(_facts([*order, order[-1]]))
+        results.add(
+            tuple(tuple(sorted((k, str(v)) for k, v in row.items())) for table in (PLANS, GOALS)
+                  for row in sorted(folded[table], key=lambda r: str(r[table.key[0]])))
+        )  # fmt: skip
+    assert len(results) == 1
+    folded = combine(_facts(story))
+    [plan] = folded[PLANS]
+    assert (plan["agreed_on"], plan["social_contract_on"], plan["version"]) == (
+        date(2025, 6, 2), date(2025, 7, 1), 2,
+    )  # fmt: skip
+    goals = {row["goal_id"]: row for row in folded[GOALS]}
+    assert (goals[kept.goal_id]["result"], goals[kept.goal_id]["planned_on"]) == (
+        "met", date(2025, 6, 2),
+    )  # fmt: skip
+    assert goals[dropped.goal_id]["dropped_on"] == date(2025, 7, 1)
+    assert goals[added.goal_id]["planned_on"] == date(2025, 7, 1)
