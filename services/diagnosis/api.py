@@ -68,6 +68,73 @@ class RevisionIn(BaseModel):
     remove: list[UUID] = Field(default_factory=list, max_length=50)
 
 
+class AssessmentAdded(BaseModel):
+    assessment_id: UUID
+    recommendations: list[UUID] = Field(
+        description="per recommendation sent, the support it is: one already in the plan when "
+        "its type was recommended before in this round, else a new one (its own id)"
+    )
+
+
+class DiagnosisCompleted(BaseModel):
+    diagnosis_id: UUID
+    status: Literal["completed"]
+    round: int
+    revision: int
+    recommendations: int = Field(description="how many supports the plan has")
+
+
+class DiagnosisRevised(BaseModel):
+    diagnosis_id: UUID
+    revision: int
+    added: list[UUID] = Field(description="per recommendation added, the support it is")
+    removed: list[UUID]
+    recommendations: int = Field(description="how many supports the plan has now")
+
+
+class NeedOut(BaseModel):
+    area: NeedArea
+    severity: int
+
+
+class RecommendationOut(BaseModel):
+    recommendation_id: UUID
+    support_type: SupportType
+    need_area: NeedArea
+    priority: int
+    need_areas: list[NeedArea] = Field(
+        description="every need the support answers, need_area first (empty: need_area alone)"
+    )
+
+
+class AssessmentOut(BaseModel):
+    assessment_id: UUID
+    institution_id: UUID | None
+    institution_name: str | None
+    author: str
+    need_area: NeedArea
+    severity: int
+    has_notes: bool = Field(description="notes are read apart: GET /diagnoses/{id}/notes")
+    created_at: datetime
+
+
+class DiagnosisOut(BaseModel):
+    """A diagnosis with its needs, current recommendations (the supports of the plan) and
+    assessments (notes apart)."""
+
+    diagnosis_id: UUID
+    case_id: UUID
+    gmina: str
+    status: Literal["open", "completed", "cancelled"]
+    round: int = Field(description="the case's round: 2 and more after a reopening")
+    in_review: bool = Field(description="reopened: open for review by the coordinator")
+    revision: int
+    consent_withdrawn_on: date | None
+    needs: list[NeedOut]
+    recommendations: list[RecommendationOut]
+    assessments: list[AssessmentOut]
+
+
 @router.get("/diagnoses", response_model=list[DiagnosisSummary])
 async def list_diagnoses(
     ctx: Ctx,
@@ -96,31 +163,33 @@ async def list_diagnoses(
         )
 
 
-@router.get("/diagnoses/{diagnosis_id}")
+@router.get("/diagnoses/{diagnosis_id}", response_model=DiagnosisOut)
 async def read_diagnosis(
     diagnosis_id: UUID, ctx: Ctx, principal: Principal = requires(*TEAM)
-) -> dict[str, Any]:
+) -> DiagnosisOut:
     """One diagnosis with its assessments and current recommendations. The assessments' notes
     are special-category data: read apart, with a reason (GET /diagnoses/{id}/notes)."""
     async with ctx.pool.acquire() as conn:
         diagnosis, _ = await _load_in_scope(conn, diagnosis_id, principal, lock=False)
         assessments = await store.assessment_rows(conn, diagnosis_id)
-    return {
-        "diagnosis_id": diagnosis.diagnosis_id,
-        "case_id": diagnosis.case_id,
-        "gmina": diagnosis.place.gmina,
-        "status": diagnosis.status,
-        "round": diagnosis.round,
-        "in_review": diagnosis.in_review,
-        "revision": diagnosis.revision,
-        "consent_withdrawn_on": diagnosis.consent_withdrawn_on,
-        "needs": [n.model_dump(mode="json") for n in diagnosis.needs()],
-        "recommendations": [r.model_dump(mode="json") for r in diagnosis.recommendations()],
-        "assessments": assessments,
-    }
+    return DiagnosisOut(
+        diagnosis_id=diagnosis.diagnosis_id,
+        case_id=diagnosis.case_id,
+        gmina=diagnosis.place.gmina,
+        status=diagnosis.status,  # type: ignore[arg-type]
+        round=diagnosis.round,
+        in_review=diagnosis.in_review,
+        revision=diagnosis.revision,
+        consent_withdrawn_on=diagnosis.consent_withdrawn_on,
+        needs=[NeedOut(**n.model_dump()) for n in diagnosis.needs()],
+        recommendations=[RecommendationOut(**r.model_dump()) for r in diagnosis.recommendations()],
+        assessments=[AssessmentOut(**a) for a in assessments],
+    )
 
 
-@router.post("/diagnoses/{diagnosis_id}/assessments", status_code=201)
+@router.post(
+    "/diagnoses/{diagnosis_id}/assessments", status_code=201, response_model=AssessmentAdded
+)
 async def add_assessment(
     diagnosis_id: UUID,
     body: AssessmentIn,
@@ -145,18 +214,16 @@ async def add_assessment(
         )
         await store.add_assessment(conn, diagnosis_id, assessment, principal.subject, body.notes)
         diagnosis.assessments.append(assessment)
-        result = {
-            "assessment_id": assessment.assessment_id,
+        result = AssessmentAdded(
+            assessment_id=assessment.assessment_id,
             # The support each recommendation is: one already in the plan when its type was
             # recommended before in this round (it now answers this need too), else a new one.
-            "recommendations": [
-                diagnosis.support_of(rid) for rid, _, _ in assessment.recommendations
-            ],
-        }
+            recommendations=[diagnosis.support_of(rid) for rid, _, _ in assessment.recommendations],
+        )
         return await answer(conn, principal, idempotency_key, request_hash, 201, result)
 
 
-@router.post("/diagnoses/{diagnosis_id}/complete")
+@router.post("/diagnoses/{diagnosis_id}/complete", response_model=DiagnosisCompleted)
 async def complete(
     diagnosis_id: UUID,
     ctx: Ctx,
@@ -172,17 +239,17 @@ async def complete(
         event = diagnosis.complete(date.today())
         await store.mark_completed(conn, diagnosis)
         await outbox.add(conn, ctx.origin, event)
-        result = {
-            "diagnosis_id": diagnosis_id,
-            "status": "completed",
-            "round": diagnosis.round,
-            "revision": diagnosis.revision,
-            "recommendations": len(event.recommendations),
-        }
+        result = DiagnosisCompleted(
+            diagnosis_id=diagnosis_id,
+            status="completed",
+            round=diagnosis.round,
+            revision=diagnosis.revision,
+            recommendations=len(event.recommendations),
+        )
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
-@router.post("/diagnoses/{diagnosis_id}/revisions")
+@router.post("/diagnoses/{diagnosis_id}/revisions", response_model=DiagnosisRevised)
 async def revise(
     diagnosis_id: UUID,
     body: RevisionIn,
@@ -211,13 +278,13 @@ async def revise(
         event = diagnosis.revise(added, body.remove, date.today())
         await store.save_revision(conn, diagnosis, added, diagnosis.dropped - dropped_before)
         await outbox.add(conn, ctx.origin, event)
-        result = {
-            "diagnosis_id": diagnosis_id,
-            "revision": event.revision,
-            "added": [diagnosis.support_of(r.recommendation_id) for r in added],
-            "removed": event.removed,
-            "recommendations": len(event.recommendations),
-        }
+        result = DiagnosisRevised(
+            diagnosis_id=diagnosis_id,
+            revision=event.revision,
+            added=[diagnosis.support_of(r.recommendation_id) for r in added],
+            removed=event.removed,
+            recommendations=len(event.recommendations),
+        )
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
@@ -314,29 +381,6 @@ async def read_audit_log(
     async with ctx.pool.acquire() as conn:
         rows = await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
     return [AuditEntryOut(**r) for r in rows]
-
-
-class NeedOut(BaseModel):
-    area: NeedArea
-    severity: int
-
-
-class RecommendationOut(BaseModel):
-    recommendation_id: UUID
-    support_type: SupportType
-    need_area: NeedArea
-    priority: int
-
-
-class AssessmentOut(BaseModel):
-    assessment_id: UUID
-    institution_id: UUID | None
-    institution_name: str | None
-    author: str
-    need_area: NeedArea
-    severity: int
-    has_notes: bool = Field(description="notes are read apart: GET /diagnoses/{id}/notes")
-    created_at: datetime
 
 
 class CaseDiagnosisOut(BaseModel):
