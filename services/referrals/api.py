@@ -108,6 +108,7 @@ class ReferralOut(BaseModel):
     recommendation_id: UUID
     diagnosis_id: UUID
     case_id: UUID
+    round: int = Field(description="the case's round: 2 and more after a reopening")
     gmina: str
     powiat: str
     region: str
@@ -132,6 +133,30 @@ class ReferralOut(BaseModel):
 
 class OverdueReferralOut(ReferralOut):
     stage: Literal["acceptance", "completion"]
+
+
+class InstitutionOut(BaseModel):
+    """An institution of the directory: what it offers, where, and how many places."""
+
+    institution_id: UUID
+    name: str
+    sector: Sector
+    support_types: list[SupportType]
+    gminas: list[str] = Field(description="TERYT gmina codes served")
+    powiats: list[str] = Field(description="TERYT powiat codes served")
+    capacity: int = Field(description="open referrals per support type")
+    capacity_by_type: dict[SupportType, int] = Field(
+        description="capacity of particular support types"
+    )
+    partnership_gminas: list[str] = Field(description="gminas whose PZK the institution sits on")
+    ops_gmina: str | None = Field(description="the gmina whose OPS this is")
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class InstitutionRegisteredOut(BaseModel):
+    institution_id: UUID
 
 
 # --- directory ------------------------------------------------------------------------------
@@ -210,7 +235,7 @@ async def _partnership_events(tx: asyncpg.Connection, gminas: set[str]) -> list[
     ]
 
 
-@router.post("/institutions", status_code=201, response_model=dict[str, Any])
+@router.post("/institutions", status_code=201, response_model=InstitutionRegisteredOut)
 async def register_institution(
     body: InstitutionIn,
     ctx: Ctx,
@@ -241,11 +266,11 @@ async def register_institution(
         # A new institution is new room: waiting recommendations it can take are assigned.
         events += await routing.assign_waiting_for(conn, {inst["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-        result = {"institution_id": inst["institution_id"]}
+        result = InstitutionRegisteredOut(institution_id=inst["institution_id"])
         return await answer(conn, principal, idempotency_key, request_hash, 201, result)
 
 
-@router.get("/institutions")
+@router.get("/institutions", response_model=list[InstitutionOut])
 async def list_institutions(
     ctx: Ctx, _: Principal = requires(Role.COORDINATOR, Role.INSTITUTION_STAFF, Role.OPERATOR)
 ) -> list[dict[str, Any]]:
@@ -281,7 +306,7 @@ def _require_manager(inst: dict[str, Any], principal: Principal) -> None:
         raise Forbidden("out_of_scope", "the institution serves no gmina of your scope")
 
 
-@router.get("/institutions/{institution_id}")
+@router.get("/institutions/{institution_id}", response_model=InstitutionOut)
 async def get_institution(
     institution_id: UUID,
     ctx: Ctx,
@@ -294,7 +319,7 @@ async def get_institution(
     return found
 
 
-@router.patch("/institutions/{institution_id}")
+@router.patch("/institutions/{institution_id}", response_model=InstitutionOut)
 async def update_institution(
     institution_id: UUID,
     body: InstitutionChange,
@@ -327,7 +352,7 @@ async def update_institution(
         return await _institution_or_404(conn, institution_id)
 
 
-@router.post("/institutions/{institution_id}/deactivate", response_model=dict[str, Any])
+@router.post("/institutions/{institution_id}/deactivate", response_model=InstitutionOut)
 async def deactivate_institution(
     institution_id: UUID,
     ctx: Ctx,
@@ -366,7 +391,7 @@ async def deactivate_institution(
             events += await routing.cancel(conn, row, "institution_deactivated")
             events += await routing.reroute(conn, row)
         await outbox.add(conn, ctx.origin, *events)
-        result = await _institution_or_404(conn, institution_id)
+        result = InstitutionOut(**await _institution_or_404(conn, institution_id))
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
@@ -479,7 +504,14 @@ async def _about(conn: asyncpg.Connection, ref: dict[str, Any]) -> dict[str, Any
     }
 
 
-@router.post("/referrals/{referral_id}/accept", response_model=dict[str, Any])
+async def _answered(conn: asyncpg.Connection, referral_id: UUID) -> ReferralOut:
+    """The referral as it stands after the institution's answer (in the same transaction)."""
+    found = await store.get_referral(conn, referral_id)
+    assert found is not None
+    return ReferralOut(**found)
+
+
+@router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
 async def accept_referral(
     referral_id: UUID,
     ctx: Ctx,
@@ -504,11 +536,11 @@ async def accept_referral(
                 complete_by=due,
             ),
         )
-        result = await store.get_referral(conn, referral_id) or {}
+        result = await _answered(conn, referral_id)
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
-@router.post("/referrals/{referral_id}/decline", response_model=dict[str, Any])
+@router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
 async def decline_referral(
     referral_id: UUID,
     body: Decline,
@@ -534,11 +566,11 @@ async def decline_referral(
         events += await routing.reroute(conn, ref)
         events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-        result = await store.get_referral(conn, referral_id) or {}
+        result = await _answered(conn, referral_id)
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
-@router.post("/referrals/{referral_id}/complete", response_model=dict[str, Any])
+@router.post("/referrals/{referral_id}/complete", response_model=ReferralOut)
 async def complete_referral(
     referral_id: UUID,
     body: Completion,
@@ -562,7 +594,7 @@ async def complete_referral(
         ]
         events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
-        result = await store.get_referral(conn, referral_id) or {}
+        result = await _answered(conn, referral_id)
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
 
