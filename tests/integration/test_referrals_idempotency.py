@@ -72,7 +72,7 @@ async def test_answers_to_referrals_and_deactivation_are_replayed_not_repeated(
 ) -> None:
     area = Area()
     institution = await referrals.register(area, ["psychologist"])
-    event = await referrals.diagnose(area, "psychologist")
+    event = await referrals.agree_plan(area, "psychologist")
     [referral] = await referrals.routed(event.case_id, 1)
     url = f"/api/v1/referrals/{referral['referral_id']}"
     key = {**referrals.staff(institution), "Idempotency-Key": str(uuid4())}
@@ -80,6 +80,9 @@ async def test_answers_to_referrals_and_deactivation_are_replayed_not_repeated(
     again = await referrals.http.post(f"{url}/accept", headers=key)
     assert first.status_code == again.status_code == 200, (first.text, again.text)
     assert again.json() == first.json() and first.json()["state"] == "accepted"
+    # The answer is the referral as GET shows it (both documented as ReferralOut).
+    read = await referrals.http.get(url, headers=referrals.staff(institution))
+    assert first.json() == read.json() and first.json()["round"] == 1
     unkeyed = await referrals.http.post(f"{url}/accept", headers=referrals.staff(institution))
     assert unkeyed.status_code == 409, unkeyed.text
 
@@ -101,6 +104,8 @@ async def test_answers_to_referrals_and_deactivation_are_replayed_not_repeated(
     answers = [await referrals.http.post(deactivate, headers=key) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     assert answers[0].json() == answers[1].json() and answers[0].json()["active"] is False
+    read = await referrals.http.get(f"/api/v1/institutions/{institution}", headers=key)
+    assert answers[0].json() == read.json()
     # Another coordinator of the gmina only, with the same subject and key: not its to replay.
     of_gmina = referrals.as_(Role.COORDINATOR, gmina=area.gmina)
     shared = await referrals.register(area, ["meals"], gminas=[area.gminas[0], area.gminas[1]])
