@@ -196,7 +196,8 @@ class Phase:
         family.consent = True
 
     async def diagnose(self, family: Family, assessments: list[tuple[str, str, str]]) -> None:
-        """Assessments (institution, need area, support type) by team members; completed."""
+        """Assessments (institution, need area, support type) by team members; completed; the
+        plan agreed."""
         coordinator = self.coordinator(family.gmina)
         diagnosis = await self.api.diagnosis_of(family.case_id, coordinator)
         for institution, need, support in assessments:
@@ -214,6 +215,8 @@ class Phase:
             "POST", "diagnosis", f"/diagnoses/{diagnosis['diagnosis_id']}/complete", coordinator
         )
         assert response.status_code == 200, response.text
+        # Support starts when the family agrees its plan (IPW): referrals route the plan.
+        await self.api.agree_plan(diagnosis["diagnosis_id"], coordinator)
 
     async def referral_at(
         self, family: Family, support_type: str, candidates: list[str]
