@@ -31,7 +31,7 @@ MAX_NOISE = 2  # no published count differs from the true one by more than this
 # Counts from the threshold to threshold + WITHHELD_BAND - 1 are withheld for some cell keys:
 # for threshold + i, the high byte of the key below (WITHHELD_BAND - i) * 256 / (WITHHELD_BAND
 # + 1). A withheld figure is then anything from 1 to threshold + WITHHELD_BAND - 1.
-WITHHELD_BAND = 3
+WITHHELD_BAND = 6
 
 # The perturbation table: for a true count n, how many of the 256 values of the cell key's low
 # byte give each noise value (in order: values 0..c0-1 the first noise value, and so on). "big"
