@@ -37,6 +37,17 @@ BY_CODE: dict[str, str] = {
     "empty_period": "Data początkowa jest późniejsza niż końcowa.",
     "no_search_terms": "Podaj nazwisko lub numer PESEL.",
     "period_reversed": "Data początkowa jest późniejsza niż końcowa.",
+    "date_in_future": "Data nie może być w przyszłości.",
+    "date_before_agreement": "Data nie może być wcześniejsza niż uzgodnienie planu.",
+    "due_before_plan": "Termin realizacji nie może być wcześniejszy niż uzgodnienie planu.",
+    "review_out_of_range": "Przegląd musi przypadać między uzgodnieniem planu a terminem.",
+    "not_in_partnership": "Ta instytucja nie należy do zespołu PZK tej gminy.",
+    "unknown_recommendation": "To wsparcie nie jest już rekomendowane w diagnozie.",
+    "support_in_two_goals": "To wsparcie jest już przypisane do innego celu.",
+    "need_not_assessed": "Tego obszaru potrzeb nie wskazano w diagnozie.",
+    "no_goals": "Plan musi mieć co najmniej jeden cel.",
+    "plan_exists": "Plan (IPW) jest już uzgodniony.",
+    "diagnosis_not_completed": "Plan można uzgodnić dopiero po zakończeniu diagnozy.",
 }
 
 # A schema error (422 validation_failed) by pydantic's error type.

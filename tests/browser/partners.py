@@ -95,8 +95,8 @@ async def open_case(api: Api, *, surname: str, gmina: str = GMINA, consent: bool
 
 
 async def referral_to_pup(api: Api, case_id: str, partners: dict[str, str]) -> str:
-    """The case's diagnosis assessed by the team and completed (through the APIs), and the
-    referral referrals routes to the labour office; its id."""
+    """The case's diagnosis assessed by the team and completed and its plan (IPW) agreed
+    (through the APIs), and the referral referrals routes to the labour office; its id."""
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
     diagnosis = await api.diagnosis_of(case_id, coordinator)
     member = api.as_(Role.TEAM_MEMBER, gmina=GMINA, institution=partners[PCPR])
@@ -115,6 +115,7 @@ async def referral_to_pup(api: Api, case_id: str, partners: dict[str, str]) -> s
     assert r.status_code == 201, r.text
     r = await api.call("POST", "diagnosis", f"{url}/complete", coordinator)
     assert r.status_code == 200, r.text
+    await api.agree_plan(diagnosis["diagnosis_id"], coordinator)
     return await routed_to_pup(api, case_id, partners)
 
 

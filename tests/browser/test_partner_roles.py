@@ -165,6 +165,44 @@ async def test_team_member_assesses_coordinator_completes_institution_answers_re
     )
     assert await page.locator(".status").first.inner_text() == "zakończona"
     await visit.check("diagnoza zakonczona")
+    # ...and agrees the plan (IPW) with the family: one goal per need area, its support checked.
+    form = page.locator("section[aria-labelledby=uzgodnij-plan]")
+    assert await form.get_by_role("heading").inner_text() == "Uzgodnij plan (IPW)"
+    support = form.get_by_label("doradztwo zawodowe (pilność 1)")
+    assert await support.is_checked()
+    assert await form.get_by_label("Data uzgodnienia planu z rodziną").input_value() != ""
+    responsible = form.get_by_label("Kto odpowiada za cel (zatrudnienie)")
+    await responsible.select_option(label=PUP)
+    # a review after the due date is refused beside its field, the form keeps what was sent
+    due = form.get_by_label("Termin realizacji celu (zatrudnienie)")
+    review = form.get_by_label("Data przeglądu celu (zatrudnienie)")
+    await review.fill(await due.input_value())
+    await due.fill("2000-01-01")
+    await form.get_by_label("Opis celu (zatrudnienie)").fill("Podjęcie pracy przez matkę.")
+    await form.get_by_role("button", name="Uzgodnij plan").click()
+    form = page.locator("section[aria-labelledby=uzgodnij-plan]")
+    shown = await form.locator(".field-error").all_inner_texts()
+    assert [t.replace("Błąd:", "").strip() for t in shown] == [
+        "Termin realizacji nie może być wcześniejszy niż uzgodnienie planu."
+    ]
+    assert await form.locator(".has-error #goals-0-due_on").count() == 1
+    await visit.check("plan z bledem")
+    await form.get_by_label("Termin realizacji celu (zatrudnienie)").fill(
+        await form.get_by_label("Data przeglądu celu (zatrudnienie)").input_value()
+    )
+    assert await form.get_by_label("Opis celu (zatrudnienie)").input_value() == (
+        "Podjęcie pracy przez matkę."
+    )
+    await form.get_by_role("button", name="Uzgodnij plan").click()
+    assert await page.get_by_role("status").inner_text() == (
+        "Plan (IPW) został uzgodniony. Wsparcie trafi do instytucji."
+    )
+    goals = await page.locator("section[aria-labelledby=plan] tbody tr").all_inner_texts()
+    assert len(goals) == 1
+    cells = goals[0].split("\t")
+    assert cells[:4] == ["zatrudnienie", "Podjęcie pracy przez matkę.", "doradztwo zawodowe", PUP]
+    assert await page.locator("section[aria-labelledby=uzgodnij-plan]").count() == 0
+    await visit.check("plan uzgodniony")
     await visit.goto("/pulpit/zespol")
     members = await page.locator("tbody tr td:first-child").all_inner_texts()
     assert {PCPR, PUP} <= set(members)

@@ -4,6 +4,7 @@ recommended supports with priority; the coordinator completes and revises."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from services.web.client import Api, ApiProblem
 from services.web.forms import FormErrors, from_problem
 from services.web.labels import DIAGNOSIS_STATUS, NEED_AREAS, SUPPORT_TYPES
 from services.web.pages import api_for
+from services.web.plan_form import defaults, goal_rows, known_fields, plan_body, sent
 from services.web.session import Session, SignedIn
 from services.web.templating import render
 from shared.teryt import terc
@@ -29,7 +31,9 @@ SAVED = {
     "ocena": "Ocena została dodana do diagnozy.",
     "zakonczona": "Diagnoza została zakończona. Rekomendacje trafią do instytucji.",
     "rewizja": "Rewizja diagnozy została zapisana.",
+    "plan": "Plan (IPW) został uzgodniony. Wsparcie trafi do instytucji.",
 }
+OPS = "ośrodek pomocy społecznej (OPS)"
 
 
 def gmina_name(code: str) -> str:
@@ -91,13 +95,29 @@ async def _workspace(
 ) -> Response:
     diagnosis = await api.call("GET", "diagnosis", f"/diagnoses/{diagnosis_id}")
     assessed_areas = [n["area"] for n in diagnosis["needs"]]
+    plan = await _plan(api, diagnosis_id)
+    coordinator = session.role == "coordinator"
+    plannable = coordinator and diagnosis["status"] == "completed" and plan is None
+    team, names = [], {}
+    if coordinator and (plannable or plan):
+        team, names = await _team(api, diagnosis["gmina"])
+    goals = goal_rows(diagnosis) if plannable else []
+    resent = form is not None and "agreed_on" in form
+    plan_form = (form if resent else defaults(goals, date.today())) if plannable else {}
     return render(
         request,
         "team/diagnosis.html",
         {
             "d": diagnosis,
             "gmina_name": gmina_name(diagnosis["gmina"]),
-            "coordinator": session.role == "coordinator",
+            "coordinator": coordinator,
+            "plan": plan,
+            "plannable": plannable,
+            "goals": goals,
+            "plan_form": plan_form,
+            "responsible_options": [("", OPS), *team],
+            "institution_names": names,
+            "ops": OPS,
             "need_options": list(NEED_AREAS.items()),
             "assessed_options": [(a, NEED_AREAS.get(a, a)) for a in assessed_areas],
             "support_options": list(SUPPORT_TYPES.items()),
@@ -110,6 +130,29 @@ async def _workspace(
         errors=errors,
         status=status,
     )
+
+
+async def _plan(api: Api, diagnosis_id: UUID) -> dict[str, Any] | None:
+    """The agreed plan (IPW) of the diagnosis, or None while there is none."""
+    try:
+        plan: dict[str, Any] = await api.call("GET", "diagnosis", f"/diagnoses/{diagnosis_id}/plan")
+    except ApiProblem as problem:
+        if problem.status != 404:
+            raise
+        return None
+    return plan
+
+
+async def _team(api: Api, gmina: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The institutions of the gmina's PZK (who may be responsible for a goal) as options, and
+    every institution's name by id (the plan names the responsible one)."""
+    institutions = await api.call("GET", "referrals", "/institutions")
+    team = [
+        (str(i["institution_id"]), i["name"])
+        for i in institutions
+        if gmina in i["partnership_gminas"]
+    ]
+    return team, {str(i["institution_id"]): i["name"] for i in institutions}
 
 
 @router.get("/diagnozy/{diagnosis_id}")
@@ -192,3 +235,23 @@ async def revise(request: Request, session: SignedIn, diagnosis_id: UUID) -> Res
             request, session, api, diagnosis_id, errors=errors, form=dict(form), status=422
         )
     return RedirectResponse(f"/diagnozy/{diagnosis_id}?zapisano=rewizja", status_code=303)
+
+
+@router.post("/diagnozy/{diagnosis_id}/plan")
+async def agree_plan(request: Request, session: SignedIn, diagnosis_id: UUID) -> Response:
+    """The plan (IPW) the family agreed to, from the coordinator's form: support starts."""
+    form = await request.form()
+    api = api_for(request, session)
+    diagnosis = await api.call("GET", "diagnosis", f"/diagnoses/{diagnosis_id}")
+    goals = goal_rows(diagnosis)
+    body, rows = plan_body(form, goals)
+    try:
+        await api.call("POST", "diagnosis", f"/diagnoses/{diagnosis_id}/plan", json=body)
+    except ApiProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        errors = from_problem(problem.problem, known_fields(goals), rename=rows)
+        return await _workspace(
+            request, session, api, diagnosis_id, errors=errors, form=sent(form, goals), status=422
+        )
+    return RedirectResponse(f"/diagnozy/{diagnosis_id}?zapisano=plan", status_code=303)
