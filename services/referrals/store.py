@@ -174,7 +174,8 @@ async def partnership_of(tx: asyncpg.Connection, gmina: str) -> list[UUID]:
 async def candidates(
     tx: asyncpg.Connection, support_type: SupportType, place: Place
 ) -> list[Candidate]:
-    """Active institutions offering the support in the gmina or its powiat, with their load.
+    """Active institutions offering the support in the gmina or its powiat, with their load
+    (the maintained counter of migration 0007, one row per candidate whatever the history).
 
     Callers hold the routing lock, so the load read here cannot change before they commit.
     """
@@ -185,9 +186,9 @@ async def candidates(
                   EXISTS (SELECT 1 FROM partnerships p
                           WHERE p.gmina = $2 AND p.institution_id = i.institution_id)
                       AS in_partnership,
-                  (SELECT count(*) FROM referrals r
-                   WHERE r.institution_id = i.institution_id AND r.support_type = $1
-                     AND r.state IN ('assigned', 'accepted')) AS open_referrals,
+                  coalesce((SELECT l.open_referrals FROM institution_load l
+                            WHERE l.institution_id = i.institution_id
+                              AND l.support_type = $1), 0) AS open_referrals,
                   coalesce(i.ops_gmina = $2, false) AS is_gmina_ops
            FROM institutions i
            WHERE i.active AND $1 = ANY(i.support_types)
@@ -209,6 +210,24 @@ async def candidates(
         )
         for r in rows
     ]
+
+
+async def open_load_drift(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """Where the maintained open load differs from a recount of the referrals (none, unless
+    something wrote around the trigger): institution, support type, counter, recount."""
+    rows = await conn.fetch(
+        """WITH recount AS (
+               SELECT institution_id, support_type, count(*)::int AS n FROM referrals
+               WHERE institution_id IS NOT NULL AND state IN ('assigned', 'accepted')
+               GROUP BY institution_id, support_type)
+           SELECT coalesce(l.institution_id, r.institution_id) AS institution_id,
+                  coalesce(l.support_type, r.support_type) AS support_type,
+                  coalesce(l.open_referrals, 0) AS counter, coalesce(r.n, 0) AS recount
+           FROM institution_load l FULL JOIN recount r USING (institution_id, support_type)
+           WHERE coalesce(l.open_referrals, 0) <> coalesce(r.n, 0)
+           ORDER BY 1, 2"""
+    )
+    return [dict(r) for r in rows]
 
 
 async def sector_of(tx: asyncpg.Connection, institution_id: UUID) -> Sector:

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from services.referrals import store
 from tests.integration.conftest import eventually
 from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
     Area,
@@ -35,6 +36,8 @@ async def test_two_staff_accepting_the_same_referral_at_once_one_wins(
         await referrals.event("referral.accepted.v1", case_id=case.case_id)
     for case in cases:
         assert len(referrals.events("referral.accepted.v1", case_id=case.case_id)) == 1
+    # the maintained open load agrees with a recount after the race
+    assert await store.open_load_drift(referrals.db) == []
 
 
 async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Referrals) -> None:
@@ -79,3 +82,11 @@ async def test_decline_racing_the_case_closure_leaves_nothing_open(referrals: Re
         for row in cancelled:
             await referrals.event("support.cancelled.v1", referral_id=row["referral_id"])
     print("decline racing closure:", sorted(outcomes))
+    # the maintained open load agrees with a recount after every race
+    assert await store.open_load_drift(referrals.db) == []
+    assert await referrals.db.fetchval(
+        "SELECT coalesce(sum(open_referrals), 0) FROM institution_load WHERE institution_id = $1",
+        first,
+    ) == await referrals.db.fetchval(
+        "SELECT count(*) FROM referrals WHERE institution_id = $1 AND state = 'assigned'", first
+    )
