@@ -9,4 +9,6 @@ ensure_all
 ensure_chromium
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .
+# Every file carries its licence and copyright (REUSE.toml, LICENSES/).
+.venv/bin/reuse lint --quiet || { .venv/bin/reuse lint; exit 1; }
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
