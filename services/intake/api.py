@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
 from services.intake import bulk_api, casefile_api, casefile_store, domain, store
+from services.intake.casefile import TransferState
 from services.intake.casefile_schemas import PersonExportOut
 from services.intake.domain import CaseState, CaseStatus, Step
 from services.intake.schemas import (
@@ -247,10 +248,29 @@ async def close_case(
             closed_on=closed_on,
         )
         await outbox.add(conn, ctx.origin, event)
+        await _withdraw_waiting_transfer(conn, state, principal)
         return after
 
     request_hash = fingerprint(f"POST /cases/{case_id}/close", body)
     return await _transition(ctx, case_id, principal, idempotency_key, request_hash, act)
+
+
+async def _withdraw_waiting_transfer(
+    conn: asyncpg.Connection, state: CaseState, principal: Principal
+) -> None:
+    """A closed case is no one's to take over: the transfer it waited for is withdrawn, as
+    the sending OPS would withdraw it, in its history and the audit log. A reopening does not
+    bring it back; the OPS asks again if the family still moves."""
+    transfer = await casefile_store.waiting_transfer(conn, state.case_id)
+    if transfer is None:
+        return
+    withdrawn = TransferState.WITHDRAWN
+    await casefile_store.decide_transfer(conn, transfer.transfer_id, withdrawn, principal.subject)
+    await casefile_store.record_change(conn, state.case_id, f"transfer_{withdrawn}",
+                                       CaseStatus.CLOSED, principal.subject)  # fmt: skip
+    route = f"przekazanie z gminy {transfer.from_gmina} do {transfer.to_gmina}"
+    await store.audit(conn, principal, state.case_id, transfer.from_gmina,
+                      f"transfer_{withdrawn}", f"{route} wycofane: sprawa zamknięta")  # fmt: skip
 
 
 @router.post("/cases/{case_id}/reopen", response_model=StatusOut)

@@ -243,6 +243,22 @@ def accept_transfer(
     )
 
 
+# --- the responsible caseworker (pracownik prowadzący) -----------------------------------------
+
+
+def reassign(current: str, assignee: str) -> bool:
+    """Whether making `assignee` responsible changes anything. A subject is the identity
+    provider's id as tokens carry it, so it is taken as written; one of blanks alone or with
+    blanks around it is no one's."""
+    if not assignee.strip() or assignee != assignee.strip():
+        raise InvalidInput(
+            "assignee_invalid",
+            "podaj identyfikator pracownika bez spacji na początku i końcu",
+            field="assignee",
+        )
+    return assignee != current
+
+
 # --- the caseworker's due work --------------------------------------------------------------------
 
 HOME_INTERVIEW_DAYS = 14  # the environmental interview within 14 days of the case being opened
@@ -265,6 +281,7 @@ class CaseDue:
     last_interview_on: date | None
     last_entry_on: date | None  # the latest note or interview entry
     follow_ups: tuple[date, ...] = ()
+    assigned_to: str | None = None  # the responsible caseworker's subject
 
 
 @dataclass(frozen=True)

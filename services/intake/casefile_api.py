@@ -19,6 +19,8 @@ from services.intake import casefile, finding, store
 from services.intake import casefile_store as files
 from services.intake.casefile import Household, Transfer, TransferState
 from services.intake.casefile_schemas import (
+    AssignmentIn,
+    AssignmentOut,
     FoundCase,
     FoundPerson,
     HouseholdChangeOut,
@@ -531,7 +533,8 @@ async def _decide(
             found = await store.open_case_with_pesel(conn, to.code, pesels, other_than=case_id)
             if found is not None:
                 raise casefile.pesel_elsewhere(found[0], to.code)
-            await files.move_to_gmina(conn, case_id, to.code)
+            # Whoever accepts it in the receiving gmina is responsible until reassigned.
+            await files.move_to_gmina(conn, case_id, to.code, principal.subject, date.today())
             await outbox.add(conn, ctx.origin, event)
         await files.decide_transfer(conn, transfer.transfer_id, state, principal.subject)
         await files.record_change(conn, case_id, f"transfer_{state}", household.status,
@@ -594,6 +597,39 @@ async def waiting_transfers(
     ]  # fmt: skip
 
 
+# --- the responsible caseworker ------------------------------------------------------------------
+
+
+@router.post("/cases/{case_id}/assignment", response_model=AssignmentOut)
+async def assign_case(
+    case_id: UUID,
+    body: AssignmentIn,
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = Staff,
+) -> JSONResponse:
+    """Make a staff member the case's responsible caseworker (pracownik prowadzący): the
+    gmina's caseworker or coordinator does. In the case's history and the audit log; staff
+    data only, in intake only (no event)."""
+    request_hash = fingerprint(f"POST /cases/{case_id}/assignment", body)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        household = await _case_of_my_gmina(conn, case_id, principal, lock=True)
+        if first := await replay(conn, principal, idempotency_key, request_hash):
+            return first
+        previous, since = await files.assignment_of(conn, case_id)
+        if casefile.reassign(previous, body.assignee):
+            since = date.today()
+            await files.assign(conn, case_id, body.assignee, since)
+            await files.record_change(conn, case_id, "assigned", household.status,
+                                      principal.subject)  # fmt: skip
+            await store.audit(conn, principal, case_id, household.gmina.code, "assigned",
+                              f"pracownik prowadzący: {previous} → {body.assignee}")  # fmt: skip
+        out = AssignmentOut(
+            case_id=case_id, assigned_to=body.assignee, assigned_on=since, previous=previous
+        )
+        return await answer(conn, principal, idempotency_key, request_hash, 200, out)
+
+
 # --- the worklist -----------------------------------------------------------------------------
 
 
@@ -606,7 +642,8 @@ async def worklist(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     principal: Principal = Staff,
 ) -> WorklistOut:
-    """Due work of the gmina's open cases (`mine`: the cases you opened): transfers from
+    """Due work of the gmina's open cases (`mine`: the cases assigned to you, as their
+    responsible caseworker): transfers from
     other gminas to accept first, then soonest first the home interview within 14 days of
     opening, an interview update every six months, follow-ups asked for in notes; overdue
     ones included; the first `limit` items (`limited` when there were more). Codes and
@@ -622,10 +659,12 @@ async def worklist(
         for t in transfers if t["to_gmina"] == code
     ]  # fmt: skip
     items = incoming + casefile.due_work(due, today, horizon_days)
+    assignees = {c.case_id: c.assigned_to for c in due}
     return WorklistOut(
         gmina=code,
         as_of=today,
         limited=len(items) > limit,
-        items=[WorkItemOut(case_id=i.case_id, kind=i.kind, due_on=i.due_on, overdue=i.overdue)
+        items=[WorkItemOut(case_id=i.case_id, kind=i.kind, due_on=i.due_on, overdue=i.overdue,
+                           assigned_to=assignees.get(i.case_id))
                for i in items[:limit]],
     )  # fmt: skip

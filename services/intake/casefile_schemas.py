@@ -195,6 +195,29 @@ class WorkItemOut(BaseModel):
     kind: WorkKind
     due_on: date
     overdue: bool
+    assigned_to: str | None = Field(
+        default=None,
+        description="the case's responsible caseworker (none for a transfer still to accept)",
+    )
+
+
+class AssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: SingleLine = Field(
+        min_length=1,
+        max_length=200,
+        description="the staff member's subject (their id at the identity provider, as in "
+        "their token's `sub`)",
+    )
+
+
+class AssignmentOut(BaseModel):
+    """Who is responsible for the case (pracownik prowadzący): staff data, no family data."""
+
+    case_id: UUID
+    assigned_to: str
+    assigned_on: date
+    previous: str | None = Field(description="who was responsible before this change")
 
 
 class WorklistOut(BaseModel):

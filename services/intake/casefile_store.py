@@ -325,9 +325,38 @@ async def decide_transfer(
     )
 
 
-async def move_to_gmina(tx: asyncpg.Connection, case_id: UUID, gmina: str) -> None:
+async def move_to_gmina(
+    tx: asyncpg.Connection, case_id: UUID, gmina: str, assignee: str, day: date
+) -> None:
+    """The case is the receiving gmina's, and whoever accepted it there is responsible."""
     await tx.execute(
-        "UPDATE cases SET gmina = $2, updated_at = now() WHERE case_id = $1", case_id, gmina
+        """UPDATE cases SET gmina = $2, assigned_to = $3, assigned_on = $4, updated_at = now()
+           WHERE case_id = $1""",
+        case_id,
+        gmina,
+        assignee,
+        day,
+    )
+
+
+# --- the responsible caseworker ------------------------------------------------------------------
+
+
+async def assignment_of(conn: asyncpg.Connection, case_id: UUID) -> tuple[str, date]:
+    row = await conn.fetchrow(
+        "SELECT assigned_to, assigned_on FROM cases WHERE case_id = $1", case_id
+    )
+    assert row is not None  # the caller holds the case locked
+    return row["assigned_to"], row["assigned_on"]
+
+
+async def assign(tx: asyncpg.Connection, case_id: UUID, assignee: str, day: date) -> None:
+    await tx.execute(
+        """UPDATE cases SET assigned_to = $2, assigned_on = $3, updated_at = now()
+           WHERE case_id = $1""",
+        case_id,
+        assignee,
+        day,
     )
 
 
@@ -350,12 +379,13 @@ async def transfers_of(conn: asyncpg.Connection, gmina: str) -> list[dict[str, A
 
 
 async def open_cases_due(
-    conn: asyncpg.Connection, gmina: str, opened_by: str | None
+    conn: asyncpg.Connection, gmina: str, assigned_to: str | None
 ) -> list[CaseDue]:
-    """Dates of each open case of the gmina (or only those `opened_by` opened) that its due
-    work follows from. The interview summary given at opening counts as the home interview."""
+    """Dates of each open case of the gmina (or only those assigned to `assigned_to`) that its
+    due work follows from. The interview summary given at opening counts as the home
+    interview."""
     rows = await conn.fetch(
-        """SELECT c.case_id, c.opened_on,
+        """SELECT c.case_id, c.opened_on, c.assigned_to,
                   greatest(i.last_on,
                            CASE WHEN c.interview_summary <> '' THEN c.opened_on END)
                       AS last_interview_on,
@@ -369,9 +399,9 @@ async def open_cases_due(
                                          WHERE follow_up_on IS NOT NULL) AS follow_ups
                               FROM case_notes WHERE case_id = c.case_id) n ON true
            WHERE c.gmina = $1 AND c.status <> 'closed'
-             AND ($2::text IS NULL OR c.opened_by = $2)""",
+             AND ($2::text IS NULL OR c.assigned_to = $2)""",
         gmina,
-        opened_by,
+        assigned_to,
     )
     return [
         CaseDue(
@@ -380,6 +410,7 @@ async def open_cases_due(
             last_interview_on=r["last_interview_on"],
             last_entry_on=r["last_entry_on"],
             follow_ups=tuple(r["follow_ups"]),
+            assigned_to=r["assigned_to"],
         )
         for r in rows
     ]

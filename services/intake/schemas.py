@@ -118,6 +118,11 @@ class CaseSummaryOut(BaseModel):
     closed_on: date | None
     outcome: str | None
     household_size: int
+    assigned_to: str | None = Field(
+        default=None,
+        description="the responsible caseworker (pracownik prowadzący): a staff member's subject",
+    )
+    assigned_on: date | None = Field(default=None, description="assigned since")
 
 
 class ConsentOut(BaseModel):

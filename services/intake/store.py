@@ -25,6 +25,8 @@ _CASE_COLUMNS = (
     "interview_summary",
     "opened_on",
     "opened_by",
+    "assigned_to",
+    "assigned_on",
 )
 _MEMBER_COLUMNS = (
     "person_id",
@@ -58,6 +60,8 @@ def _case_row(case: NewCase, opened_by: str) -> tuple[Any, ...]:
         case.interview_summary,
         case.opened_on,
         opened_by,
+        opened_by,  # the opener is the responsible caseworker until reassigned
+        case.opened_on,
     )
 
 
@@ -296,6 +300,8 @@ def _summary(row: asyncpg.Record) -> dict[str, Any]:
         "closed_on": row["closed_on"],
         "outcome": row["outcome"],
         "household_size": row["household_size"],
+        "assigned_to": row["assigned_to"],
+        "assigned_on": row["assigned_on"],
     }
 
 

@@ -70,6 +70,8 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases/{case_id}/transfer/withdraw"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/transfers"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/worklist"): frozenset({CW, CO}),
+    # The responsible caseworker (pracownik prowadzący): reassigned by the gmina's staff.
+    ("intake", "POST", "/api/v1/cases/{case_id}/assignment"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/audit"): frozenset({CO}),
     ("intake", "GET", "/api/v1/persons/{person_id}/export"): frozenset({CO}),
     ("diagnosis", "GET", "/api/v1/diagnoses"): frozenset({TM, CO}),
@@ -431,6 +433,14 @@ async def test_a_neighbouring_gmina_or_another_institution_sees_nothing_and_chan
             {403},
         ),
         ("intake", "POST", f"/api/v1/cases/{case}/transfer/accept", caseworker, {}, {404}),
+        (
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case}/assignment",
+            coordinator,
+            {"json": {"assignee": "matrix-intruder"}},
+            {403},
+        ),
         ("intake", "GET", "/api/v1/worklist", caseworker, {"params": {"gmina": GMINA}}, {403}),
         ("intake", "GET", "/api/v1/transfers", coordinator, {"params": {"gmina": GMINA}}, {403}),
         ("diagnosis", "GET", f"/api/v1/diagnoses/{diagnosis}", team_member, {}, {403, 404}),

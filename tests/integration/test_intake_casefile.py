@@ -416,8 +416,105 @@ async def test_the_worklist_shows_the_home_interview_updates_and_follow_ups_due(
     assert len(one.json()["items"]) == 1 and one.json()["limited"] is True, one.text
     assert r.json()["limited"] is False
     assert items[(known, "follow_up")] == {"case_id": known, "kind": "follow_up",
-                                            "due_on": follow_up, "overdue": False}  # fmt: skip
+                                            "due_on": follow_up, "overdue": False,
+                                            "assigned_to": "it-caseworker"}  # fmt: skip
     mine = await intake.call("GET", "/worklist", intake.as_(Role.CASEWORKER, gmina=gmina,
                                                              subject="someone-else"),
                              params={"mine": "true"})  # fmt: skip
     assert mine.status_code == 200 and mine.json()["items"] == [], mine.text
+
+
+async def test_the_responsible_caseworker_is_the_opener_until_reassigned_and_mine_follows(
+    intake: Service,
+) -> None:
+    gmina, neighbour = two_gminas()
+    opener = intake.as_(Role.CASEWORKER, gmina=gmina, subject="cw-opener")
+    coordinator = intake.as_(Role.COORDINATOR, gmina=gmina, subject="coord-1")
+    r = await intake.call("POST", "/cases", opener, json={
+        "gmina": gmina, "members": [person("Prowadzona", "Sprawa")], "reasons": ["1"],
+        "notified_by": "self", "consent_to_share": False})  # fmt: skip
+    case = r.json()["case_id"]
+    overview = (await intake.call("GET", f"/cases/{case}/overview", opener)).json()
+    assert (overview["assigned_to"], overview["assigned_on"]) == (
+        "cw-opener",
+        date.today().isoformat(),
+    )
+
+    async def mine(subject: str) -> set[str]:
+        who = intake.as_(Role.CASEWORKER, gmina=gmina, subject=subject)
+        r = await intake.call("GET", "/worklist", who, params={"mine": "true"})
+        assert r.status_code == 200, r.text
+        return {i["case_id"] for i in r.json()["items"]}
+
+    assert case in await mine("cw-opener") and case not in await mine("cw-second")
+
+    key = {"Idempotency-Key": f"assign-{case}"}
+    body = {"assignee": "cw-second"}
+    path = f"/cases/{case}/assignment"
+    elsewhere = intake.as_(Role.CASEWORKER, gmina=neighbour)
+    assert (await intake.call("POST", path, elsewhere, json=body)).status_code == 403
+    for blank in (" ", " cw-second", ""):
+        bad = await intake.call("POST", path, coordinator, json={"assignee": blank})
+        assert bad.status_code == 422 and bad.json()["field"] == "assignee", bad.text
+    first = await intake.call("POST", path, coordinator, json=body, headers=key)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"case_id": case, "assigned_to": "cw-second",
+                            "assigned_on": date.today().isoformat(),
+                            "previous": "cw-opener"}  # fmt: skip
+    again = await intake.call("POST", path, coordinator, json=body, headers=key)
+    assert again.json() == first.json()
+    other = await intake.call("POST", path, coordinator, json={"assignee": "x"}, headers=key)
+    assert other.status_code == 422, other.text  # the same key with another body
+    assert case in await mine("cw-second") and case not in await mine("cw-opener")
+
+    record = (await intake.call("GET", f"/cases/{case}", coordinator, headers=REASON)).json()
+    assert record["assigned_to"] == "cw-second"
+    assert [h["step"] for h in record["history"]].count("assigned") == 1  # the replay added none
+    audit = [e for e in await audit_of(intake, gmina)
+             if e["case_id"] == case and e["access"] == "assigned"]  # fmt: skip
+    assert [(e["subject"], e["purpose"]) for e in audit] == [
+        ("coord-1", "pracownik prowadzący: cw-opener → cw-second")
+    ]
+    # the same person once more changes nothing and records nothing
+    same = await intake.call("POST", path, opener, json=body)
+    assert same.status_code == 200 and same.json()["previous"] == "cw-second"
+    record = (await intake.call("GET", f"/cases/{case}", coordinator, headers=REASON)).json()
+    assert [h["step"] for h in record["history"]].count("assigned") == 1
+
+
+async def test_an_accepted_transfer_makes_the_acceptor_responsible_and_a_closing_withdraws_one(
+    intake: Service, tap: EventTap
+) -> None:
+    sending, receiving = two_gminas()
+    sender = intake.as_(Role.CASEWORKER, gmina=sending, subject="cw-sending")
+    receiver = intake.as_(Role.CASEWORKER, gmina=receiving, subject="cw-receiving")
+    moved = await open_case(intake, sending, person("Ruchoma", "Rodzina"))
+    await intake.call("POST", f"/cases/{moved}/transfer", sender, json={"to_gmina": receiving})
+    assert (await intake.call("POST", f"/cases/{moved}/transfer/accept", receiver)).is_success
+    now = (await intake.call("GET", f"/cases/{moved}/overview", receiver)).json()
+    assert now["assigned_to"] == "cw-receiving"
+    r = await intake.call("GET", "/worklist", receiver, params={"mine": "true"})
+    assert moved in {i["case_id"] for i in r.json()["items"]}
+
+    closing = await open_case(intake, sending, person("Zamykana", "Rodzina"))
+    await intake.call("POST", f"/cases/{closing}/transfer", sender, json={"to_gmina": receiving})
+    assert [t["case_id"] for t in (await intake.call("GET", "/transfers", receiver)).json()] == [
+        closing
+    ]
+    closed = await intake.call("POST", f"/cases/{closing}/close", sender,
+                               json={"outcome": "moved_away"})  # fmt: skip
+    assert closed.status_code == 200, closed.text
+    assert (await intake.call("GET", "/transfers", receiver)).json() == []
+    late = await intake.call("POST", f"/cases/{closing}/transfer/accept", receiver)
+    assert late.status_code == 404 and late.json()["code"] == "no_transfer_waiting", late.text
+    history = (await intake.call("GET", f"/cases/{closing}/overview", sender)).json()["history"]
+    assert [h["step"] for h in history] == ["open", "transfer_requested", "close",
+                                            "transfer_withdrawn"]  # fmt: skip
+    audit = [e for e in await audit_of(intake, sending)
+             if e["case_id"] == closing and e["access"] == "transfer_withdrawn"]  # fmt: skip
+    assert len(audit) == 1 and "sprawa zamknięta" in audit[0]["purpose"]
+    # reopened, it is still the sending gmina's and waits for no one
+    assert (await intake.call("POST", f"/cases/{closing}/reopen", sender)).status_code == 200
+    assert (await intake.call("GET", "/transfers", sender)).json() == []
+    await tap.wait_for(closing, "case.reopened.v1")
+    assert tap.about(closing, "case.transferred.v1") == []
