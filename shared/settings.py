@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         return WEB_PORT if service == "web" else DEFAULT_PORTS[service]
 
     def base_url(self, service: str) -> str:
+        """Where another process reaches `service`'s HTTP API: KOOP_<SERVICE>_URL where the
+        services run on other hosts (Kubernetes: http://intake:8101), else this host's port."""
+        given = os.environ.get(f"KOOP_{service.upper()}_URL")
+        if given:
+            return given.rstrip("/")
         return f"http://{self.http_host}:{self.http_port(service)}"
 
 

@@ -28,6 +28,7 @@ import shlex
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,34 @@ def _exchange(vhost: str) -> dict[str, Any]:
         "internal": False,
         "arguments": {},
     }
+
+
+def verified_tls_uri(
+    uri: str, ca_cert: str | None, client_cert: str | None = None, client_key: str | None = None
+) -> str:
+    """An amqps:// URI the shovel can only use against the macro-region's real broker: the
+    Erlang client verifies the peer's certificate against `ca_cert` (a path on the region's
+    broker nodes) and the host name (SNI). A plain amqp:// URI is returned as it is (one machine,
+    tests); an amqps:// one without a CA and without its own `verify=` is refused."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme != "amqps":
+        return uri
+    query = urllib.parse.parse_qsl(parts.query)
+    if any(key == "verify" for key, _ in query):
+        return uri
+    if not ca_cert:
+        raise ValueError(
+            "an amqps:// macro-region needs --ca-cert (the CA file on the region's broker "
+            "nodes), so the shovel verifies whom it talks to"
+        )
+    query += [
+        ("cacertfile", ca_cert),
+        ("verify", "verify_peer"),
+        ("server_name_indication", parts.hostname or ""),
+    ]
+    if client_cert and client_key:
+        query += [("certfile", client_cert), ("keyfile", client_key)]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe="/")))
 
 
 def region_definitions(region: RegionLink, macro_uri: str, link: str = LINK) -> dict[str, Any]:
@@ -205,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         "--region", action="append", type=_region_arg, required=True, help="CODE=AMQP URI"
     )
     parser.add_argument("--link", default=LINK, help="name of the link (queue and shovel)")
+    parser.add_argument(
+        "--ca-cert", help="amqps: CA file on the region's broker nodes (verifies the macro-region)"
+    )
+    parser.add_argument("--client-cert", help="amqps: the region's certificate (mutual TLS)")
+    parser.add_argument("--client-key", help="amqps: the region's private key (mutual TLS)")
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="import with rabbitmqctl")
     action.add_argument("--unlink", action="store_true", help="remove the shovels")
@@ -216,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.macro.startswith("amqp"):
         parser.error(f"--macro: expected an amqp:// or amqps:// URI, got {args.macro!r}")
     ctl = shlex.split(args.rabbitmqctl)
-    docs = documents(args.macro, args.region, args.link)
+    try:
+        macro = verified_tls_uri(args.macro, args.ca_cert, args.client_cert, args.client_key)
+    except ValueError as exc:
+        parser.error(f"--macro: {exc}")
+    docs = documents(macro, args.region, args.link)
     try:
         if args.unlink:
             unlink(args.region, ctl, args.link)

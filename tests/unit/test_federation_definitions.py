@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
@@ -40,7 +41,7 @@ REGION = link.RegionLink("06", "amqp://kooperacja:pw@r06.example.org:5672/region
 def manifests(folder: Path) -> list[dict[str, Any]]:
     docs = []
     for path in sorted(folder.rglob("*.yaml")):
-        if path.name != "kustomization.yaml":
+        if path.name != "kustomization.yaml" and "crds" not in path.parts:
             docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
     return docs
 
@@ -195,23 +196,33 @@ def test_rabbitmq_is_a_three_node_cluster_with_the_shovel_plugin(
     [cluster] = [d for d in of_kind(k8s, "RabbitmqCluster") if "replicas" in d["spec"]]
     assert cluster["spec"]["replicas"] == 3
     assert "rabbitmq_shovel" in cluster["spec"]["rabbitmq"]["additionalPlugins"]
-    [postgres] = of_kind(k8s, "Cluster")
-    assert postgres["apiVersion"] == "postgresql.cnpg.io/v1" and postgres["spec"]["instances"] >= 2
+    for postgres in of_kind(k8s, "Cluster"):
+        assert postgres["apiVersion"] == "postgresql.cnpg.io/v1"
+        assert postgres["spec"]["instances"] == 3
 
 
 def test_each_service_is_deployed_with_probes_on_its_port(k8s: list[dict[str, Any]]) -> None:
     deployments = {d["metadata"]["name"]: d for d in of_kind(k8s, "Deployment")}
-    assert set(deployments) == set(SERVICES)
-    databases = {d["spec"]["name"] for d in of_kind(k8s, "Database")}
-    initdb = of_kind(k8s, "Cluster")[0]["spec"]["bootstrap"]["initdb"]["database"]
+    assert set(deployments) == set(SERVICES) | {"web"}
+    deployments.pop("web")
+    clusters = {d["metadata"]["name"]: d for d in of_kind(k8s, "Cluster")}
     for name, deployment in deployments.items():
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         assert container["args"] == [f"services.{name}"]
         assert container["ports"] == [{"name": "http", "containerPort": DEFAULT_PORTS[name]}]
         assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-        # Each service's database exists before it starts (the app user may not create one).
-        assert f"kooperacja_{name}" in databases | {initdb}
+        # Each service has a PostgreSQL cluster of its own whose database exists before it starts
+        # (the app user may not create one), and its URL points there.
+        cluster = clusters[f"kooperacja-db-{name}"]
+        assert cluster["spec"]["bootstrap"]["initdb"]["database"] == f"kooperacja_{name}"
+        env = {e["name"]: e for e in container["env"]}
+        assert env[f"KOOP_{name.upper()}_DATABASE_URL"]["value"] == (
+            f"postgresql://kooperacja@kooperacja-db-{name}-rw:5432/kooperacja_{name}"
+        )
+        assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == (
+            f"kooperacja-db-{name}-app"
+        )
 
 
 def test_region_link_resources_match_the_link_script(k8s: list[dict[str, Any]]) -> None:
@@ -239,3 +250,37 @@ def test_every_broker_set_up_bounds_a_message_as_the_consumers_do(
     [cluster] = [d for d in of_kind(k8s, "RabbitmqCluster") if "replicas" in d["spec"]]
     assert limit in cluster["spec"]["rabbitmq"]["additionalConfig"]
     assert f"MAX_MESSAGE_BYTES={MAX_EVENT_BYTES}" in (DEPLOY / "local" / "infra.sh").read_text()
+
+
+def test_an_amqps_macro_region_is_verified_by_its_ca_and_host_name() -> None:
+    uri = link.verified_tls_uri(
+        "amqps://link:pw@macro.example.org:5671/kooperacja", "/etc/rabbitmq-tls/ca.crt"
+    )
+    query = dict(parse_qsl(urlsplit(uri).query))
+    assert query == {
+        "cacertfile": "/etc/rabbitmq-tls/ca.crt",
+        "verify": "verify_peer",
+        "server_name_indication": "macro.example.org",
+    }
+    assert link.vhost_of(uri) == "kooperacja"
+
+
+def test_an_amqps_macro_region_without_a_ca_is_refused() -> None:
+    with pytest.raises(ValueError, match="--ca-cert"):
+        link.verified_tls_uri("amqps://link:pw@macro.example.org:5671/kooperacja", None)
+    with pytest.raises(SystemExit):
+        link.main(["--macro", "amqps://l:p@macro.example.org/k", "--region", "06=amqp://a@b/c"])
+
+
+def test_the_kubernetes_shovel_verifies_the_macro_region() -> None:
+    docs = manifests(DEPLOY / "kubernetes")
+    [uris] = [d for d in of_kind(docs, "Secret") if d["metadata"]["name"] == "kooperacja-link-uris"]
+    dest = urlsplit(uris["stringData"]["destUri"])
+    query = dict(parse_qsl(dest.query))
+    assert dest.scheme == "amqps" and query["verify"] == "verify_peer"
+    assert query["cacertfile"] == "/etc/rabbitmq-tls/ca.crt"
+    assert query["server_name_indication"] == dest.hostname
+    [region_tls] = [
+        d for d in of_kind(docs, "RabbitmqCluster") if d["spec"].get("tls", {}).get("caSecretName")
+    ]
+    assert region_tls["spec"]["tls"]["caSecretName"] == "kooperacja-link-ca"
