@@ -86,7 +86,7 @@ async def main(cases: int, share: float, repeats: int) -> None:
         print(f"loaded {cases} cases in {time.perf_counter() - started:.1f}s")
         neighbours = finding.neighbours(gmina, gminas)
         queries = {
-            "baseline: PESEL of an opening": lambda: store.open_case_with_pesel(
+            "baseline: PESEL of an opening": lambda: store.open_cases_by_pesel(
                 conn, gmina, ["79031412345"]),
             "surname 'zolkiewska'": lambda: casefile_store.search(
                 conn, gmina, surname=finding.surname_range("Zolkiewska"), pesel=None,

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import asyncpg
 
+from shared import locks
+
 log = logging.getLogger(__name__)
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-_LOCK_KEY = 0x6B6F6F70  # "koop"
 
 
 async def ensure_database(url: str) -> None:
@@ -56,7 +57,7 @@ def migration_files(folder: Path) -> list[tuple[int, Path]]:
 async def migrate(conn: asyncpg.Connection, scope: str, folder: Path) -> list[str]:
     """Apply the not yet applied migrations of `folder`; returns the file names applied."""
     applied_now: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    await conn.execute("SELECT pg_advisory_lock($1)", locks.MIGRATIONS)
     try:
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -86,7 +87,7 @@ async def migrate(conn: asyncpg.Connection, scope: str, folder: Path) -> list[st
             applied_now.append(path.name)
             log.info("applied migration %s/%s", scope, path.name)
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+        await conn.execute("SELECT pg_advisory_unlock($1)", locks.MIGRATIONS)
     return applied_now
 
 

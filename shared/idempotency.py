@@ -26,6 +26,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from shared import locks
 from shared.auth import Principal
 from shared.errors import InvalidInput
 from shared.runtime import ServiceContext
@@ -72,7 +73,7 @@ async def replay(
     if key is None:
         return None
     caller = _caller(principal)
-    await tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{caller}:{key}")
+    await locks.lock_subject(tx, locks.idempotency(caller, key))
     row = await tx.fetchrow(
         """SELECT request_hash, status, body FROM idempotency_keys
            WHERE principal = $1 AND key = $2""",

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.diagnosis import domain, plan_api, plan_store, store
 from services.diagnosis.domain import Assessment
 from services.diagnosis.scope import load_in_scope as _load_in_scope
-from shared import outbox
+from shared import audit_log, outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import NeedArea, SupportType
 from shared.errors import InvalidInput, NotFound
@@ -374,12 +374,11 @@ async def read_audit_log(
 ) -> list[AuditEntryOut]:
     """Who read which diagnosis's notes, when and why, and what retention erased; newest
     first."""
-    code = gmina or principal.gmina
-    if code is None:
-        raise InvalidInput("gmina_required", "name the gmina", field="gmina")
-    principal.require_gmina(code)
+    code = audit_log.gmina_in_scope(gmina, principal)
     async with ctx.pool.acquire() as conn:
-        rows = await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
+        rows = await audit_log.entries(
+            conn, gmina=code, case_id=case_id, limit=limit, also=("diagnosis_id",)
+        )
     return [AuditEntryOut(**r) for r in rows]
 
 

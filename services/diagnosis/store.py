@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.diagnosis.domain import Added, Assessment, Diagnosis, Partnership
-from shared import locks
+from shared import audit_log, case_state
 from shared.auth import Principal
 from shared.codes import NeedArea, Sector, SupportType
 from shared.events import InstitutionRegistered, PartnershipChanged, Place, Recommendation
@@ -17,17 +17,8 @@ from shared.events import InstitutionRegistered, PartnershipChanged, Place, Reco
 # --- the case's open/closed state, from intake's events -------------------------------------
 
 
-async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
-    """Serialise what changes one case: an API call racing the case's closure would otherwise
-    miss it (each blind to the other's uncommitted row). The consumer holds this lock already
-    for the case of each event it handles."""
-    await locks.lock_subject(tx, str(case_id))
-
-
 async def _closed_round(tx: asyncpg.Connection, case_id: UUID) -> int:
-    """The latest round of the case known closed (0: none)."""
-    found = await tx.fetchval("SELECT closed_round FROM closed_cases WHERE case_id = $1", case_id)
-    return int(found or 0)
+    return await case_state.closed_round(tx, "closed_cases", case_id)
 
 
 async def open_diagnosis(
@@ -58,16 +49,8 @@ async def close_round(
     """Intake closed the case, ending `round`: an open diagnosis of that round (or an earlier
     one) is cancelled; a completed one stays completed. A late closing of an earlier round
     changes nothing."""
-    await tx.execute(
-        """INSERT INTO closed_cases AS c (case_id, closed, sequence, closed_round)
-           VALUES ($1, true, $3, $2)
-           ON CONFLICT (case_id) DO UPDATE
-               SET closed_round = greatest(c.closed_round, $2),
-                   closed = CASE WHEN c.sequence <= $3 THEN true ELSE c.closed END,
-                   sequence = greatest(c.sequence, $3)""",
-        case_id,
-        round,
-        sequence or 0,
+    await case_state.record(
+        tx, "closed_cases", case_id, closed=True, round=round, sequence=sequence
     )
     await tx.execute(
         """UPDATE diagnoses SET status = 'cancelled'
@@ -83,14 +66,8 @@ async def reopen_round(
     """Intake reopened the case, starting `round`: its diagnosis (cancelled, or completed in an
     earlier round) is open again, for the team to review, unless that round is known closed
     already. A late reopening of an earlier round changes nothing."""
-    await tx.execute(
-        """INSERT INTO closed_cases AS c (case_id, closed, sequence, closed_round)
-           VALUES ($1, false, $2, 0)
-           ON CONFLICT (case_id) DO UPDATE
-               SET closed = CASE WHEN c.sequence <= $2 THEN false ELSE c.closed END,
-                   sequence = greatest(c.sequence, $2)""",
-        case_id,
-        sequence or 0,
+    await case_state.record(
+        tx, "closed_cases", case_id, closed=False, round=round, sequence=sequence
     )
     await tx.execute(
         """UPDATE diagnoses d
@@ -393,33 +370,15 @@ async def sector_of(conn: asyncpg.Connection, institution_id: UUID) -> Sector | 
 async def audit(
     tx: asyncpg.Connection, principal: Principal, diagnosis: Diagnosis, access: str, purpose: str
 ) -> None:
-    await tx.execute(
-        """INSERT INTO audit_log (subject, role, institution, diagnosis_id, case_id, gmina,
-                                  access, purpose)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        principal.subject,
-        str(principal.role),
-        principal.institution,
-        diagnosis.diagnosis_id,
-        diagnosis.case_id,
-        diagnosis.place.gmina,
-        access,
-        purpose,
+    await audit_log.record(
+        tx,
+        principal,
+        case_id=diagnosis.case_id,
+        gmina=diagnosis.place.gmina,
+        access=access,
+        purpose=purpose,
+        also={"diagnosis_id": diagnosis.diagnosis_id},
     )
-
-
-async def audit_entries(
-    conn: asyncpg.Connection, *, gmina: str, case_id: UUID | None, limit: int
-) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT entry_id, at, subject, role, institution, diagnosis_id, case_id, access, purpose
-           FROM audit_log WHERE gmina = $1 AND ($2::uuid IS NULL OR case_id = $2)
-           ORDER BY entry_id DESC LIMIT $3""",
-        gmina,
-        case_id,
-        limit,
-    )
-    return [dict(r) for r in rows]
 
 
 async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, why: str) -> int:
@@ -448,13 +407,15 @@ async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, why: str) -> int
         "UPDATE diagnoses SET anonymised_at = coalesce(anonymised_at, now()) WHERE case_id = $1",
         case_id,
     )
-    await tx.execute(
-        """INSERT INTO audit_log (subject, role, diagnosis_id, case_id, gmina, access, purpose)
-           VALUES ('diagnosis-retention', 'system', $1, $2, $3, 'anonymised', $4)""",
-        row["diagnosis_id"],
-        case_id,
-        row["gmina"],
-        f"{why}; erased {erased} notes and goals in words",
+    await audit_log.record(
+        tx,
+        None,
+        actor="diagnosis-retention",
+        case_id=case_id,
+        gmina=row["gmina"],
+        access="anonymised",
+        purpose=f"{why}; erased {erased} notes and goals in words",
+        also={"diagnosis_id": row["diagnosis_id"]},
     )
     return erased
 

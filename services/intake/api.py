@@ -28,7 +28,7 @@ from services.intake.schemas import (
     PersonsOut,
     StatusOut,
 )
-from shared import outbox
+from shared import audit_log, outbox
 from shared.access_reason import ReasonHeader, ReasonQuery, access_reason
 from shared.auth import Principal, Role, requires
 from shared.errors import InvalidInput, NotFound
@@ -58,17 +58,15 @@ async def open_case(
     principal.require_gmina(gmina.code)
     case = body.new_case(date.today())
     request_hash = fingerprint("POST /cases", body)
-    pesels = [m.pesel for m in case.members if m.pesel]
+    pesels = [m.pesel for m in case.members]
     async with ctx.pool.acquire() as conn, conn.transaction():
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        await store.lock_pesels(conn, gmina.code, pesels)
-        await _refuse_duplicate(
-            conn,
-            gmina.code,
-            pesels,
-            field_of={m.pesel: i for i, m in enumerate(case.members) if m.pesel},
+        open_cases = await store.lock_open_cases_by_pesel(
+            conn, gmina.code, [p for p in pesels if p]
         )
+        if refused := domain.duplicate_case(gmina.code, pesels, open_cases):
+            raise refused
         await store.save_case(conn, case, opened_by=principal.subject)
         # Who opened it with personal data, as an import records each case it opens.
         await store.audit(conn, principal, case.case_id, gmina.code, "opened", "założenie sprawy")
@@ -77,22 +75,6 @@ async def open_case(
             case_id=case.case_id, gmina=gmina.code, status=case.status, opened_on=case.opened_on
         )
         return await answer(conn, principal, idempotency_key, request_hash, 201, out)
-
-
-async def _refuse_duplicate(
-    conn: asyncpg.Connection,
-    gmina: str,
-    pesels: list[str],
-    *,
-    field_of: dict[str, int] | None = None,
-    other_than: UUID | None = None,
-) -> None:
-    found = await store.open_case_with_pesel(conn, gmina, pesels, other_than=other_than)
-    if found is None:
-        return
-    existing, pesel = found
-    field = f"members[{field_of[pesel]}].pesel" if field_of and pesel in field_of else "members"
-    raise domain.duplicate_case(existing, gmina, field)
 
 
 @router.get("/cases", response_model=list[CaseSummaryOut])
@@ -283,8 +265,10 @@ async def reopen_case(
     async def act(conn: asyncpg.Connection, state: CaseState) -> CaseStatus:
         after, event = state.reopen(date.today())
         pesels = await store.case_pesels(conn, case_id)
-        await store.lock_pesels(conn, state.gmina.code, pesels)
-        await _refuse_duplicate(conn, state.gmina.code, pesels, other_than=case_id)
+        gmina = state.gmina.code
+        open_cases = await store.lock_open_cases_by_pesel(conn, gmina, pesels, other_than=case_id)
+        if refused := domain.duplicate_case(gmina, pesels, open_cases, field="members"):
+            raise refused
         # Recorded as a reopening and, with consent, a sending to diagnosis, as an opening is.
         reopened = CaseStatus.REOPENED
         await store.move(conn, state, Step.REOPEN, reopened, principal.subject, round=event.round)
@@ -391,12 +375,9 @@ async def read_audit_log(
     principal: Principal = requires(Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
     """Who read which case's personal data, when and why; newest first."""
-    code = gmina or principal.gmina
-    if code is None:
-        raise InvalidInput("gmina_required", "name the gmina", field="gmina")
-    principal.require_gmina(code)
+    code = audit_log.gmina_in_scope(gmina, principal)
     async with ctx.pool.acquire() as conn:
-        return await store.audit_entries(conn, gmina=code, case_id=case_id, limit=limit)
+        return await audit_log.entries(conn, gmina=code, case_id=case_id, limit=limit)
 
 
 @router.get("/persons/{person_id}/export", tags=["data protection"], response_model=PersonExportOut)
@@ -432,7 +413,7 @@ async def export_person(
                     "person": {**member, "anonymised_at": row["anonymised_at"]},
                     "interview_entries": await casefile_store.interviews_of(conn, row["case_id"]),
                     "notes": await casefile_store.notes_of(conn, row["case_id"]),
-                    "read_by": await store.audit_of_case(conn, row["case_id"]),
+                    "read_by": await audit_log.of_case(conn, row["case_id"]),
                 }
             )
     return {

@@ -27,7 +27,7 @@ from services.intake.bulk_import import (
     triage,
 )
 from services.intake.schemas import ImportOut
-from shared import outbox
+from shared import locks, outbox
 from shared.auth import Principal, Role, requires
 from shared.errors import DomainError, InvalidInput
 from shared.idempotency import IdempotencyKey, answer, is_known, replay
@@ -192,10 +192,10 @@ async def _commit(
     async with ctx.pool.acquire() as conn, conn.transaction():
         if batch:
             pesels = sorted({m.pesel for item in batch for m in item.case.members if m.pesel})
-            await store.lock_keys(
+            await locks.lock_subjects(
                 conn,
-                [store.external_lock_key(gmina, item.external_id) for item in batch]
-                + [store.pesel_lock_key(gmina, p) for p in pesels],
+                [locks.external_ref(gmina, item.external_id) for item in batch]
+                + [locks.pesel(gmina, p) for p in pesels],
             )
             refs = await store.external_refs(conn, gmina, [item.external_id for item in batch])
             chunk = triage(

@@ -175,14 +175,7 @@ def triage(
                 out.rejected.append(LineError(item.line, conflict, item.external_id))
             continue
         gmina = case.gmina.code
-        duplicate = next(
-            (
-                domain.duplicate_case(open_by_pesel[m.pesel], gmina, f"members[{i}].pesel")
-                for i, m in enumerate(case.members)
-                if m.pesel and m.pesel in open_by_pesel
-            ),
-            None,
-        )
+        duplicate = domain.duplicate_case(gmina, [m.pesel for m in case.members], open_by_pesel)
         if duplicate is not None:
             out.rejected.append(LineError(item.line, duplicate, item.external_id))
             continue

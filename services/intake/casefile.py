@@ -14,7 +14,6 @@ from services.intake.domain import (
     Member,
     age_bands,
     check_pesel,
-    duplicate_case,
     is_open,
 )
 from shared.codes import AgeBand, Reason
@@ -153,11 +152,6 @@ def revise_reasons(household: Household, reasons: list[Reason]) -> Household:
         )
     ordered = tuple(sorted(set(reasons), key=list(Reason).index))
     return replace(household, reasons=ordered)
-
-
-def pesel_elsewhere(existing: UUID, gmina: str) -> Conflict:
-    """The PESEL of a joining or corrected member is in another open case of the gmina."""
-    return duplicate_case(existing, gmina, "pesel")
 
 
 # --- interview entries and notes ------------------------------------------------------------

@@ -15,7 +15,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from services.intake import casefile, finding, store
+from services.intake import casefile, domain, finding, store
 from services.intake import casefile_store as files
 from services.intake.casefile import Household, Transfer, TransferState
 from services.intake.casefile_schemas import (
@@ -223,10 +223,11 @@ async def _refuse_pesel_elsewhere(
     if pesel is None:
         return
     gmina = household.gmina.code
-    await store.lock_pesels(conn, gmina, [pesel])
-    found = await store.open_case_with_pesel(conn, gmina, [pesel], other_than=household.case_id)
-    if found is not None:
-        raise casefile.pesel_elsewhere(found[0], gmina)
+    open_cases = await store.lock_open_cases_by_pesel(
+        conn, gmina, [pesel], other_than=household.case_id
+    )
+    if refused := domain.duplicate_case(gmina, [pesel], open_cases, field="pesel"):
+        raise refused
 
 
 @router.post("/cases/{case_id}/members", status_code=201, response_model=HouseholdChangeOut)
@@ -529,10 +530,11 @@ async def _decide(
                 transfer, household.status, household.gmina, to, date.today()
             )
             pesels = [m.pesel for m in household.present if m.pesel]
-            await store.lock_pesels(conn, to.code, pesels)
-            found = await store.open_case_with_pesel(conn, to.code, pesels, other_than=case_id)
-            if found is not None:
-                raise casefile.pesel_elsewhere(found[0], to.code)
+            open_cases = await store.lock_open_cases_by_pesel(
+                conn, to.code, pesels, other_than=case_id
+            )
+            if refused := domain.duplicate_case(to.code, pesels, open_cases, field="pesel"):
+                raise refused
             # Whoever accepts it in the receiving gmina is responsible until reassigned.
             await files.move_to_gmina(conn, case_id, to.code, principal.subject, date.today())
             await outbox.add(conn, ctx.origin, event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -433,13 +434,23 @@ def open_case(
     )
 
 
-def duplicate_case(existing: UUID, gmina: str, field: str) -> Conflict:
-    """A person with a PESEL has at most one open case in a gmina: the refusal of a second."""
-    return Conflict(
-        "duplicate_case",
-        f"this person already has an open case {existing} in gmina {gmina}",
-        field=field,
-    )
+def duplicate_case(
+    gmina: str,
+    pesels: Sequence[str | None],
+    open_cases: Mapping[str, UUID],
+    field: str = "members[{i}].pesel",
+) -> Conflict | None:
+    """A person with a PESEL has at most one open case in a gmina: the refusal of a second
+    (for an opening, an import's line, a reopening, a joining member or a transfer), naming
+    the first of `pesels` that has an open case; `field` is formatted with its index `i`."""
+    for i, pesel in enumerate(pesels):
+        if pesel and pesel in open_cases:
+            return Conflict(
+                "duplicate_case",
+                f"this person already has an open case {open_cases[pesel]} in gmina {gmina}",
+                field=field.format(i=i),
+            )
+    return None
 
 
 def new_member(**fields: object) -> Member:

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.intake.domain import CaseState, CaseStatus, Consent, NewCase, Step
+from shared import audit_log, locks
 from shared.auth import Principal
 from shared.codes import Sector
 from shared.teryt import terc
@@ -150,32 +151,17 @@ async def record_step(
     )
 
 
-async def lock_pesels(tx: asyncpg.Connection, gmina: str, pesels: list[str]) -> None:
-    """Serialise openings for the same person in a gmina, so the duplicate check cannot race."""
-    for pesel in sorted(pesels):
-        await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", pesel_lock_key(gmina, pesel))
-
-
-async def open_case_with_pesel(
-    conn: asyncpg.Connection, gmina: str, pesels: list[str], *, other_than: UUID | None = None
-) -> tuple[UUID, str] | None:
-    """An open case in this gmina that already has one of these PESELs: (case id, PESEL).
-
-    The PESELs go in as char(11)[] like the column: compared as text, the index on members'
-    PESEL would serve only as a full scan, slower with every case in the database."""
+async def lock_open_cases_by_pesel(
+    tx: asyncpg.Connection, gmina: str, pesels: list[str], *, other_than: UUID | None = None
+) -> dict[str, UUID]:
+    """Lock these persons in the gmina (openings for the same person wait for each other, so
+    the duplicate check cannot race) and find, for each PESEL, its open case other than
+    `other_than`."""
     if not pesels:
-        return None
-    row = await conn.fetchrow(
-        """SELECT c.case_id, m.pesel FROM cases c JOIN members m USING (case_id)
-           WHERE c.gmina = $1 AND c.status <> 'closed' AND m.pesel = ANY($2::bpchar[])
-             AND m.left_on IS NULL
-             AND ($3::uuid IS NULL OR c.case_id <> $3)
-           ORDER BY c.opened_on LIMIT 1""",
-        gmina,
-        pesels,
-        other_than,
-    )
-    return (row["case_id"], row["pesel"].strip()) if row else None
+        return {}
+    await locks.lock_subjects(tx, [locks.pesel(gmina, p) for p in pesels])
+    found = await open_cases_by_pesel(tx, gmina, pesels)
+    return {pesel: case for pesel, case in found.items() if case != other_than}
 
 
 async def case_pesels(conn: asyncpg.Connection, case_id: UUID) -> list[str]:
@@ -481,31 +467,9 @@ async def audit(
     access: str,
     purpose: str,
 ) -> None:
-    await tx.execute(
-        """INSERT INTO audit_log (subject, role, institution, case_id, gmina, access, purpose)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        principal.subject,
-        str(principal.role),
-        principal.institution,
-        case_id,
-        gmina,
-        access,
-        purpose,
+    await audit_log.record(
+        tx, principal, case_id=case_id, gmina=gmina, access=access, purpose=purpose
     )
-
-
-async def audit_entries(
-    conn: asyncpg.Connection, *, gmina: str, case_id: UUID | None, limit: int
-) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT entry_id, at, subject, role, institution, case_id, access, purpose
-           FROM audit_log WHERE gmina = $1 AND ($2::uuid IS NULL OR case_id = $2)
-           ORDER BY entry_id DESC LIMIT $3""",
-        gmina,
-        case_id,
-        limit,
-    )
-    return [dict(r) for r in rows]
 
 
 # --- data protection: retention and the access right (RODO art. 15) ---------------------------
@@ -541,13 +505,10 @@ async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, gmina: str, why:
     )
     await tx.execute("UPDATE interview_entries SET summary = '' WHERE case_id = $1", case_id)
     await tx.execute("UPDATE case_notes SET text = '' WHERE case_id = $1", case_id)
-    await tx.execute(
-        """INSERT INTO audit_log (subject, role, case_id, gmina, access, purpose)
-           VALUES ('intake-retention', 'system', $1, $2, 'anonymised', $3)""",
-        case_id,
-        gmina,
-        why,
-    )
+    await audit_log.record(
+        tx, None, actor="intake-retention", case_id=case_id, gmina=gmina, access="anonymised",
+        purpose=why,
+    )  # fmt: skip
     return int(members.split()[-1])
 
 
@@ -563,34 +524,7 @@ async def person_cases(conn: asyncpg.Connection, person_id: UUID) -> list[asyncp
     )
 
 
-async def audit_of_case(conn: asyncpg.Connection, case_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        """SELECT entry_id, at, subject, role, institution, access, purpose FROM audit_log
-           WHERE case_id = $1 ORDER BY entry_id""",
-        case_id,
-    )
-    return [dict(r) for r in rows]
-
-
 # --- bulk import ------------------------------------------------------------------------------
-
-
-def pesel_lock_key(gmina: str, pesel: str) -> str:
-    return f"pesel:{gmina}:{pesel}"
-
-
-def external_lock_key(gmina: str, external_id: str) -> str:
-    return f"ext:{gmina}:{external_id}"
-
-
-async def lock_keys(tx: asyncpg.Connection, keys: list[str]) -> None:
-    """Advisory locks on many keys in one round trip, taken in sorted order (as `lock_pesels`
-    takes its own) so that two transactions locking overlapping sets cannot deadlock."""
-    await tx.execute(
-        """SELECT pg_advisory_xact_lock(hashtext(k))
-           FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C") AS sorted""",
-        sorted(set(keys)),
-    )
 
 
 # The import's reads per chunk, named so that bench/intake_bulk.py explains these very queries.

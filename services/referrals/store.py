@@ -10,14 +10,9 @@ from uuid import UUID
 import asyncpg
 
 from services.referrals.domain import Candidate, ReferralState
-from shared import locks
+from shared import case_state, locks
 from shared.codes import Sector, SupportType
 from shared.events import Place
-
-# Capacity is an invariant across rows (open referrals per institution and type), so every
-# transaction that takes or frees a place takes this lock after its case lock: routing decisions
-# are serialised, and lock order (case, then routing) rules out deadlocks.
-_ROUTING_LOCK = 0x6B6F6F72  # "koor"
 
 _INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i.gminas,
     i.powiats, i.capacity, i.capacity_by_type, i.active, i.ops_gmina, i.created_at, i.updated_at,
@@ -36,16 +31,19 @@ _REFERRAL_COLUMNS = """referral_id, recommendation_id, diagnosis_id, case_id, ro
 async def lock_case(tx: asyncpg.Connection, case_id: UUID) -> None:
     """Serialise everything that changes one case's referrals (a decline racing a closure).
     The consumer holds this lock already for the case of each event it handles."""
-    await locks.lock_subject(tx, str(case_id))
+    await locks.lock_subject(tx, locks.case(case_id))
 
 
 async def try_lock_case(tx: asyncpg.Connection, case_id: UUID) -> bool:
     """Take the case lock only if free: used while holding the routing lock, never to wait."""
-    return await locks.try_lock_subject(tx, str(case_id))
+    return await locks.try_lock_subject(tx, locks.case(case_id))
 
 
 async def lock_routing(tx: asyncpg.Connection) -> None:
-    await locks.lock_key(tx, _ROUTING_LOCK)
+    """Capacity is an invariant across rows (open referrals per institution and type), so every
+    transaction that takes or frees a place takes this lock after its case lock: routing
+    decisions are serialised, and lock order (case, then routing) rules out deadlocks."""
+    await locks.lock_key(tx, locks.ROUTING)
 
 
 # --- institutions ---------------------------------------------------------------------------
@@ -244,32 +242,16 @@ async def sector_of(tx: asyncpg.Connection, institution_id: UUID) -> Sector:
 async def record_case_event(
     tx: asyncpg.Connection, case_id: UUID, *, closed: bool, round: int, sequence: int | None
 ) -> None:
-    """Mirror intake's closing or reopening: `closed` follows the later event by intake's
-    sequence; `closed_round`, the latest round known closed, only grows."""
-    await tx.execute(
-        """INSERT INTO case_status AS s (case_id, closed, sequence, closed_round)
-           VALUES ($1, $2, $3, CASE WHEN $2 THEN $4 ELSE 0 END)
-           ON CONFLICT (case_id) DO UPDATE
-               SET closed = CASE WHEN s.sequence IS NULL OR excluded.sequence IS NULL
-                                   OR s.sequence < excluded.sequence
-                                 THEN excluded.closed ELSE s.closed END,
-                   sequence = greatest(s.sequence, excluded.sequence),
-                   closed_round = greatest(s.closed_round, excluded.closed_round),
-                   changed_at = now()""",
-        case_id,
-        closed,
-        sequence,
-        round,
+    """Mirror intake's closing or reopening (shared/case_state.py)."""
+    await case_state.record(
+        tx, "case_status", case_id, closed=closed, round=round, sequence=sequence
     )
 
 
 async def is_round_closed(tx: asyncpg.Connection, case_id: UUID, round: int) -> bool:
     """Whether intake closed the case in `round` or a later one: nothing of that round is
     routed any more."""
-    closed_round = await tx.fetchval(
-        "SELECT closed_round FROM case_status WHERE case_id = $1", case_id
-    )
-    return closed_round is not None and closed_round >= round
+    return await case_state.closed_round(tx, "case_status", case_id) >= round
 
 
 async def settle_consent(

@@ -31,14 +31,13 @@ from services.reporting import domain, store
 from services.reporting.event_log import MARKER_PREFIX, read_event_log
 from services.reporting.handlers import NOT_REPORTED, REPORTED_EVENTS
 from services.reporting.settings import reporting_settings
+from shared import locks
 from shared.envelope import TYPE_PREFIX, Envelope, MalformedEvent, parse_envelope
 from shared.errors import Conflict
 from shared.events import EVENTS_BY_KEY
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-_REBUILD_LOCK = 0x72656275  # "rebu": one rebuild at a time per database
 
 
 def _typed_envelope(event_cls: type) -> type[Envelope]:
@@ -173,7 +172,7 @@ async def rebuild(
     applied = 0
     skipped: Counter[str] = Counter()
     async with pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _REBUILD_LOCK):
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", locks.REBUILD):
             raise Conflict("rebuild_running", "a rebuild of the projections is already running")
         try:
             async with conn.transaction():
@@ -189,7 +188,7 @@ async def rebuild(
                         applied += len(batch.handled)
                         skipped.update(batch.skipped)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _REBUILD_LOCK)
+            await conn.execute("SELECT pg_advisory_unlock($1)", locks.REBUILD)
     result = Rebuilt(
         applied, skipped.total(), time.perf_counter() - started, dict(skipped.most_common())
     )

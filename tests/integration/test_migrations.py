@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from shared.db import ensure_database, migrate, migration_files
+from shared.db import SHARED_MIGRATIONS, ensure_database, migrate, migration_files
 from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -74,3 +74,42 @@ def test_badly_named_or_duplicate_migrations_are_refused(tmp_path: Path) -> None
     write(tmp_path, "0001_b.sql", "")
     with pytest.raises(ValueError, match="share a number"):
         migration_files(tmp_path)
+
+
+async def test_the_shared_tables_upgrade_a_database_that_has_them_from_a_service(
+    settings: Settings,
+) -> None:
+    """Databases made before idempotency_keys and audit_log became shared migrations have them
+    from the service's own: the shared migrations apply over them and keep their rows."""
+    url = settings.database_url("shared_upgrade")
+    await ensure_database(url)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """DROP SCHEMA public CASCADE; CREATE SCHEMA public;
+               CREATE TABLE idempotency_keys (principal text NOT NULL, key text NOT NULL,
+                   request_hash text NOT NULL, status int NOT NULL, body jsonb NOT NULL,
+                   created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (principal, key));
+               INSERT INTO idempotency_keys VALUES ('p', 'k', 'h', 201, '{}');
+               CREATE TABLE audit_log (entry_id bigserial PRIMARY KEY,
+                   at timestamptz NOT NULL DEFAULT now(), subject text NOT NULL,
+                   role text NOT NULL, institution uuid, diagnosis_id uuid NOT NULL,
+                   case_id uuid NOT NULL, gmina char(7) NOT NULL, access text NOT NULL,
+                   purpose text NOT NULL);
+               CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$;
+               CREATE TRIGGER audit_log_no_update_or_delete BEFORE UPDATE OR DELETE ON audit_log
+                   FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();"""
+        )
+        applied = await migrate(conn, "shared", SHARED_MIGRATIONS)
+        assert "0002_idempotency_keys.sql" in applied and "0003_audit_log.sql" in applied
+        assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 1
+        await conn.execute(
+            """INSERT INTO audit_log (subject, role, diagnosis_id, case_id, gmina, access,
+                                      purpose)
+               VALUES ('s', 'system', gen_random_uuid(), gen_random_uuid(), '0601032', 'a', 'p')"""
+        )
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await conn.execute("TRUNCATE audit_log")
+    finally:
+        await conn.close()

@@ -1,6 +1,7 @@
 -- A retried POST with the same Idempotency-Key answers what the first one answered
--- (shared/idempotency.py): no second institution, no second answer to a referral.
-CREATE TABLE idempotency_keys (
+-- (shared/idempotency.py). IF NOT EXISTS: databases made before this migration have the table
+-- from their service's own migrations already.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
     principal     text NOT NULL,
     key           text NOT NULL,
     request_hash  text NOT NULL,
