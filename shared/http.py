@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -151,6 +152,11 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def _readiness(app: FastAPI) -> dict[str, bool]:
+    check = getattr(app.state, "ready_check", None)
+    return await check() if check else {}
+
+
 def create_api(
     service: str,
     *,
@@ -173,8 +179,7 @@ def create_api(
 
     @app.get("/ready", tags=["ops"])
     async def ready(request: Request) -> Response:
-        check = getattr(request.app.state, "ready_check", None)
-        checks = await check() if check else {}
+        checks = await _readiness(request.app)
         ok = all(checks.values())
         backlog = getattr(request.app.state, "outbox_backlog", None)
         body = {"ready": ok, "checks": checks}
@@ -185,8 +190,17 @@ def create_api(
     app.include_router(operations_api.router)
     service_metrics.expose(service)
 
+    # Request counts, sizes and latency per route template (never a concrete path, which could
+    # carry an id), method and status class, as `http_request_duration_seconds` & co.
+    Instrumentator(
+        excluded_handlers=["/metrics", "/health", "/ready"], should_group_untemplated=True
+    ).instrument(app)
+
     @app.get("/metrics", tags=["ops"])
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # Readiness as Prometheus sees it: a service that answers but cannot work shows 0.
+        checks = await _readiness(request.app)
+        service_metrics.READY.labels(service).set(1 if all(checks.values()) else 0)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

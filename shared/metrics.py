@@ -24,6 +24,14 @@ OUTBOX_FAILURES = Counter(
     "kooperacja_outbox_failures_total", "Failed outbox relay rounds", ["service"]
 )
 OUTBOX_BACKLOG = Gauge("kooperacja_outbox_backlog", "Events waiting in the outbox", ["service"])
+READY = Gauge(
+    "kooperacja_ready", "1 when the readiness checks pass, judged at each scrape", ["service"]
+)
+REFERRALS_OVERDUE = Counter(
+    "kooperacja_referrals_overdue_total",
+    "Referrals found past their deadline (stage: acceptance or completion)",
+    ["stage"],
+)
 
 
 def expose(service: str) -> None:

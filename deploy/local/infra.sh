@@ -88,6 +88,14 @@ ensure_chromium() {
     || die "the browser tests need Chromium: run as root: apt-get install chromium"
 }
 
+# The alert rules and the Prometheus config are checked and unit-tested with promtool, which
+# Debian ships in its prometheus package (the server itself is not started).
+ensure_promtool() {
+  command -v promtool >/dev/null && return 0
+  apt_install --no-install-recommends prometheus \
+    || die "the observability checks need promtool: run as root: apt-get install prometheus"
+}
+
 # Broker-wide bound on a message (the same as KOOP_MAX_EVENT_BYTES, see shared/settings.py): a
 # larger publish is refused by the broker instead of filling a consumer's memory.
 MAX_MESSAGE_BYTES=1048576

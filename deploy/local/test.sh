@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/infra.sh"
 export KOOP_ENV=${KOOP_ENV:-development}
 ensure_all
 ensure_chromium
+ensure_promtool
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .
 # Every file carries its licence and copyright (REUSE.toml, LICENSES/).

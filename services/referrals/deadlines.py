@@ -17,7 +17,7 @@ import asyncpg
 from services.referrals import domain, routing, store
 from services.referrals.domain import ReferralState
 from services.referrals.settings import referral_settings
-from shared import outbox
+from shared import metrics, outbox
 from shared.codes import SupportType
 from shared.events import Event, SupportOverdue
 from shared.runtime import ServiceContext
@@ -51,6 +51,8 @@ async def report_overdue(ctx: ServiceContext) -> int:
                 )
             )
         await outbox.add(conn, ctx.origin, *events)
+    for event in events:
+        metrics.REFERRALS_OVERDUE.labels(event.stage).inc()
     return len(events)
 
 
