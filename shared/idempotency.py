@@ -12,8 +12,6 @@ and writes the answer in the transaction of the request's effect, so both commit
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -29,6 +27,7 @@ from pydantic import BaseModel
 from shared import locks
 from shared.auth import Principal
 from shared.errors import InvalidInput
+from shared.jobs import every
 from shared.runtime import ServiceContext
 from shared.text import SingleLine
 
@@ -134,15 +133,10 @@ async def forget_answers(conn: asyncpg.Connection, older_than: timedelta) -> int
     return int(status.split()[-1])
 
 
-async def forget_old_answers(ctx: ServiceContext, stopping: asyncio.Event) -> None:
-    """Background job (ServiceSpec.jobs): forget answers older than KEEP_ANSWERS, hourly."""
-    while not stopping.is_set():
-        try:
-            async with ctx.pool.acquire() as conn:
-                forgotten = await forget_answers(conn, KEEP_ANSWERS)
-            if forgotten:
-                log.info("%s forgot %d answers to idempotent requests", ctx.name, forgotten)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("forgetting old idempotency answers failed, will retry: %s", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=FORGET_EVERY_SECONDS)
+@every(FORGET_EVERY_SECONDS)
+async def forget_old_answers(ctx: ServiceContext) -> None:
+    """A job (ServiceSpec.jobs): forget answers older than KEEP_ANSWERS, hourly."""
+    async with ctx.pool.acquire() as conn:
+        forgotten = await forget_answers(conn, KEEP_ANSWERS)
+    if forgotten:
+        log.info("%s forgot %d answers to idempotent requests", ctx.name, forgotten)

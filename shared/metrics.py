@@ -23,6 +23,9 @@ EVENTS_PUBLISHED = Counter(
 OUTBOX_FAILURES = Counter(
     "kooperacja_outbox_failures_total", "Failed outbox relay rounds", ["service"]
 )
+JOB_FAILURES = Counter(
+    "kooperacja_job_failures_total", "Failed passes of periodic jobs", ["service", "job"]
+)
 OUTBOX_BACKLOG = Gauge("kooperacja_outbox_backlog", "Events waiting in the outbox", ["service"])
 READY = Gauge(
     "kooperacja_ready", "1 when the readiness checks pass, judged at each scrape", ["service"]

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from shared import metrics
 from shared.acks import AckWindow
 from shared.consumer import EventConsumer, Handlers, Outcome, Verdict
 from shared.db import create_pool, prepare_database
+from shared.jobs import Job, every
 from shared.outbox import Origin, OutboxRelay, backlog
 from shared.settings import InsecureConfiguration, Settings, get_settings
 from shared.topology import (
@@ -50,16 +51,13 @@ class ServiceContext:
     origin: Origin
 
 
-BackgroundJob = Callable[[ServiceContext, asyncio.Event], Awaitable[None]]
-
-
 @dataclass
 class ServiceSpec:
     name: str
     migrations: Path
     build_api: Callable[[], FastAPI]
     handlers: Handlers | None = None
-    jobs: list[BackgroundJob] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
 
 
 def context(request: Request) -> ServiceContext:
@@ -127,11 +125,15 @@ class ServiceRuntime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
 
+        # The relay and the HTTP server are the service: when one ends, the service stops.
+        # Jobs are not: the runner keeps each going through its failures until the stop.
         tasks = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(server.serve(), name="http"),
-            asyncio.create_task(self._watch_backlog(pool), name="backlog-gauge"),
-            *(asyncio.create_task(job(ctx, self.stopping)) for job in self.spec.jobs),
+        ]
+        jobs = [
+            asyncio.create_task(job.run(ctx, self.stopping), name=job.name)
+            for job in [_backlog_gauge, *self.spec.jobs]
         ]
         log.info("%s listening on %s", self.name, s.base_url(self.name))
         print(f"{self.name} ready on {s.base_url(self.name)}", flush=True)
@@ -145,7 +147,7 @@ class ServiceRuntime:
             await self._consumer.close()
         server.should_exit = True
         await relay.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *jobs, return_exceptions=True)
         await self._amqp.close()
         await pool.close()
         log.info("%s stopped", self.name)
@@ -248,12 +250,10 @@ class ServiceRuntime:
             return await backlog(pool)
         return None
 
-    async def _watch_backlog(self, pool: asyncpg.Pool) -> None:
-        while not self.stopping.is_set():
-            with contextlib.suppress(Exception):
-                metrics.OUTBOX_BACKLOG.labels(self.name).set(await backlog(pool))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), timeout=5)
+
+@every(5, name="backlog-gauge")
+async def _backlog_gauge(ctx: ServiceContext) -> None:
+    metrics.OUTBOX_BACKLOG.labels(ctx.name).set(await backlog(ctx.pool))
 
 
 def run_service(spec: ServiceSpec) -> None:

@@ -4,8 +4,6 @@ anonymised, in batches, each with its audit entries in the same transaction. Dat
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import date
 
@@ -14,6 +12,7 @@ import asyncpg
 from services.intake import domain, store
 from services.intake.settings import IntakeSettings
 from shared import outbox
+from shared.jobs import every
 from shared.outbox import Origin
 from shared.runtime import ServiceContext
 
@@ -41,21 +40,16 @@ async def anonymise_expired(
             return done
 
 
-async def retention_job(ctx: ServiceContext, stopping: asyncio.Event) -> None:
-    """Background job (ServiceSpec.jobs)."""
+@every(lambda: IntakeSettings().retention_every_seconds)
+async def retention_job(ctx: ServiceContext) -> None:
+    """One pass of the retention job (ServiceSpec.jobs)."""
     settings = IntakeSettings()
-    while not stopping.is_set():
-        try:
-            done = await anonymise_expired(
-                ctx.pool,
-                ctx.origin,
-                retention_days=settings.retention_days,
-                today=date.today(),
-                batch=settings.retention_batch,
-            )
-            if done:
-                log.info("anonymised the personal data of %d closed cases", done)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("retention pass failed, will retry: %s", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=settings.retention_every_seconds)
+    done = await anonymise_expired(
+        ctx.pool,
+        ctx.origin,
+        retention_days=settings.retention_days,
+        today=date.today(),
+        batch=settings.retention_batch,
+    )
+    if done:
+        log.info("anonymised the personal data of %d closed cases", done)

@@ -8,11 +8,7 @@ with several instances (rows are claimed FOR UPDATE SKIP LOCKED)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-
-import asyncpg
 
 from services.referrals import domain, routing, store
 from services.referrals.domain import ReferralState
@@ -20,6 +16,7 @@ from services.referrals.settings import referral_settings
 from shared import metrics, outbox
 from shared.codes import SupportType
 from shared.events import Event, SupportOverdue
+from shared.jobs import every
 from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -65,15 +62,10 @@ async def assign_waiting(ctx: ServiceContext) -> int:
     return len(events)
 
 
-async def watch_deadlines(ctx: ServiceContext, stopping: asyncio.Event) -> None:
-    every = referral_settings().watch_seconds
-    while not stopping.is_set():
-        try:
-            while await report_overdue(ctx) > 0 and not stopping.is_set():
-                pass
-            await assign_waiting(ctx)
-        except (OSError, asyncpg.PostgresError) as exc:
-            # Nothing is lost: the deadlines stay in the table for the next round.
-            log.warning("deadline watch failed, will retry: %s", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=every)
+@every(lambda: referral_settings().watch_seconds)
+async def watch_deadlines(ctx: ServiceContext) -> None:
+    """Every missed deadline reported, then free places handed on. Nothing is lost to a failed
+    pass: the deadlines stay in the table for the next one."""
+    while await report_overdue(ctx) > 0:
+        pass
+    await assign_waiting(ctx)
