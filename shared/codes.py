@@ -330,3 +330,87 @@ DECLINE_REASON_LABELS: dict[DeclineReason, str] = {
     DeclineReason.PERSON_UNREACHABLE: "brak kontaktu z osobą",
     DeclineReason.OTHER: "inny powód",
 }
+
+
+# --- the partnership's group activities and its evaluation -------------------------------------
+
+
+class ActivityType(StrEnum):
+    """A group activity of the PZK (zajęcia grupowe), beside individual support."""
+
+    CLUB = "club"  # e.g. a senior club (klub seniora)
+    WORKSHOP_CYCLE = "workshop_cycle"
+    TRAINING = "training"  # e.g. the "Szkoła Kooperacji"
+    COACHING = "coaching"
+
+
+ACTIVITY_TYPE_LABELS: dict[ActivityType, str] = {
+    ActivityType.CLUB: "klub (np. klub seniora)",
+    ActivityType.WORKSHOP_CYCLE: "cykl warsztatów",
+    ActivityType.TRAINING: "szkolenie",
+    ActivityType.COACHING: "coaching",
+}
+
+
+class FamilyRole(StrEnum):
+    """A social role a family fulfils again, as the follow-up after closing finds it (the
+    model's evaluation asks which functions of the family were restored)."""
+
+    CARE_AND_UPBRINGING = "care_and_upbringing"
+    HOUSEHOLD_MANAGEMENT = "household_management"
+    ECONOMIC = "economic"
+    HEALTH = "health"
+    SOCIAL_PARTICIPATION = "social_participation"
+
+
+FAMILY_ROLE_LABELS: dict[FamilyRole, str] = {
+    FamilyRole.CARE_AND_UPBRINGING: "opiekuńczo-wychowawcza",
+    FamilyRole.HOUSEHOLD_MANAGEMENT: "prowadzenie gospodarstwa domowego",
+    FamilyRole.ECONOMIC: "ekonomiczna (utrzymanie rodziny)",
+    FamilyRole.HEALTH: "dbałość o zdrowie",
+    FamilyRole.SOCIAL_PARTICIPATION: "uczestnictwo w życiu społecznym",
+}
+
+# The follow-up of a family after its case is closed: 3 and 6 months on.
+FOLLOW_UP_MONTHS: tuple[int, ...] = (3, 6)
+
+
+class SurveyQuestion(StrEnum):
+    """The fixed questions of the survey of the PZK's members about the cooperation, each
+    answered on a five-point Likert scale (1 zdecydowanie się nie zgadzam … 5 zdecydowanie się
+    zgadzam). A new question is a new code; the wording of a code never changes its meaning."""
+
+    GOALS_CLEAR = "goals_clear"
+    INFORMATION_FLOW = "information_flow"
+    MEETINGS_USEFUL = "meetings_useful"
+    DECISIONS_JOINT = "decisions_joint"
+    ROLES_CLEAR = "roles_clear"
+    FAMILIES_BENEFIT = "families_benefit"
+    OWN_INSTITUTION_ENGAGED = "own_institution_engaged"
+    WOULD_CONTINUE = "would_continue"
+
+
+SURVEY_QUESTION_LABELS: dict[SurveyQuestion, str] = {
+    SurveyQuestion.GOALS_CLEAR: "Cele Partnerskiego Zespołu Kooperacji są dla mnie jasne.",
+    SurveyQuestion.INFORMATION_FLOW: "Informacje między instytucjami zespołu przepływają "
+    "sprawnie.",
+    SurveyQuestion.MEETINGS_USEFUL: "Spotkania zespołu są potrzebne i dobrze przygotowane.",
+    SurveyQuestion.DECISIONS_JOINT: "Decyzje w sprawach rodzin podejmujemy wspólnie.",
+    SurveyQuestion.ROLES_CLEAR: "Wiem, za co odpowiada moja instytucja we współpracy.",
+    SurveyQuestion.FAMILIES_BENEFIT: "Rodziny korzystają na współpracy instytucji w zespole.",
+    SurveyQuestion.OWN_INSTITUTION_ENGAGED: "Moja instytucja angażuje się we współpracę.",
+    SurveyQuestion.WOULD_CONTINUE: "Chcę, aby współpraca w zespole była kontynuowana.",
+}
+
+LIKERT_SCALE: dict[int, str] = {
+    1: "zdecydowanie się nie zgadzam",
+    2: "raczej się nie zgadzam",
+    3: "ani tak, ani nie",
+    4: "raczej się zgadzam",
+    5: "zdecydowanie się zgadzam",
+}
+
+# The model's testing phase (2018-2021): of 172 families, 140 completed their plan
+# successfully. Regions compare their gminas with it.
+TESTING_PHASE_SUCCESSFUL = 140
+TESTING_PHASE_FAMILIES = 172

@@ -7,7 +7,7 @@ Consumers ignore fields they do not know (extra="ignore"), so adding an optional
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -16,9 +16,11 @@ from pydantic_core import PydanticCustomError
 from shared.codes import (
     REASONS_VERSION,
     REPEALED_REASONS,
+    ActivityType,
     AgeBand,
     CaseOutcome,
     DeclineReason,
+    FamilyRole,
     GoalResult,
     ModelVariant,
     NeedArea,
@@ -27,6 +29,7 @@ from shared.codes import (
     Sector,
     SupportOutcome,
     SupportType,
+    SurveyQuestion,
     renumbered,
 )
 
@@ -459,6 +462,108 @@ class PartnershipChanged(Event):
         return self.gmina
 
 
+# --- evaluation and group activities (intake's side: codes and counts only) -------------------
+
+
+class CaseFollowUpRecorded(Event):
+    """The caseworker's follow-up of a family 3 or 6 months after its case was closed: is the
+    situation sustained, which roles does the family fulfil again. Recorded again for the same
+    round and month (a correction), the later one by intake's per-case `sequence` stands."""
+
+    routing_key: ClassVar[str] = "case.follow_up_recorded.v1"
+    case_id: UUID
+    place: Place
+    round: CaseRound = 1
+    closed_on: date = Field(description="the closing the follow-up is after")
+    months: Literal[3, 6] = Field(description="months after the closing: 3 or 6")
+    recorded_on: date
+    sustained: bool = Field(description="the family's situation is sustained")
+    roles: list[FamilyRole] = Field(
+        default_factory=list, description="roles the family fulfils again"
+    )
+
+
+class ActivityParticipationChanged(Event):
+    """Members of a case joined or left a group activity (intake links them; nobody else knows
+    who). Counts only: how many of the case's members take part in the activity now, and in any
+    activity of its type (each person once), so reporting can count distinct participants by
+    type without a person's id. The latest by intake's per-case `sequence` stands."""
+
+    routing_key: ClassVar[str] = "activity.participation_changed.v1"
+    case_id: UUID
+    place: Place = Field(description="the case's gmina, which is the activity's")
+    activity_id: UUID
+    activity_type: ActivityType
+    changed_on: date
+    participants: int = Field(ge=0, le=30, description="the case's members in this activity")
+    participants_in_type: int = Field(
+        ge=0, le=30, description="the case's members in any activity of this type, each once"
+    )
+
+
+# --- the partnership's group activities and its survey (codes, counts, dates, ids) ------------
+
+
+class ActivityRegistered(Event):
+    """The PZK runs a group activity: a club, a workshop cycle, training or coaching."""
+
+    routing_key: ClassVar[str] = "activity.registered.v1"
+    activity_id: UUID
+    place: Place
+    activity_type: ActivityType
+    started_on: date
+
+    @property
+    def subject(self) -> str:
+        return str(self.activity_id)
+
+
+class ActivitySessionHeld(Event):
+    """A session of a group activity took place: its day and length."""
+
+    routing_key: ClassVar[str] = "activity.session_held.v1"
+    session_id: UUID
+    activity_id: UUID
+    place: Place
+    activity_type: ActivityType
+    held_on: date
+    minutes: int = Field(ge=1, le=24 * 60, description="the session's length")
+
+    @property
+    def subject(self) -> str:
+        return str(self.activity_id)
+
+
+class SurveyAnswerCounts(BaseModel):
+    """How many respondents gave each answer (1..5) to one question."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    question: SurveyQuestion
+    counts: dict[int, int] = Field(description="Likert answer 1..5 -> number of respondents")
+
+
+class SurveyRoundClosed(Event):
+    """A round of the members' survey closed: how many answered, and - only when enough did
+    that nobody's answer can be told - the counts of each answer per question. Never who
+    answered what."""
+
+    routing_key: ClassVar[str] = "survey.round_closed.v1"
+    round_id: UUID
+    place: Place
+    opened_on: date
+    closed_on: date
+    invited: int = Field(ge=0, description="representatives asked")
+    respondents: int = Field(ge=0, description="representatives who answered")
+    withheld: bool = Field(
+        description="too few answered: the answers' counts are not published at all"
+    )
+    answers: list[SurveyAnswerCounts] = Field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return str(self.round_id)
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CaseOpened,
     CaseClosed,
@@ -483,5 +588,10 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     InstitutionRegistered,
     InstitutionUpdated,
     PartnershipChanged,
+    CaseFollowUpRecorded,
+    ActivityParticipationChanged,
+    ActivityRegistered,
+    ActivitySessionHeld,
+    SurveyRoundClosed,
 )
 EVENTS_BY_KEY: dict[str, type[Event]] = {cls.routing_key: cls for cls in ALL_EVENTS}

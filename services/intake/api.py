@@ -11,7 +11,14 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from services.intake import bulk_api, casefile_api, casefile_store, domain, store
+from services.intake import (
+    bulk_api,
+    casefile_api,
+    casefile_store,
+    domain,
+    evaluation_api,
+    store,
+)
 from services.intake.casefile import TransferState
 from services.intake.casefile_schemas import PersonExportOut
 from services.intake.domain import CaseState, CaseStatus, Step
@@ -429,5 +436,6 @@ def build_api() -> FastAPI:
     )
     app.include_router(bulk_api.router)
     app.include_router(casefile_api.router)
+    app.include_router(evaluation_api.router)
     app.include_router(router)
     return app

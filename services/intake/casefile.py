@@ -264,6 +264,8 @@ class WorkKind(StrEnum):
     INTERVIEW_UPDATE = "interview_update"
     FOLLOW_UP = "follow_up"
     TRANSFER_TO_ACCEPT = "transfer_to_accept"
+    FOLLOW_UP_3_MONTHS = "follow_up_3_months"  # the family 3 months after closing
+    FOLLOW_UP_6_MONTHS = "follow_up_6_months"  # and 6 months after
 
 
 @dataclass(frozen=True)

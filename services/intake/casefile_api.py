@@ -15,7 +15,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from services.intake import casefile, domain, finding, store
+from services.intake import casefile, domain, evaluation, evaluation_store, finding, store
 from services.intake import casefile_store as files
 from services.intake.casefile import Household, Transfer, TransferState
 from services.intake.casefile_schemas import (
@@ -647,7 +647,8 @@ async def worklist(
     """Due work of the gmina's open cases (`mine`: the cases assigned to you, as their
     responsible caseworker): transfers from
     other gminas to accept first, then soonest first the home interview within 14 days of
-    opening, an interview update every six months, follow-ups asked for in notes; overdue
+    opening, an interview update every six months, follow-ups asked for in notes, and of
+    closed cases the family's follow-up 3 and 6 months after closing; overdue
     ones included; the first `limit` items (`limited` when there were more). Codes and
     dates only."""
     code = _gmina_of(principal, gmina)
@@ -655,13 +656,25 @@ async def worklist(
     async with ctx.pool.acquire() as conn:
         due = await files.open_cases_due(conn, code, principal.subject if mine else None)
         transfers = await files.transfers_of(conn, code)
+        closed = await evaluation_store.closed_cases_due(
+            conn, code, principal.subject if mine else None, today
+        )
     incoming = [
         casefile.WorkItem(t["case_id"], casefile.WorkKind.TRANSFER_TO_ACCEPT,
                           t["requested_at"].date(), overdue=False)
         for t in transfers if t["to_gmina"] == code
     ]  # fmt: skip
-    items = incoming + casefile.due_work(due, today, horizon_days)
+    after_closing = [
+        casefile.WorkItem(f.case_id, casefile.WorkKind(f"follow_up_{f.months}_months"),
+                          f.due_on, f.overdue)
+        for f in evaluation.follow_ups_due([(c, r) for c, r, _ in closed], today, horizon_days)
+    ]  # fmt: skip
+    items = incoming + sorted(
+        casefile.due_work(due, today, horizon_days) + after_closing,
+        key=lambda i: (i.due_on, str(i.case_id), i.kind),
+    )
     assignees = {c.case_id: c.assigned_to for c in due}
+    assignees.update({c.case_id: assigned for c, _, assigned in closed})
     return WorklistOut(
         gmina=code,
         as_of=today,

@@ -1,5 +1,6 @@
 """Intake's event handlers: access grants from referrals, the case's move into support when the
-family agrees to the plan of the case's current round.
+family agrees to the plan of the case's current round, the PZK's group activities its cases'
+members may take part in.
 
 Each runs inside the consumer's transaction after the inbox check.
 """
@@ -10,11 +11,13 @@ import logging
 
 import asyncpg
 
-from services.intake import store
+from services.intake import evaluation_store, store
 from services.intake.domain import Step
+from services.intake.evaluation import KnownActivity
 from shared.consumer import Handlers
 from shared.envelope import Envelope
 from shared.events import (
+    ActivityRegistered,
     PlanAgreed,
     PlanRevised,
     ReferralAccepted,
@@ -47,6 +50,15 @@ async def on_support_cancelled(
     tx: asyncpg.Connection, event: SupportCancelled, _: Envelope
 ) -> None:
     await store.revoke(tx, event.referral_id, event.case_id, event.institution_id)
+
+
+@handlers.on(ActivityRegistered)
+async def on_activity_registered(
+    tx: asyncpg.Connection, event: ActivityRegistered, _: Envelope
+) -> None:
+    # Members of the gmina's cases may now be linked to the PZK's group activity.
+    activity = KnownActivity(event.activity_id, event.activity_type, event.place.gmina)
+    await evaluation_store.know_activity(tx, activity)
 
 
 @handlers.on(PlanAgreed)

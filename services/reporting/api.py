@@ -28,7 +28,11 @@ from services.reporting.tables import (
     REPORTS,
     SUMMARY_COUNTS,
     SUMMARY_DEFINITIONS,
+    TESTING_PHASE,
+    add_hours,
+    add_means,
     add_row_figures,
+    add_success_share,
     cross_table,
     disclosure_note,
     indicator_rows,
@@ -255,21 +259,29 @@ async def report(name: TableName, ctx: Ctx, q: Filters, principal: Reader) -> An
         raise NotFound("unknown_report", f"there is no report {name!r}", field="name")
     where = q.within(principal)
     by = q.by if kind.rows == "place" else None
+    label_of = lambda key: row_label(by or kind.rows, key)  # noqa: E731
+    threshold = q.threshold(principal)
     async with ctx.pool.acquire() as conn:
         cells = await store.cells(conn, name, where, by or "region")
-    table = cross_table(
-        cells, kind.columns, lambda key: row_label(by or "sector", key),
-        threshold=q.threshold(principal),
-    )  # fmt: skip
-    add_row_figures(name, table)
+        table = cross_table(cells, kind.columns, label_of, threshold=threshold)
+        add_row_figures(name, table)
+        if name == "activity_sessions":
+            add_hours(table, await store.session_minutes(conn, where, by or "region"))
+        elif name == "survey_answers":
+            add_means(table, cells)
+        elif name == "follow_ups":
+            indicators = await store.cells(conn, "indicators", where, by or "region")
+            add_success_share(table, indicators, label_of)
     body = {
         "report": name,
         "title": kind.title,
-        "by": by or "sector",
+        "by": by or kind.rows,
         "as_of": q.as_of,
         "definitions": kind.definitions(),
         **table.as_json(),
     }
+    if name == "follow_ups":
+        body["reference"] = TESTING_PHASE
     keys = list(table.columns)
     header = ["kod", "nazwa", *table.columns.values(), "ogółem"]
     lines = [

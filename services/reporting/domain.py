@@ -19,10 +19,14 @@ from zoneinfo import ZoneInfo
 
 from shared.envelope import Envelope
 from shared.events import (
+    ActivityParticipationChanged,
+    ActivityRegistered,
+    ActivitySessionHeld,
     CaseAnonymised,
     CaseClosed,
     CaseConsentGiven,
     CaseConsentWithdrawn,
+    CaseFollowUpRecorded,
     CaseHouseholdChanged,
     CaseOpened,
     CaseReopened,
@@ -42,6 +46,7 @@ from shared.events import (
     SupportCompleted,
     SupportOverdue,
     SupportUnassignable,
+    SurveyRoundClosed,
 )
 
 POLAND = ZoneInfo("Europe/Warsaw")
@@ -193,6 +198,69 @@ GOALS = FactTable(
         "result": Follows("reviewed_on"),
     },
 )
+# The PZK's group activities and their sessions (the partnership's own work, no family's data).
+ACTIVITIES = FactTable(
+    "activity_facts",
+    ("activity_id",),
+    {**_PLACE, "activity_type": Merge.KEEP, "started_on": Merge.MIN},
+)
+SESSIONS = FactTable(
+    "activity_session_facts",
+    ("session_id",),
+    {
+        "activity_id": Merge.KEEP,
+        **_PLACE,
+        "activity_type": Merge.KEEP,
+        "held_on": Merge.MIN,
+        "minutes": Merge.KEEP,
+    },
+)
+# Every change of a case's participation in an activity, its own row (intake's sequence): the
+# counts on a day are those of the latest change dated by then.
+PARTICIPATION = FactTable(
+    "participation_facts",
+    ("case_id", "sequence"),
+    {
+        "activity_id": Merge.KEEP,
+        **_PLACE,
+        "activity_type": Merge.KEEP,
+        "changed_on": Merge.KEEP,
+        "participants": Merge.KEEP,
+        "participants_in_type": Merge.KEEP,
+    },
+)
+# A family's follow-up 3 or 6 months after a closing: recorded again (corrected), the latest by
+# intake's sequence stands.
+FOLLOW_UPS = FactTable(
+    "follow_up_facts",
+    ("case_id", "round", "months"),
+    {
+        **_PLACE,
+        "follow_up_seq": Merge.MAX,
+        "closed_on": Follows("follow_up_seq"),
+        "recorded_on": Follows("follow_up_seq"),
+        "sustained": Follows("follow_up_seq"),
+        "roles": Follows("follow_up_seq"),
+    },
+)
+# The members' survey: a round (who was asked, how many answered) and its answers' counts.
+SURVEY_ROUNDS = FactTable(
+    "survey_round_facts",
+    ("round_id",),
+    {
+        **_PLACE,
+        "opened_on": Merge.MIN,
+        "closed_on": Merge.MIN,
+        "invited": Merge.KEEP,
+        "respondents": Merge.KEEP,
+        "withheld": Merge.KEEP,
+    },
+)
+SURVEY_ANSWERS = FactTable(
+    "survey_answer_facts",
+    ("round_id", "question", "answer"),
+    {**_PLACE, "closed_on": Merge.MIN, "n": Merge.KEEP},
+)
 INSTITUTIONS = FactTable(
     "institution_facts",
     ("institution_id",),
@@ -208,6 +276,12 @@ FACT_TABLES: tuple[FactTable, ...] = (
     TRANSFERS,
     PLANS,
     GOALS,
+    ACTIVITIES,
+    SESSIONS,
+    PARTICIPATION,
+    FOLLOW_UPS,
+    SURVEY_ROUNDS,
+    SURVEY_ANSWERS,
 )
 
 
@@ -347,6 +421,14 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 "recorded_on": day,
             }
             return [Fact(UNMET_NEEDS, values)]
+        case (
+            ActivityRegistered()
+            | ActivitySessionHeld()
+            | ActivityParticipationChanged()
+            | CaseFollowUpRecorded()
+            | SurveyRoundClosed()
+        ):
+            return _evaluation_facts(event, envelope)
         case InstitutionRegistered():  # and InstitutionUpdated, its subclass
             values = {
                 "institution_id": event.institution_id,
@@ -354,6 +436,84 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 "sector": str(event.sector),
             }
             return [Fact(INSTITUTIONS, values)]
+    return []
+
+
+def _evaluation_facts(event: Event, envelope: Envelope) -> list[Fact]:
+    """Facts of the group activities, the members' survey and the follow-ups after closing."""
+    sequence = envelope.sequence or 0
+    match event:
+        case ActivityRegistered():
+            values = {
+                "activity_id": event.activity_id,
+                **_place(event.place),
+                "activity_type": str(event.activity_type),
+                "started_on": event.started_on,
+            }
+            return [Fact(ACTIVITIES, values)]
+        case ActivitySessionHeld():
+            values = {
+                "session_id": event.session_id,
+                "activity_id": event.activity_id,
+                **_place(event.place),
+                "activity_type": str(event.activity_type),
+                "held_on": event.held_on,
+                "minutes": event.minutes,
+            }
+            return [Fact(SESSIONS, values)]
+        case ActivityParticipationChanged():
+            values = {
+                "case_id": event.case_id,
+                "sequence": sequence,
+                "activity_id": event.activity_id,
+                **_place(event.place),
+                "activity_type": str(event.activity_type),
+                "changed_on": event.changed_on,
+                "participants": event.participants,
+                "participants_in_type": event.participants_in_type,
+            }
+            return [Fact(PARTICIPATION, values)]
+        case CaseFollowUpRecorded():
+            values = {
+                "case_id": event.case_id,
+                "round": event.round,
+                "months": event.months,
+                **_place(event.place),
+                "follow_up_seq": sequence,
+                "closed_on": event.closed_on,
+                "recorded_on": event.recorded_on,
+                "sustained": event.sustained,
+                "roles": sorted(str(r) for r in event.roles),
+            }
+            return [Fact(FOLLOW_UPS, values)]
+        case SurveyRoundClosed():
+            place = _place(event.place)
+            survey_round = {
+                "round_id": event.round_id,
+                **place,
+                "opened_on": event.opened_on,
+                "closed_on": event.closed_on,
+                "invited": event.invited,
+                "respondents": event.respondents,
+                "withheld": event.withheld,
+            }
+            answers = [
+                Fact(
+                    SURVEY_ANSWERS,
+                    {
+                        "round_id": event.round_id,
+                        "question": str(a.question),
+                        "answer": value,
+                        **place,
+                        "closed_on": event.closed_on,
+                        "n": n,
+                    },
+                )
+                for a in ([] if event.withheld else event.answers)
+                for value, n in sorted(a.counts.items())
+                if n > 0
+            ]
+            return [Fact(SURVEY_ROUNDS, survey_round), *answers]
     return []
 
 

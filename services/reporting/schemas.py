@@ -39,12 +39,31 @@ class TableLine(_Answer):
     sectors_engaged: int | None = Field(
         default=None, description="cooperation: sectors with at least one institution"
     )
+    hours: dict[str, float | None] | None = Field(
+        default=None, description="activity_sessions: hours by type and `total` (null: withheld)"
+    )
+    mean: float | None = Field(default=None, description="survey_answers: the mean answer, 1-5")
+    sustained_share_3: float | None = Field(default=None, description="follow_ups: %")
+    sustained_share_6: float | None = Field(default=None, description="follow_ups: %")
+    success_share: float | None = Field(
+        default=None, description="follow_ups: the indicators' success share beside them"
+    )
+    response_rate: float | None = Field(default=None, description="survey_responses: %")
+
+
+class Reference(_Answer):
+    label: str
+    completed_successfully: int
+    families: int
+    success_share: float | None
 
 
 class ReportTable(_Answer):
     report: str
     title: str
-    by: str = Field(description="what the rows are: region, powiat, gmina, variant or sector")
+    by: str = Field(
+        description="what the rows are: region, powiat, gmina, variant, sector or question"
+    )
     as_of: date | None
     definitions: dict[str, str] = Field(
         description="what the table counts and how its derived figures are computed"
@@ -53,6 +72,9 @@ class ReportTable(_Answer):
     rows: list[TableLine]
     total: TableLine
     suppression: Protection | None
+    reference: Reference | None = Field(
+        default=None, description="follow_ups: the model's testing-phase figure (140 of 172)"
+    )
 
 
 class IndicatorLine(_Answer):

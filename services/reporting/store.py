@@ -286,6 +286,21 @@ _SUPPORT = "coalesce(recommendation_id, referral_id)"
 _SUPPORT_KEY = _key_of(_SUPPORT)
 _GOAL_KEY = _key_of("goal_id")
 
+
+def _part_key(id_column: str, suffix: str) -> str:
+    """The key of a record that is part of another (a person of a household, an answer of a
+    round): the id and a text suffix, as disclosure.record_key(secret, id, suffix)."""
+    return _record_key(f"uuid_send({id_column}) || convert_to({suffix}, 'UTF8')")
+
+
+_PARTICIPANT_KEY = _part_key("p.case_id", "p.activity_type || ' ' || i")
+# Participants are counted as they stand at the end of the day asked for: the period (which
+# dates each other thing by its own day) does not apply to them. $6 and $7 are still named, so
+# that every query takes the same parameters.
+_AS_OF_ONLY = (
+    "($6::date IS NULL OR $6::date IS NOT NULL) AND ($7::date IS NULL OR $7::date IS NOT NULL)"
+)
+
 # What each cross table counts, one line per record: (row, col, unit, k). A case is counted
 # in each reason and need area it has; a person of a household in their age band; an
 # institution once per gmina, sector and level however often it was engaged.
@@ -368,7 +383,77 @@ CROSS_TABLES: dict[str, str] = {
                        LEFT JOIN institution_facts i USING (institution_id)
                        WHERE e.engaged_on <= $5 AND {_period("e.engaged_on")}
                          AND {_SCOPE.format(a="e.")}""",
+    # --- the partnership's group activities -------------------------------------------------
+    # activities by type, started by the day
+    "activities": f"""SELECT {{by}} AS row, activity_type AS col, activity_id AS unit,
+                        {_key_of("activity_id")} AS k
+                      FROM activity_facts WHERE started_on <= $5 AND {_period("started_on")}
+                        AND {_SCOPE.format(a="")}""",
+    # sessions held by the day, by the type of their activity
+    "activity_sessions": f"""SELECT {{by}} AS row, activity_type AS col, session_id AS unit,
+                        {_key_of("session_id")} AS k
+                      FROM activity_session_facts WHERE held_on <= $5 AND {_period("held_on")}
+                        AND {_SCOPE.format(a="")}""",
+    # distinct participants by type: the i-th member of a case taking part in any activity of
+    # the type as the case's latest change by the day says (intake counts them; no person id)
+    "activity_participants": f"""SELECT {{by}} AS row, activity_type AS col,
+                        case_id::text || ' ' || activity_type || ' ' || i AS unit,
+                        {_PARTICIPANT_KEY} AS k
+                      FROM (SELECT DISTINCT ON (case_id, activity_type) *
+                            FROM participation_facts WHERE changed_on <= $5
+                            ORDER BY case_id, activity_type, sequence DESC) p,
+                           generate_series(1, p.participants_in_type) AS i
+                      WHERE {_AS_OF_ONLY} AND {_SCOPE.format(a="")}""",
+    # --- evaluation ----------------------------------------------------------------------------
+    # follow-ups of families after closing (3 and 6 months), sustained or not; the period is
+    # that of the closing
+    "follow_ups": f"""SELECT {{by}} AS row,
+                        months || CASE WHEN sustained THEN '_sustained' ELSE '_not_sustained' END
+                        AS col,
+                        case_id::text || ' ' || round || ' ' || months AS unit,
+                        {_part_key("case_id", "round || ' ' || months")}
+                        AS k
+                      FROM follow_up_facts WHERE recorded_on <= $5 AND {_period("closed_on")}
+                        AND {_SCOPE.format(a="")}""",
+    # the roles families fulfil again, at their latest follow-up by the day
+    "follow_up_roles": f"""SELECT {{by}} AS row, role AS col,
+                        case_id::text || ' ' || round AS unit,
+                        {_part_key("case_id", "round::text")} AS k
+                      FROM (SELECT DISTINCT ON (case_id, round) *
+                            FROM follow_up_facts WHERE recorded_on <= $5
+                            ORDER BY case_id, round, months DESC) f, unnest(roles) AS role
+                      WHERE {_period("closed_on")} AND {_SCOPE.format(a="")}""",
+    # the members' survey: each answer given to each question (rows are the questions)
+    "survey_answers": f"""SELECT question AS row, answer::text AS col,
+                        concat_ws(' ', round_id, question, answer, i) AS unit,
+                        {_part_key("round_id", "concat_ws(' ', question, answer, i)")}
+                        AS k
+                      FROM survey_answer_facts, generate_series(1, n) AS i
+                      WHERE closed_on <= $5 AND {_period("closed_on")}
+                        AND {_SCOPE.format(a="")}""",
+    # the representatives asked in each round: answered or not
+    "survey_responses": f"""SELECT {{by}} AS row, v.col,
+                        concat_ws(' ', round_id, v.col, i) AS unit,
+                        {_part_key("round_id", "concat_ws(' ', v.col, i)")}
+                        AS k
+                      FROM survey_round_facts,
+                           LATERAL (VALUES ('answered', respondents),
+                                           ('not_answered', greatest(invited - respondents, 0)))
+                           AS v(col, m),
+                           generate_series(1, v.m) AS i
+                      WHERE closed_on <= $5 AND {_period("closed_on")}
+                        AND {_SCOPE.format(a="")}""",
 }
+
+
+async def session_minutes(conn: asyncpg.Connection, where: Filter, by: str) -> list[dict[str, Any]]:
+    """(row, col, minutes) of the sessions of `activity_sessions`: the hours beside them."""
+    sql = f"""SELECT row, col, sum(minutes) AS minutes FROM (
+                SELECT {{by}} AS row, activity_type AS col, minutes
+                FROM activity_session_facts WHERE held_on <= $5 AND {_period("held_on")}
+                  AND {_SCOPE.format(a="")}) s
+              GROUP BY ROLLUP (row, col)"""
+    return await _fetch(conn, sql, where, by)
 
 
 # The counts of the indicators, one line per record and count it is in (col = the count).

@@ -17,11 +17,17 @@ from services.reporting.disclosure import (
 from services.reporting.disclosure import share as protected_share
 from services.reporting.domain import share
 from shared.codes import (
+    ACTIVITY_TYPE_LABELS,
     DECLINE_REASON_LABELS,
+    FAMILY_ROLE_LABELS,
+    LIKERT_SCALE,
     NEED_AREA_LABELS,
     REASON_LABELS,
     SECTOR_LABELS,
     SUPPORT_TYPE_LABELS,
+    SURVEY_QUESTION_LABELS,
+    TESTING_PHASE_FAMILIES,
+    TESTING_PHASE_SUCCESSFUL,
     AgeBand,
     CaseOutcome,
     GoalResult,
@@ -76,10 +82,32 @@ ACCEPTANCE_RATE = (
 )
 
 
+# The model's testing phase, the reference a region compares its gminas with.
+TESTING_PHASE = {
+    "label": "faza testowania modelu (2018–2021)",
+    "completed_successfully": TESTING_PHASE_SUCCESSFUL,
+    "families": TESTING_PHASE_FAMILIES,
+    "success_share": share(TESTING_PHASE_SUCCESSFUL, TESTING_PHASE_FAMILIES),
+}
+SUSTAINED_SHARE = (
+    "sytuacja utrzymana ÷ kontrole po {m} miesiącach ({m}_sustained ÷ ({m}_sustained + "
+    "{m}_not_sustained)): odsetek rodzin, których sytuacja po {m} miesiącach od zamknięcia "
+    "sprawy jest utrzymana"
+)
+FOLLOW_UP_COLUMNS = {
+    "3_sustained": "po 3 miesiącach: sytuacja utrzymana",
+    "3_not_sustained": "po 3 miesiącach: sytuacja nieutrzymana",
+    "6_sustained": "po 6 miesiącach: sytuacja utrzymana",
+    "6_not_sustained": "po 6 miesiącach: sytuacja nieutrzymana",
+}
+
+
 @dataclass(frozen=True)
 class ReportKind:
     title: str
-    rows: str  # "place": by region/powiat/gmina/variant; "sector": by partner sector
+    # "place": by region/powiat/gmina/variant; "sector": by partner sector; "question": by the
+    # survey's question
+    rows: str
     columns: Mapping[str, str]  # code -> label, in the order shown
     counts: str  # what one unit of a cell is, in Polish, for the answer's `definitions`
     derived: Mapping[str, str] = field(default_factory=dict)  # row figure -> its definition
@@ -176,11 +204,61 @@ REPORTS: dict[str, ReportKind] = {
         "te same cele według wyniku ostatniego przeglądu (liczy się tylko ostatni przegląd "
         "celu; przegląd późniejszy niż dzień raportu: bez przeglądu)",
     ),
+    "activities": ReportKind(
+        "Zajęcia grupowe według rodzaju", "place", _labels(ACTIVITY_TYPE_LABELS),
+        "zajęcia grupowe zespołu (klub, cykl warsztatów, szkolenie, coaching) rozpoczęte do dnia",
+    ),
+    "activity_sessions": ReportKind(
+        "Spotkania zajęć grupowych według rodzaju zajęć", "place", _labels(ACTIVITY_TYPE_LABELS),
+        "spotkania (sesje) zajęć grupowych odbyte do dnia",
+        {"hours": "godziny spotkań według rodzaju zajęć; pokazane tylko przy pokazanej liczbie "
+                  "spotkań"},
+    ),
+    "activity_participants": ReportKind(
+        "Uczestnicy zajęć grupowych według rodzaju zajęć", "place", _labels(ACTIVITY_TYPE_LABELS),
+        "różne osoby (członkowie rodzin) uczestniczące w zajęciach danego rodzaju na koniec dnia; "
+        "osoba w dwóch zajęciach jednego rodzaju liczy się raz, w zajęciach dwóch rodzajów - w "
+        "każdym; okres (od, do) ich nie dotyczy",
+    ),
+    "follow_ups": ReportKind(
+        "Trwałość efektów: kontrola sytuacji rodzin po 3 i 6 miesiącach od zamknięcia",
+        "place", FOLLOW_UP_COLUMNS,
+        "kontrole sytuacji rodzin po zamknięciu sprawy (okres: dzień zamknięcia) według wyniku",
+        {
+            "sustained_share_3": SUSTAINED_SHARE.format(m=3),
+            "sustained_share_6": SUSTAINED_SHARE.format(m=6),
+            "success_share": SUCCESS_SHARE,
+            "reference": "faza testowania modelu: 140 ze 172 rodzin zakończyło współpracę "
+            "sukcesem (81,4%)",
+        },
+    ),
+    "follow_up_roles": ReportKind(
+        "Role, które rodziny znów pełnią (ostatnia kontrola po zamknięciu)", "place",
+        _labels(FAMILY_ROLE_LABELS),
+        "rodziny według ról pełnionych ponownie, z ich ostatniej kontroli po zamknięciu sprawy "
+        "(rodzina w każdej swojej roli)",
+    ),
+    "survey_answers": ReportKind(
+        "Ankieta członków zespołu: odpowiedzi na pytania", "question",
+        {str(v): f"{v} {label}" for v, label in LIKERT_SCALE.items()},
+        "odpowiedzi przedstawicieli instytucji na każde pytanie w skali 1-5; rundy z zbyt małą "
+        "liczbą odpowiedzi nie są publikowane wcale",
+        {"mean": "średnia odpowiedź (1-5), pokazana tylko, gdy odpowiedzi jest co najmniej tyle, "
+                 "ile wynosi próg"},
+    ),
+    "survey_responses": ReportKind(
+        "Ankieta członków zespołu: udział w rundach", "place",
+        {"answered": "odpowiedzieli", "not_answered": "nie odpowiedzieli"},
+        "przedstawiciele instytucji zaproszeni do rund ankiety według udziału",
+        {"response_rate": "odpowiedzieli ÷ zaproszeni (%)"},
+    ),
 }  # fmt: skip
 
 
 def row_label(by: str, key: str) -> str:
     register = terc()
+    if by == "question":
+        return SURVEY_QUESTION_LABELS.get(key, key)  # type: ignore[call-overload]
     if by == "sector":
         return SECTOR_LABELS.get(key, key)  # type: ignore[call-overload]
     if by == "variant":
@@ -344,6 +422,13 @@ def add_row_figures(report: str, table: CrossTable) -> None:
             line["acceptance_rate"] = rate(accepted, answered, table.threshold)
         elif report == "cooperation":
             line["sectors_engaged"] = sum(1 for v in cells.values() if v != 0)
+        elif report == "follow_ups":
+            for m in (3, 6):
+                kept, lost = cells.get(f"{m}_sustained", 0), cells.get(f"{m}_not_sustained", 0)
+                whole = None if None in (kept, lost) else kept + lost
+                line[f"sustained_share_{m}"] = rate(kept, whole, table.threshold)
+        elif report == "survey_responses":
+            line["response_rate"] = rate(cells.get("answered", 0), line["total"], table.threshold)
 
 
 def rate(part: int | None, whole: int | None, threshold: int | None) -> float | None:
@@ -413,3 +498,51 @@ def exact_quantile(values: Sequence[float], q: float) -> float | None:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --- figures beside the counts of the activities and evaluation tables -----------------------
+
+
+def add_means(table: CrossTable, cells: Sequence[Mapping[str, Any]]) -> None:
+    """The mean answer of each question (row) of `survey_answers`: from the true answers, to one
+    decimal, and for protected readers only where the question has at least `threshold`
+    answers and its total is shown."""
+    answers: dict[str | None, dict[int, int]] = {}
+    for c in cells:
+        if c["level"] in ("cell", "col"):
+            row = None if c["level"] == "col" else str(c["row"])
+            answers.setdefault(row, {})[int(c["col"])] = int(c["n"])
+    for line in (*table.rows, table.total):
+        found = answers.get(None if line is table.total else line["key"], {})
+        n = sum(found.values())
+        hidden = table.threshold is not None and (n < table.threshold or line["total"] is None)
+        line["mean"] = (
+            None if not n or hidden else round(sum(v * k for v, k in found.items()) / n, 1)
+        )
+        if line["mean"] is None and n:
+            line["hidden"].append("mean")
+
+
+def add_hours(table: CrossTable, minutes: Sequence[Mapping[str, Any]]) -> None:
+    """The hours of the sessions of `activity_sessions`, per type and in total, shown where the
+    number of sessions is."""
+    found = {(_text(m["row"]), _text(m["col"])): int(m["minutes"] or 0) for m in minutes}
+    for line in (*table.rows, table.total):
+        row = None if line is table.total else line["key"]
+        hours = {}
+        for col, shown in (*line["cells"].items(), (None, line["total"])):
+            value = found.get((row, col), 0)
+            hours[col or "total"] = None if shown is None else round(value / 60, 1)
+        line["hours"] = hours
+
+
+def add_success_share(
+    table: CrossTable, indicator_cells: Sequence[Mapping[str, Any]], label_of: Any
+) -> None:
+    """The success share (SUCCESS_SHARE) of each row beside its follow-ups, figured as the
+    indicators table figures it (from the counts it publishes)."""
+    rows, total = indicator_rows(indicator_cells, [], label_of, table.threshold)
+    by_key = {r["key"]: r for r in rows}
+    for line in table.rows:
+        line["success_share"] = by_key.get(line["key"], {}).get("success_share")
+    table.total["success_share"] = total["success_share"]

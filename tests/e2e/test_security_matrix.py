@@ -72,6 +72,12 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "GET", "/api/v1/worklist"): frozenset({CW, CO}),
     # The responsible caseworker (pracownik prowadzący): reassigned by the gmina's staff.
     ("intake", "POST", "/api/v1/cases/{case_id}/assignment"): frozenset({CW, CO}),
+    # The family's follow-up after closing and its members in the PZK's group activities: the
+    # gmina's caseworker and coordinator only (who takes part is known in intake alone).
+    ("intake", "POST", "/api/v1/cases/{case_id}/follow-ups"): frozenset({CW, CO}),
+    ("intake", "GET", "/api/v1/cases/{case_id}/follow-ups"): frozenset({CW, CO}),
+    ("intake", "POST", "/api/v1/activities/{activity_id}/participants"): frozenset({CW, CO}),
+    ("intake", "GET", "/api/v1/activities/{activity_id}/participants"): frozenset({CW, CO}),
     ("intake", "GET", "/api/v1/audit"): frozenset({CO}),
     ("intake", "GET", "/api/v1/persons/{person_id}/export"): frozenset({CO}),
     ("diagnosis", "GET", "/api/v1/diagnoses"): frozenset({TM, CO}),
@@ -241,6 +247,7 @@ async def _world(api: Api) -> dict[str, str]:
         "institution_id": institution,
         "referral_id": referral["referral_id"],
         "goal_id": plan["goals"][0]["goal_id"],
+        "activity_id": str(uuid4()),
         "name": "cases",
     }
 
@@ -254,6 +261,7 @@ def _unknown_ids() -> dict[str, str]:
         "referral_id": str(uuid4()),
         "person_id": str(uuid4()),
         "goal_id": str(uuid4()),
+        "activity_id": str(uuid4()),
         "name": "cases",
     }
 
