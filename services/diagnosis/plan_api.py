@@ -93,6 +93,9 @@ class GoalReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reviewed_on: IsoDate
     result: GoalResult
+    note: MultiLine = Field(
+        default="", max_length=2000, description="how the goal stands, in words; stays here"
+    )
 
 
 # --- what it answers -----------------------------------------------------------------------
@@ -129,6 +132,7 @@ class GoalReviewOut(BaseModel):
     goal_id: UUID
     reviewed_on: date
     result: GoalResult
+    note: str = ""
     author: str
     at: datetime
 
@@ -289,13 +293,20 @@ async def review_goal(
         plan = await _plan_or_404(conn, diagnosis_id, lock=True)
         event = plan.review(diagnosis, goal_id, body.result, body.reviewed_on, date.today())
         await plan_store.save_review(
-            conn, plan.plan_id, goal_id, body.result, body.reviewed_on, principal.subject
+            conn,
+            plan.plan_id,
+            goal_id,
+            body.result,
+            body.reviewed_on,
+            principal.subject,
+            body.note,
         )
         await outbox.add(conn, ctx.origin, event)
         out: dict[str, Any] = {
             "goal_id": goal_id,
             "reviewed_on": body.reviewed_on,
             "result": body.result,
+            "note": body.note,
             "author": principal.subject,
             "at": datetime.now().astimezone(),
         }

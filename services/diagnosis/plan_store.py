@@ -129,15 +129,17 @@ async def save_review(
     result: GoalResult,
     reviewed_on: date,
     author: str,
+    note: str = "",
 ) -> None:
     await tx.execute(
-        """INSERT INTO goal_reviews (plan_id, goal_id, reviewed_on, result, author)
-           VALUES ($1, $2, $3, $4, $5)""",
+        """INSERT INTO goal_reviews (plan_id, goal_id, reviewed_on, result, author, note)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
         plan_id,
         goal_id,
         reviewed_on,
         str(result),
         author,
+        note,
     )
 
 
@@ -160,7 +162,7 @@ async def history(conn: asyncpg.Connection, plan_id: UUID) -> list[dict[str, Any
 
 async def reviews(conn: asyncpg.Connection, plan_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        """SELECT goal_id, reviewed_on, result, author, at FROM goal_reviews
+        """SELECT goal_id, reviewed_on, result, note, author, at FROM goal_reviews
            WHERE plan_id = $1 ORDER BY review_id""",
         plan_id,
     )

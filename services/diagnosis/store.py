@@ -382,9 +382,9 @@ async def audit(
 
 
 async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, why: str) -> int:
-    """Erase what diagnosis holds of the case as personal data: its assessments' notes and its
-    plan's goals in words; audited. Idempotent: a second announcement that finds nothing left
-    to erase changes nothing. Returns how many texts were erased."""
+    """Erase what diagnosis holds of the case as personal data: its assessments' notes, its
+    plan's goals and its goals' reviews in words; audited. Idempotent: a second announcement
+    that finds nothing left to erase changes nothing. Returns how many texts were erased."""
     row = await tx.fetchrow(
         "SELECT diagnosis_id, gmina, anonymised_at FROM diagnoses WHERE case_id = $1 FOR UPDATE",
         case_id,
@@ -400,7 +400,12 @@ async def anonymise_case(tx: asyncpg.Connection, case_id: UUID, why: str) -> int
               AND plan_id IN (SELECT plan_id FROM plans WHERE diagnosis_id = $1)""",
         row["diagnosis_id"],
     )
-    erased = int(notes.split()[-1]) + int(goals.split()[-1])
+    reviews = await tx.execute(
+        """UPDATE goal_reviews SET note = '' WHERE note <> ''
+              AND plan_id IN (SELECT plan_id FROM plans WHERE diagnosis_id = $1)""",
+        row["diagnosis_id"],
+    )
+    erased = int(notes.split()[-1]) + int(goals.split()[-1]) + int(reviews.split()[-1])
     if row["anonymised_at"] is not None and not erased:
         return 0
     await tx.execute(

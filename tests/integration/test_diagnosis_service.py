@@ -905,11 +905,15 @@ async def test_a_revised_plan_keeps_its_history_and_says_what_it_dropped(
 
     # Its goals are reviewed; the latest review stands.
     review = f"{plan_path}/goals/{kept['goal_id']}/reviews"
-    for result in ("in_progress", "met"):
+    for result, note in (("in_progress", "Pierwsze spotkania odbyte."), ("met", "")):
         response = await team.service.call(
-            "POST", review, team.coordinator, json={"reviewed_on": today, "result": result}
+            "POST",
+            review,
+            team.coordinator,
+            json={"reviewed_on": today, "result": result, "note": note},
         )
         assert response.status_code == 201, response.text
+        assert response.json()["note"] == note
     response = await team.service.call(
         "POST",
         f"{plan_path}/goals/{dropped['goal_id']}/reviews",
@@ -919,7 +923,10 @@ async def test_a_revised_plan_keeps_its_history_and_says_what_it_dropped(
     assert_problem(response, 404, None, "goal_not_found")
     plan = (await team.service.call("GET", plan_path, team.coordinator)).json()
     assert plan["goals"][0]["last_review"] == "met"
-    assert [r["result"] for r in plan["reviews"]] == ["in_progress", "met"]
+    assert [(r["result"], r["note"]) for r in plan["reviews"]] == [
+        ("in_progress", "Pierwsze spotkania odbyte."),
+        ("met", ""),
+    ]
     reviewed = await tap.wait_for(case.case_id, "plan.goal_reviewed.v1", count=2)
     assert [(e.data["area"], e.data["result"]) for e in reviewed] == [
         ("parenting", "in_progress"),
@@ -1004,7 +1011,7 @@ async def test_notes_are_read_with_a_reason_audited_and_within_the_consents_sect
         await team.pool.execute("DELETE FROM audit_log WHERE case_id = $1", case.case_id)
 
 
-async def test_intakes_anonymisation_erases_the_notes_and_the_goals_in_words_once(
+async def test_intakes_anonymisation_erases_the_notes_goals_and_reviews_in_words_once(
     team: Team, amqp: AbstractRobustConnection, settings: Settings
 ) -> None:
     case, diagnosis = await team.open_case()
@@ -1026,6 +1033,14 @@ async def test_intakes_anonymisation_erases_the_notes_and_the_goals_in_words_onc
         json={"agreed_on": date.today().isoformat(), "goals": [goal]},
     )
     assert response.status_code == 201, response.text
+    goal_id = response.json()["goals"][0]["goal_id"]
+    response = await team.service.call(
+        "POST",
+        f"/diagnoses/{did}/plan/goals/{goal_id}/reviews",
+        team.coordinator,
+        json={"reviewed_on": date.today().isoformat(), "result": "not_met", "note": NOTE},
+    )
+    assert response.status_code == 201, response.text
 
     anonymised = CaseAnonymised(case_id=case.case_id, place=case.place, anonymised_on=date.today())
     ids = [
@@ -1041,6 +1056,7 @@ async def test_intakes_anonymisation_erases_the_notes_and_the_goals_in_words_onc
     plan = (await team.service.call("GET", f"/diagnoses/{did}/plan", team.coordinator)).json()
     assert [g["description"] for g in plan["goals"]] == [""]
     assert [g["description"] for g in plan["history"][0]["goals"]] == [""]
+    assert [(r["result"], r["note"]) for r in plan["reviews"]] == [("not_met", "")]
     stored = await team.read(did)  # the codes stay: needs, recommendations, the plan's goals
     assert [a["need_area"] for a in stored["assessments"]] == ["parenting"]
     assert plan["goals"][0]["supports"][0]["recommendation_id"] == assistant
