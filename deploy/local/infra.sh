@@ -82,10 +82,15 @@ ensure_rabbitmq() {
 
 # The browser tests drive Debian's chromium through Playwright (pip `playwright`, installed
 # with the project's dev dependencies); Playwright's own browser download is not used.
+# chromium-l10n: its Polish resources make date fields show dd.mm.rrrr, as a Polish browser does.
 ensure_chromium() {
-  command -v chromium >/dev/null || command -v chromium-browser >/dev/null && return 0
-  apt_install chromium fonts-dejavu-core \
-    || die "the browser tests need Chromium: run as root: apt-get install chromium"
+  if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+    [ -e /usr/lib/chromium/locales/pl.pak ] || apt_install chromium-l10n \
+      || echo "chromium-l10n missing: date fields will show mm/dd/yyyy in screenshots" >&2
+    return 0
+  fi
+  apt_install chromium chromium-l10n fonts-dejavu-core \
+    || die "the browser tests need Chromium: run as root: apt-get install chromium chromium-l10n"
 }
 
 # The alert rules and the Prometheus config are checked and unit-tested with promtool, which

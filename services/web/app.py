@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from services.web.client import ApiProblem, ServiceDown
 from services.web.forms import describe
 from services.web.pages import (
+    casefile,
     caseworker,
     coordinator,
     home,
@@ -27,6 +28,7 @@ from services.web.pages import (
     reports,
     signin,
     team,
+    transfers,
 )
 from services.web.session import (
     CsrfRejected,
@@ -101,7 +103,7 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     app.include_router(home.router)
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])
     app.include_router(operator.router, dependencies=[Depends(current_session)])
-    for pages in (team, coordinator, institution, reports):
+    for pages in (casefile, transfers, team, coordinator, institution, reports):
         app.include_router(pages.router, dependencies=[Depends(current_session)])
 
     @app.get("/health", include_in_schema=False)

@@ -35,6 +35,43 @@ CASE_STEP = {
     "reopen": "Wznowienie sprawy",
     "give_consent": "Zgoda na udostępnienie danych w PZK",
     "withdraw_consent": "Cofnięcie zgody na udostępnienie danych w PZK",
+    "member_added": "Nowa osoba w gospodarstwie domowym",
+    "member_left": "Osoba opuściła gospodarstwo domowe",
+    "member_corrected": "Poprawienie danych osoby",
+    "reasons_revised": "Zmiana powodów przyznania pomocy",
+    "interview_home_interview": "Wywiad środowiskowy w domu rodziny",
+    "interview_update": "Aktualizacja wywiadu środowiskowego",
+    "transfer_requested": "Prośba o przekazanie sprawy do innej gminy",
+    "transfer_accepted": "Przekazanie sprawy przyjęte przez inną gminę",
+    "transfer_declined": "Przekazanie sprawy odrzucone przez inną gminę",
+    "transfer_withdrawn": "Prośba o przekazanie sprawy wycofana",
+    "assigned": "Zmiana pracownika prowadzącego",
+}
+
+# The caseworker's due work (intake's worklist).
+WORK_KINDS = {
+    "home_interview": "wywiad środowiskowy w domu rodziny (14 dni od otwarcia)",
+    "interview_update": "aktualizacja wywiadu środowiskowego",
+    "follow_up": "dalsze działania zapisane w notatce",
+    "transfer_to_accept": "przekazanie sprawy z innej gminy do przyjęcia",
+}
+
+INTERVIEW_KINDS = {
+    "home_interview": "wywiad w domu rodziny",
+    "update": "aktualizacja wywiadu",
+}
+
+TRANSFER_STATES = {
+    "requested": "czeka na przyjęcie",
+    "accepted": "przyjęte",
+    "declined": "odrzucone",
+    "withdrawn": "wycofane",
+}
+
+GOAL_RESULTS = {
+    "met": "cel osiągnięty",
+    "not_met": "cel nieosiągnięty",
+    "in_progress": "cel w trakcie realizacji",
 }
 
 NOTIFIED_BY: dict[str, str] = {str(k): v for k, v in NOTIFIED_BY_LABELS.items()}

@@ -33,7 +33,12 @@ env.globals.update(
 
 # Each role's pages in the top navigation: (path, Polish name). Other roles' pages join here.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    "caseworker": [("/sprawy", "Sprawy"), ("/sprawy/nowa", "Nowa sprawa")],
+    "caseworker": [
+        ("/moja-praca", "Moja praca"),
+        ("/sprawy", "Sprawy"),
+        ("/sprawy/nowa", "Nowa sprawa"),
+        ("/przekazania", "Przekazania"),
+    ],
     "operator": [("/stan-systemu", "Stan systemu")],
     "team_member": [("/diagnozy", "Diagnozy do uzupełnienia")],
     "coordinator": [

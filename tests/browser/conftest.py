@@ -131,7 +131,12 @@ async def browser() -> AsyncIterator[Browser]:
     if executable is None:
         pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
     async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        # The date fields' dd.mm.rrrr comes from the browser's own language, which Chromium on
+        # Linux takes from LANGUAGE (the context's locale="pl-PL" alone leaves mm/dd/yyyy);
+        # Debian's chromium-l10n holds the Polish resources.
+        launched = await p.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "pl"}
+        )
         yield launched
         await launched.close()
 

@@ -108,7 +108,7 @@ async def test_the_case_page_shows_the_timeline_and_the_case_closes_and_reopens(
     # A Polish reason reaches intake's audit log as written (sent RFC 8187-encoded).
     await page.get_by_label("Powód wglądu w dane osobowe").fill("wizyta w środowisku")
     await page.get_by_role("button", name="Pokaż dane gospodarstwa").click()
-    assert await page.get_by_role("cell", name="Halina Jabłońska").count() == 1
+    assert await page.get_by_role("cell", name="Halina Jabłońska", exact=True).count() == 1
     await visit.check("dane gospodarstwa")
 
     await visit.goto(f"/sprawy/{case_id}")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.web import timeline
-from services.web.client import ApiProblem
+from services.web.client import Api, ApiProblem
 from services.web.forms import FormErrors, from_problem
 from services.web.labels import (
     CASE_OUTCOMES,
@@ -24,6 +24,7 @@ from services.web.labels import (
     SECTORS,
 )
 from services.web.pages import api_for
+from services.web.pages.transfers import waiting_transfers
 from services.web.session import Session, SignedIn
 from services.web.templating import render
 
@@ -295,6 +296,9 @@ async def _case_page(
     api = api_for(request, session)
     overview = await api.case_overview(case_id)
     work = await api.case_work(case_id)
+    waiting = [
+        t for t in await _transfers(api) if t["case_id"] == str(case_id) and t["direction"] == "out"
+    ]
     return render(
         request,
         "cases/case.html",
@@ -303,6 +307,9 @@ async def _case_page(
             "timeline": timeline.compose(overview, work.diagnosis, work.referrals),
             "unavailable": work.unavailable,
             "household": household,
+            "access_reason": (form or {}).get("access_reason", ""),
+            "transfer": waiting[0] if waiting else None,
+            "diagnosis": work.diagnosis,
             "flash": request.session.pop("flash", None),
             "is_open": overview["status"] in OPEN_STATES,
             "outcome_options": list(CASE_OUTCOMES.items()),
@@ -313,6 +320,17 @@ async def _case_page(
         errors=errors,
         status=status,
     )
+
+
+async def _transfers(api: Api) -> list[dict[str, Any]]:
+    """The gmina's transfers waiting (this case's, if any, is shown on its page); none for
+    a reader without a gmina of their own."""
+    try:
+        return await waiting_transfers(api)
+    except ApiProblem as problem:
+        if problem.status not in (403, 422):
+            raise
+        return []
 
 
 @router.get("/sprawy/{case_id}")
@@ -330,7 +348,9 @@ async def show_household(request: Request, session: SignedIn, case_id: UUID) -> 
         errors.add("access_reason", "Podaj powód wglądu w dane osobowe.")
         return await _case_page(request, session, case_id, errors=errors, status=422)
     record = await api_for(request, session).case_record(case_id, reason)
-    return await _case_page(request, session, case_id, household=record)
+    return await _case_page(
+        request, session, case_id, household=record, form={"access_reason": reason}
+    )
 
 
 async def _step(
