@@ -411,7 +411,8 @@ class SupportCancelled(Event):
     support_type: SupportType
     institution_id: UUID
     reason: str = Field(
-        pattern=r"^(case_closed|recommendation_dropped|institution_deactivated|consent_withdrawn)$"
+        pattern=r"^(case_closed|recommendation_dropped|institution_deactivated|consent_withdrawn"
+        r"|case_transferred)$"
     )
 
 

@@ -19,6 +19,7 @@ from shared.events import (
     CaseConsentWithdrawn,
     CaseOpened,
     CaseReopened,
+    CaseTransferred,
     InstitutionRegistered,
     InstitutionUpdated,
     PartnershipChanged,
@@ -35,6 +36,7 @@ async def on_case_opened(tx: asyncpg.Connection, event: CaseOpened, env: Envelop
             tx, event.case_id, True, event.opened_on, env.sequence, event.consent_scope
         )
         await store.open_diagnosis(tx, event.case_id, event.place, round=1)
+        await store.follow_place(tx, event.case_id, event.place, env.sequence)
 
 
 @handlers.on(CaseConsentGiven)
@@ -46,6 +48,17 @@ async def on_case_consent_given(
     # there but cancelled, whichever of the case's events came first.
     await store.settle_consent(tx, event.case_id, True, event.given_on, env.sequence, event.scope)
     await store.open_diagnosis(tx, event.case_id, event.place, round=event.round)
+    await store.follow_place(tx, event.case_id, event.place, env.sequence)
+
+
+@handlers.on(CaseTransferred)
+async def on_case_transferred(
+    tx: asyncpg.Connection, event: CaseTransferred, env: Envelope
+) -> None:
+    # The family moved and the receiving gmina's OPS took the case: its diagnosis and plan go
+    # with it, to that gmina's PZK, coordinator and caseworkers (the sending gmina's no longer
+    # see them). Recorded even before the case has a diagnosis here, which then opens there.
+    await store.follow_place(tx, event.case_id, event.place, env.sequence)
 
 
 @handlers.on(CaseConsentWithdrawn)

@@ -80,6 +80,34 @@ async def reopen_round(
     )
 
 
+async def follow_place(
+    tx: asyncpg.Connection, case_id: UUID, place: Place, sequence: int | None
+) -> None:
+    """Intake said where the case is (its opening, consent, a transfer): the word latest in
+    intake's sequence stands, and the case's diagnosis (with its plan) is there, so the PZK,
+    coordinator and caseworkers of that gmina are the ones who see and act on it."""
+    await tx.execute(
+        """INSERT INTO case_places AS p (case_id, gmina, powiat, region, variant, sequence)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (case_id) DO UPDATE
+               SET gmina = $2, powiat = $3, region = $4, variant = $5, sequence = $6
+               WHERE p.sequence < $6""",
+        case_id,
+        place.gmina,
+        place.powiat,
+        place.region,
+        str(place.variant),
+        sequence or 0,
+    )
+    await tx.execute(
+        """UPDATE diagnoses d
+           SET gmina = p.gmina, powiat = p.powiat, region = p.region, variant = p.variant
+           FROM case_places p
+           WHERE p.case_id = $1 AND d.case_id = $1 AND d.gmina <> p.gmina""",
+        case_id,
+    )
+
+
 async def settle_consent(
     tx: asyncpg.Connection,
     case_id: UUID,

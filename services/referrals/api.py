@@ -23,6 +23,7 @@ from shared.events import (
     InstitutionRegistered,
     InstitutionUpdated,
     PartnershipChanged,
+    Place,
     ReferralAccepted,
     ReferralDeclined,
     SupportCompleted,
@@ -448,14 +449,18 @@ async def list_overdue(
         return await store.overdue_referrals(conn, _territory(principal), limit, offset)
 
 
-def _visible(referral: dict[str, Any] | None, principal: Principal) -> bool:
+def _visible(
+    referral: dict[str, Any] | None, principal: Principal, moved_to: Place | None = None
+) -> bool:
+    """Institution staff see their institution's referrals; a coordinator those of the cases
+    of their territory: where a transferred case is now (`moved_to`), else where it was made."""
     if referral is None:
         return False
     if principal.role is Role.INSTITUTION_STAFF:
         return principal.institution is not None and (
             referral["institution_id"] == principal.institution
         )
-    return principal.covers_gmina(referral["gmina"])
+    return principal.covers_gmina(moved_to.gmina if moved_to else referral["gmina"])
 
 
 def _not_found(referral_id: UUID) -> NotFound:
@@ -471,7 +476,8 @@ async def get_referral(
 ) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         found = await store.get_referral(conn, referral_id)
-    if found is None or not _visible(found, principal):
+        moved_to = await store.case_place(conn, found["case_id"]) if found else None
+    if found is None or not _visible(found, principal, moved_to):
         raise _not_found(referral_id)
     return found
 

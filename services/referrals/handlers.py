@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.referrals import plans, routing, store
+from services.referrals import plans, routing, store, transfers
 from shared import outbox
 from shared.consumer import Handlers
 from shared.envelope import Envelope
@@ -18,6 +18,7 @@ from shared.events import (
     CaseConsentGiven,
     CaseConsentWithdrawn,
     CaseReopened,
+    CaseTransferred,
     Event,
     PlanAgreed,
     PlanRevised,
@@ -49,6 +50,10 @@ async def _follow_plan(
 ) -> None:
     if await store.is_round_closed(tx, event.case_id, event.round):
         return  # its round closed before the plan arrived: nothing to start any more
+    if (moved_to := await store.case_place(tx, event.case_id)) is not None:
+        # the case was transferred: its supports are routed where it is now, whichever of the
+        # transfer and the plan (agreed where it was) arrived first
+        event = event.model_copy(update={"place": moved_to})
     await store.lock_routing(tx)
     events = await plans.follow(tx, plans.PlanVersion.of(event))
     await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
@@ -108,4 +113,15 @@ async def on_case_consent_given(
         return
     await store.lock_routing(tx)
     events = await routing.resume_sharing(tx, event.case_id)
+    await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(CaseTransferred)
+async def on_case_transferred(
+    tx: asyncpg.Connection, event: CaseTransferred, envelope: Envelope
+) -> None:
+    """The family moved and the receiving gmina's OPS took the case: accepted supports go on,
+    those not accepted yet are routed anew there (services/referrals/transfers.py)."""
+    await store.lock_routing(tx)
+    events = await transfers.follow(tx, event, envelope.sequence)
     await outbox.add(tx, origin_of(envelope), *events, cause=envelope)

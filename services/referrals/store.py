@@ -611,6 +611,16 @@ async def mark_overdue(tx: asyncpg.Connection, referral_id: UUID, stage: str) ->
     )
 
 
+# A referral is in a territory (the gminas of `gminas`, an array parameter) when the case it
+# is for is: where the case was transferred to (case_places) if it moved, else where the
+# referral was made. Written as two index-friendly parts, for `referrals r`.
+_IN_TERRITORY = """((r.gmina = ANY({gminas}::text[])
+      AND NOT EXISTS (SELECT 1 FROM case_places p WHERE p.case_id = r.case_id
+                      AND p.gmina <> ALL({gminas}::text[])))
+     OR r.case_id IN (SELECT p.case_id FROM case_places p
+                      WHERE p.gmina = ANY({gminas}::text[])))"""
+
+
 async def find_referrals(
     conn: asyncpg.Connection,
     *,
@@ -624,11 +634,11 @@ async def find_referrals(
     """Referrals matching the filters, oldest first, a page of `limit` from `offset`; `gminas`
     (the codes of a coordinator's territory) keeps a coordinator to it."""
     rows = await conn.fetch(
-        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
+        f"""SELECT {_REFERRAL_COLUMNS} FROM referrals r
             WHERE ($1::uuid IS NULL OR institution_id = $1)
               AND ($2::text IS NULL OR state = $2)
               AND ($3::uuid IS NULL OR case_id = $3)
-              AND ($4::text[] IS NULL OR gmina = ANY($4::text[]))
+              AND ($4::text[] IS NULL OR {_IN_TERRITORY.format(gminas="$4")})
             ORDER BY created_at, referral_id LIMIT $5 OFFSET $6""",
         institution_id,
         state,
@@ -653,7 +663,7 @@ async def referrals_of_case(
             FROM referrals r
             LEFT JOIN institutions i USING (institution_id)
             LEFT JOIN case_consent c USING (case_id)
-            WHERE r.case_id = $1 AND r.gmina = ANY($2::text[])
+            WHERE r.case_id = $1 AND {_IN_TERRITORY.format(gminas="$2")}
             ORDER BY r.created_at, r.referral_id""",
         case_id,
         gminas,
@@ -668,8 +678,8 @@ async def overdue_referrals(
     rows = await conn.fetch(
         f"""SELECT {_REFERRAL_COLUMNS},
                    CASE WHEN state = 'assigned' THEN 'acceptance' ELSE 'completion' END AS stage
-            FROM referrals
-            WHERE gmina = ANY($1::text[])
+            FROM referrals r
+            WHERE {_IN_TERRITORY.format(gminas="$1")}
               AND ((state = 'assigned' AND acceptance_overdue_at IS NOT NULL)
                    OR (state = 'accepted' AND completion_overdue_at IS NOT NULL))
             ORDER BY coalesce(completion_overdue_at, acceptance_overdue_at), referral_id
@@ -679,3 +689,53 @@ async def overdue_referrals(
         offset,
     )
     return [dict(r) for r in rows]
+
+
+# --- cases transferred to another gmina's OPS ------------------------------------------------
+
+
+async def follow_case_place(
+    tx: asyncpg.Connection, case_id: UUID, place: Place, sequence: int | None
+) -> bool:
+    """Record where a transferred case is now, unless a later word of intake's (its sequence)
+    is recorded already; returns whether it was recorded."""
+    status = await tx.execute(
+        """INSERT INTO case_places AS p (case_id, gmina, powiat, region, variant, sequence)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (case_id) DO UPDATE
+               SET gmina = $2, powiat = $3, region = $4, variant = $5, sequence = $6
+               WHERE p.sequence < $6""",
+        case_id,
+        place.gmina,
+        place.powiat,
+        place.region,
+        str(place.variant),
+        sequence or 0,
+    )
+    return status == "INSERT 0 1"
+
+
+async def case_place(conn: asyncpg.Connection, case_id: UUID) -> Place | None:
+    """Where a transferred case is now; None for a case never transferred."""
+    row = await conn.fetchrow(
+        "SELECT gmina, powiat, region, variant FROM case_places WHERE case_id = $1", case_id
+    )
+    if row is None:
+        return None
+    return Place(gmina=row["gmina"], powiat=row["powiat"], region=row["region"],
+                 variant=row["variant"])  # fmt: skip
+
+
+async def move_referral(tx: asyncpg.Connection, referral_id: UUID, place: Place) -> None:
+    """A referral that reached no institution (waiting, or held while consent is withdrawn)
+    goes with its case to the receiving gmina, where it is routed from then on."""
+    await tx.execute(
+        """UPDATE referrals SET gmina = $2, powiat = $3, region = $4, variant = $5,
+                  updated_at = now()
+           WHERE referral_id = $1""",
+        referral_id,
+        place.gmina,
+        place.powiat,
+        place.region,
+        str(place.variant),
+    )

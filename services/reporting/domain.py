@@ -65,9 +65,12 @@ class Merge(Enum):
 @dataclass(frozen=True)
 class Follows:
     """The value goes with the latest `leader`: a case's outcome is that of its latest closing
-    (on a tie, the greater value, again so that the order of arrival does not matter)."""
+    (on a tie, the greater value, again so that the order of arrival does not matter). With
+    `otherwise`, values stated without a leader merge by that rule while no leader is known
+    (and give way to any value stated with one)."""
 
     leader: str
+    otherwise: Merge | None = None
 
 
 Rule = Merge | Follows
@@ -91,11 +94,21 @@ _PLACE: dict[str, Rule] = {
     "variant": Merge.KEEP,
 }
 
+# A case's place is intake's latest word on it (its opening, a later case event, a transfer to
+# another gmina), by intake's per-case sequence; other services' events state a place without
+# one (so a case first known from them has a place until intake's word arrives). Each transfer
+# is also a row of TRANSFERS, from which the queries find where the case was on a given day.
+_CASE_PLACE: dict[str, Rule] = {
+    column: Follows("place_seq", otherwise=Merge.KEEP) for column in _PLACE
+}
+
 CASES = FactTable(
     "case_facts",
     ("case_id",),
     {
-        **_PLACE,
+        **_CASE_PLACE,
+        "place_seq": Merge.MAX,
+        "transferred_on": Merge.MAX,  # its latest transfer (none: always in its gmina)
         "opened_on": Merge.MIN,
         # The household as of intake's latest word on it: its opening or a later change
         # (case.household_changed.v1), ordered by intake's per-case sequence.
@@ -163,6 +176,7 @@ TRANSFERS = FactTable(
     "case_transfer_facts",
     ("case_id", "transferred_on", "from_gmina", "to_gmina"),
     {
+        "sequence": Merge.MAX,  # intake's, ordering two transfers of one day
         "from_powiat": Merge.KEEP,
         "from_region": Merge.KEEP,
         "from_variant": Merge.KEEP,
@@ -173,12 +187,17 @@ TRANSFERS = FactTable(
 )
 # The individual support plans (IPW) families agreed to, and their goals: by area, and as their
 # latest review found them (met, not met, in progress).
+# A plan and its goals count where the plan's latest version was agreed or revised (a case
+# transferred since goes on with its plan in the receiving gmina); a review moves nothing.
+_PLAN_PLACE: dict[str, Rule] = {
+    column: Follows("version", otherwise=Merge.KEEP) for column in _PLACE
+}
 PLANS = FactTable(
     "plan_facts",
     ("plan_id",),
     {
         "case_id": Merge.KEEP,
-        **_PLACE,
+        **_PLAN_PLACE,
         "agreed_on": Merge.MIN,
         "social_contract_on": Merge.MIN,
         "version": Merge.MAX,
@@ -190,7 +209,8 @@ GOALS = FactTable(
     {
         "plan_id": Merge.KEEP,
         "case_id": Merge.KEEP,
-        **_PLACE,
+        **_PLAN_PLACE,
+        "version": Merge.MAX,  # of the latest plan version that stated the goal
         "area": Merge.KEEP,
         "planned_on": Merge.MIN,
         "dropped_on": Merge.MIN,
@@ -301,6 +321,12 @@ def _place(p: Place) -> dict[str, Any]:
     return {"gmina": p.gmina, "powiat": p.powiat, "region": p.region, "variant": str(p.variant)}
 
 
+def _intake_place(p: Place, envelope: Envelope) -> dict[str, Any]:
+    """A case's place as intake states it, with the sequence that orders intake's word (an
+    envelope without one, from before sequences, counts as the first)."""
+    return {**_place(p), "place_seq": envelope.sequence or 0}
+
+
 def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
     """What an event states, as facts. Business dates come from the event where it has them,
     otherwise from the day the event happened (envelope time, on the Polish calendar), so that
@@ -313,7 +339,7 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                     CASES,
                     {
                         "case_id": event.case_id,
-                        **_place(event.place),
+                        **_intake_place(event.place, envelope),
                         "opened_on": event.opened_on,
                         **_household(event, envelope),
                         "notified_by": str(event.notified_by),
@@ -321,16 +347,22 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 )
             ]
         case CaseHouseholdChanged():
-            values = _household(event, envelope)
-            return [Fact(CASES, {"case_id": event.case_id, **_place(event.place), **values})]
+            values = {**_intake_place(event.place, envelope), **_household(event, envelope)}
+            return [Fact(CASES, {"case_id": event.case_id, **values})]
         case CaseTransferred():
             values = {
                 "case_id": event.case_id,
                 "transferred_on": event.transferred_on,
+                "sequence": envelope.sequence or 0,
                 **{f"from_{k}": v for k, v in _place(event.from_place).items()},
                 **{f"to_{k}": v for k, v in _place(event.place).items()},
             }
-            return [Fact(TRANSFERS, values)]
+            case = {
+                "case_id": event.case_id,
+                **_intake_place(event.place, envelope),
+                "transferred_on": event.transferred_on,
+            }
+            return [Fact(TRANSFERS, values), Fact(CASES, case)]
         case CaseClosed():
             transition = {
                 "on_day": event.closed_on,
@@ -338,13 +370,13 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
                 "outcome": str(event.outcome),
             }
             return [
-                Fact(CASES, {"case_id": event.case_id, **_place(event.place)}),
+                Fact(CASES, {"case_id": event.case_id, **_intake_place(event.place, envelope)}),
                 _transition(event.case_id, envelope, **transition),
             ]
         case CaseReopened():
             transition = {"on_day": event.reopened_on, "kind": "reopened", "outcome": None}
             return [
-                Fact(CASES, {"case_id": event.case_id, **_place(event.place)}),
+                Fact(CASES, {"case_id": event.case_id, **_intake_place(event.place, envelope)}),
                 _transition(event.case_id, envelope, **transition),
             ]
         case CaseConsentGiven() | CaseConsentWithdrawn() | CaseAnonymised():
@@ -589,12 +621,13 @@ def _plan_facts(event: PlanAgreed | PlanRevised) -> list[Fact]:
         "social_contract_on": event.social_contract_on,
         "version": event.version,
     }
+    stated = {**common, "version": event.version}
     goals = [
-        Fact(GOALS, {"goal_id": g.goal_id, **common, "area": str(g.area), "planned_on": on})
+        Fact(GOALS, {"goal_id": g.goal_id, **stated, "area": str(g.area), "planned_on": on})
         for g in event.goals
     ]
     dropped = [
-        Fact(GOALS, {"goal_id": goal_id, **common, "dropped_on": on})
+        Fact(GOALS, {"goal_id": goal_id, **stated, "dropped_on": on})
         for goal_id in (event.removed_goals if isinstance(event, PlanRevised) else [])
     ]
     return [Fact(PLANS, plan), *goals, *dropped]
@@ -619,6 +652,8 @@ def _merge_value(rule: Rule, column: str, old: Mapping[str, Any], new: Mapping[s
     a, b = old.get(column), new.get(column)
     if isinstance(rule, Follows):
         lead_old, lead_new = old.get(rule.leader), new.get(rule.leader)
+        if lead_new is None and lead_old is None and rule.otherwise is not None:
+            return _merge_value(rule.otherwise, column, old, new)
         if lead_new is None:
             return a
         if lead_old is None or lead_new > lead_old:

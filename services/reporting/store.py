@@ -20,11 +20,17 @@ def _merge_sql(column: str, rule: Rule) -> str:
     new, old = f"EXCLUDED.{column}", f"t.{column}"
     if isinstance(rule, Follows):
         lead_new, lead_old = f"EXCLUDED.{rule.leader}", f"t.{rule.leader}"
-        return (
+        follows = (
             f"CASE WHEN {lead_new} IS NULL THEN {old}"
             f" WHEN {lead_old} IS NULL OR {lead_new} > {lead_old} THEN {new}"
             f" WHEN {lead_new} = {lead_old} THEN greatest({old}, {new})"
             f" ELSE {old} END"
+        )
+        if rule.otherwise is None:
+            return follows
+        return (
+            f"CASE WHEN {lead_new} IS NULL AND {lead_old} IS NULL"
+            f" THEN {_merge_sql(column, rule.otherwise)} ELSE {follows} END"
         )
     # least/greatest ignore NULLs, as domain.merge does
     return f"{'greatest' if rule is Merge.MAX else 'least'}({old}, {new})"
@@ -169,6 +175,31 @@ def _period(column: str) -> str:
     return f"($6::date IS NULL OR {column} >= $6) AND ($7::date IS NULL OR {column} <= $7)"
 
 
+# A case counts where it was at the end of the day ($5): its gmina then, which differs from its
+# current one (case_facts) only for a case transferred since. Its latest transfer by then puts
+# it in that transfer's receiving gmina; with none by then, it was where its first transfer
+# took it from. Every case figure is placed so: each family once, in the same place in every
+# table, and a report as of a past day does not move when the family moves later.
+_CASES = """(SELECT c.case_id, c.opened_on, c.household_size, c.age_bands, c.reasons,
+        c.notified_by, c.diagnosed_on, c.need_areas,
+        coalesce(p.gmina, c.gmina) AS gmina, coalesce(p.powiat, c.powiat) AS powiat,
+        coalesce(p.region, c.region) AS region, coalesce(p.variant, c.variant) AS variant
+    FROM case_facts c LEFT JOIN LATERAL (
+        SELECT CASE WHEN t.transferred_on <= $5 THEN t.to_gmina ELSE t.from_gmina END AS gmina,
+               CASE WHEN t.transferred_on <= $5 THEN t.to_powiat ELSE t.from_powiat END
+                   AS powiat,
+               CASE WHEN t.transferred_on <= $5 THEN t.to_region ELSE t.from_region END
+                   AS region,
+               CASE WHEN t.transferred_on <= $5 THEN t.to_variant ELSE t.from_variant END
+                   AS variant
+        FROM case_transfer_facts t
+        WHERE c.transferred_on IS NOT NULL AND t.case_id = c.case_id
+        ORDER BY t.transferred_on <= $5 DESC,
+                 CASE WHEN t.transferred_on <= $5 THEN t.sequence END DESC,
+                 CASE WHEN t.transferred_on <= $5 THEN t.transferred_on END DESC,
+                 t.sequence, t.transferred_on
+        LIMIT 1) p ON true)"""
+
 _CASES_AS_OF = (
     "opened_on IS NOT NULL AND opened_on <= $5 AND "
     + _period("opened_on")
@@ -308,7 +339,7 @@ CROSS_TABLES: dict[str, str] = {
     # cases by state as of the day: still open, or closed with their outcome
     "cases": f"""SELECT {{by}} AS row, coalesce({_outcome_then()}, 'open') AS col,
                     case_id AS unit, {_CASE_KEY} AS k
-                 FROM case_facts WHERE {_CASES_AS_OF}""",
+                 FROM {_CASES} AS case_facts WHERE {_CASES_AS_OF}""",
     "referrals": f"""SELECT {{by}} AS row, {_REFERRAL_STATE} AS col,
                         referral_id AS unit, {_REFERRAL_KEY} AS k
                      FROM referral_facts WHERE {_REFERRALS_AS_OF}""",
@@ -330,19 +361,20 @@ CROSS_TABLES: dict[str, str] = {
     "households": f"""SELECT {{by}} AS row,
                          CASE WHEN household_size >= 6 THEN '6+' ELSE household_size::text END
                          AS col, case_id AS unit, {_CASE_KEY} AS k
-                      FROM case_facts WHERE {_CASES_AS_OF} AND household_size IS NOT NULL""",
+                      FROM {_CASES} AS case_facts
+                      WHERE {_CASES_AS_OF} AND household_size IS NOT NULL""",
     # persons: the i-th person of a band in a household, keyed by the case, band and i
     "age_bands": f"""SELECT {{by}} AS row, band.key AS col,
                         case_id::text || ' ' || band.key || ' ' || i AS unit,
                         {_PERSON_KEY} AS k
-                     FROM case_facts, jsonb_each_text(age_bands) AS band,
+                     FROM {_CASES} AS case_facts, jsonb_each_text(age_bands) AS band,
                           generate_series(1, band.value::int) AS i
                      WHERE {_CASES_AS_OF}""",
     "reasons": f"""SELECT {{by}} AS row, reason AS col, case_id AS unit, {_CASE_KEY} AS k
-                   FROM case_facts, unnest(reasons) AS reason
+                   FROM {_CASES} AS case_facts, unnest(reasons) AS reason
                    WHERE {_CASES_AS_OF}""",
     "needs": f"""SELECT {{by}} AS row, area AS col, case_id AS unit, {_CASE_KEY} AS k
-                 FROM case_facts, unnest(need_areas) AS area
+                 FROM {_CASES} AS case_facts, unnest(need_areas) AS area
                  WHERE {_CASES_AS_OF} AND diagnosed_on <= $5""",
     # a case's move to another gmina: out where it left, in where it arrived; each move and
     # direction a record of its own, keyed by the case, the day, the gminas and the direction
@@ -464,7 +496,7 @@ _INDICATOR_RECORDS = f"""
     cases AS (
         SELECT {{by}} AS row, c.case_id, c.diagnosed_on, f.accepted_on,
                {_outcome_then("c")} AS outcome
-        FROM case_facts c LEFT JOIN first_support f USING (case_id)
+        FROM {_CASES} c LEFT JOIN first_support f USING (case_id)
         WHERE {_CASES_AS_OF})
     SELECT row, v.col, case_id AS unit, {_CASE_KEY} AS k
     FROM cases, LATERAL (VALUES
@@ -486,7 +518,7 @@ _INDICATOR_RECORDS = f"""
 
 _SUMMARY_RECORDS = f"""
     SELECT {{by}} AS row, 'cases_opened' AS col, case_id AS unit, {_CASE_KEY} AS k
-    FROM case_facts WHERE {_CASES_AS_OF}
+    FROM {_CASES} AS case_facts WHERE {_CASES_AS_OF}
     UNION ALL
     SELECT {{by}}, v.col, v.unit, v.k
     FROM referral_facts, LATERAL (VALUES
@@ -514,6 +546,6 @@ async def durations(conn: asyncpg.Connection, where: Filter, by: str) -> list[di
         coalesce(array_agg(f.accepted_on - c.diagnosed_on)
             FILTER (WHERE c.diagnosed_on <= $5 AND f.accepted_on IS NOT NULL), '{{}}')
             AS days_to_first_support
-    FROM case_facts c LEFT JOIN first_support f USING (case_id)
+    FROM {_CASES} c LEFT JOIN first_support f USING (case_id)
     WHERE {_CASES_AS_OF} GROUP BY 1"""
     return await _fetch(conn, sql, where, by)

@@ -23,6 +23,7 @@ from shared.events import (
     CaseConsentWithdrawn,
     CaseOpened,
     CaseReopened,
+    CaseTransferred,
     InstitutionUpdated,
     PartnershipChanged,
     Place,
@@ -1064,3 +1065,106 @@ async def test_intakes_anonymisation_erases_the_notes_goals_and_reviews_in_words
         "GET", "/audit", team.coordinator, params={"case_id": str(case.case_id)}
     )
     assert [e["access"] for e in response.json()].count("anonymised") == 1
+
+
+def transfer(case: CaseOpened, to: str, *, from_: str | None = None) -> CaseTransferred:
+    return CaseTransferred(
+        case_id=case.case_id,
+        place=place_of(to),
+        from_place=place_of(from_) if from_ else case.place,
+        transferred_on=date.today(),
+    )
+
+
+async def test_a_transferred_case_takes_its_diagnosis_and_plan_to_the_receiving_gminas_pzk(
+    team: Team,
+    diagnosis: Service,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    diagnosis_db: asyncpg.Pool,
+    tap: EventTap,
+) -> None:
+    receiving = Team(diagnosis, amqp, settings, diagnosis_db)
+    await receiving.announce(receiving.members)
+    case, did, [assistant] = await completed_with(team, "family_assistant")
+    today = date.today().isoformat()
+    body = {"agreed_on": today, "goals": [a_goal(assistant, description="Dzieci wracają")]}
+    r = await team.service.call("POST", f"/diagnoses/{did}/plan", team.coordinator, json=body)
+    assert r.status_code == 201, r.text
+
+    moved = transfer(case, receiving.gmina)
+    ids = [
+        (await publish(amqp, settings, moved, service="intake", sequence=2)).id for _ in range(2)
+    ]  # the same fact twice, under two ids
+    await eventually(lambda: handled(team.pool, *ids), what="the transfer")
+
+    paths = [f"/diagnoses/{did}", f"/diagnoses/{did}/plan", f"/cases/{case.case_id}/diagnosis"]
+    reason = {"reason": "przejęcie sprawy"}
+    there = {
+        "coordinator": receiving.coordinator,
+        "caseworker": diagnosis.as_(Role.CASEWORKER, gmina=receiving.gmina),
+    }
+    here = {
+        "coordinator": team.coordinator,
+        "caseworker": diagnosis.as_(Role.CASEWORKER, gmina=team.gmina),
+    }
+    for role, who in there.items():
+        # (a caseworker reads the case's diagnosis and plan, not the PZK's workspace)
+        for path in paths[role == "caseworker" :]:
+            r = await diagnosis.call("GET", path, who)
+            assert r.status_code == 200, (path, r.text)
+        r = await diagnosis.call("GET", f"/diagnoses/{did}/notes", who, params=reason)
+        assert r.status_code == 200, r.text
+    for who in here.values():
+        for path in [*paths, f"/diagnoses/{did}/notes"]:
+            r = await diagnosis.call("GET", path, who, params=reason)
+            assert r.status_code in (403, 404), (path, r.text)
+    # the receiving PZK's members see it, the sending one's no longer
+    r = await diagnosis.call("GET", f"/diagnoses/{did}", receiving.member(receiving.members[0]))
+    assert r.status_code == 200, r.text
+    r = await diagnosis.call("GET", f"/diagnoses/{did}", team.member(team.members[0]))
+    assert r.status_code in (403, 404), r.text
+    listed = await diagnosis.call(
+        "GET", "/diagnoses", team.coordinator, params={"case_id": str(case.case_id)}
+    )
+    assert listed.json() == [], listed.text
+
+    # the receiving gmina's coordinator goes on with the plan; its events say where it is now
+    revision = {
+        "revised_on": today,
+        "goals": [a_goal(assistant, description="Dzieci wracają do szkoły")],
+    }
+    path = f"/diagnoses/{did}/plan/revisions"
+    r = await diagnosis.call("POST", path, team.coordinator, json=revision)
+    assert r.status_code in (403, 404), r.text
+    r = await diagnosis.call("POST", path, receiving.coordinator, json=revision)
+    assert r.status_code == 200 and r.json()["gmina"] == receiving.gmina, r.text
+    [revised] = await tap.wait_for(case.case_id, "plan.revised.v1")
+    assert revised.data["place"]["gmina"] == receiving.gmina
+
+
+async def test_a_transfer_arriving_before_the_opening_opens_the_diagnosis_where_the_case_is(
+    team: Team,
+    diagnosis: Service,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+) -> None:
+    receiving, third = GMINAS.fresh(), GMINAS.fresh()
+    case = case_opened(team.gmina)
+    ids = [
+        (await publish(amqp, settings, e, service="intake", sequence=n)).id
+        for e, n in (
+            (transfer(case, receiving), 3),  # the latest word first
+            (case, 1),
+            (transfer(case, third), 2),  # an older transfer arriving late changes nothing
+        )
+    ]
+    await eventually(lambda: handled(team.pool, *ids), what="the case's events")
+    there = diagnosis.as_(Role.COORDINATOR, gmina=receiving)
+    r = await diagnosis.call("GET", "/diagnoses", there, params={"case_id": str(case.case_id)})
+    [found] = r.json()
+    assert found["status"] == "open"
+    for gmina in (team.gmina, third):
+        who = diagnosis.as_(Role.COORDINATOR, gmina=gmina)
+        r = await diagnosis.call("GET", f"/diagnoses/{found['diagnosis_id']}", who)
+        assert r.status_code in (403, 404), r.text

@@ -880,6 +880,64 @@ async def test_a_transfer_counts_out_where_the_case_left_and_in_where_it_arrived
     assert before["rows"] == []
 
 
+async def test_a_transferred_case_counts_where_it_was_on_the_day_in_any_order_and_twice(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    """case.transferred.v1 moves the case's place (intake's latest word by its sequence): every
+    case figure counts it where it was at the end of the report's day; diagnosis's events,
+    which carry no sequence of intake's, never move it back; a rebuild gives the same."""
+    sending, receiving = rural("30", 3, 2)  # receiving > sending: "the least place" is wrong
+    case = opened(sending, date(2025, 5, 2))
+    moved = CaseTransferred(
+        case_id=case.case_id, place=place(receiving), from_place=case.place,
+        transferred_on=date(2025, 6, 3),
+    )  # fmt: skip
+    done = CaseClosed(case_id=case.case_id, place=place(receiving), closed_on=date(2025, 9, 1),
+                      outcome="completed_successfully")  # fmt: skip
+    intake = [wrap(e, region="30", service="intake", time=at(date(2025, 6, 3)), sequence=n)
+              for n, e in enumerate([case, moved, done], start=1)]  # fmt: skip
+    diagnosis = diagnosed(case, date(2025, 5, 20))  # in the sending gmina, before the move
+    sent = await send(stack, published, *reversed(intake), diagnosis, intake[1], intake[0])
+    await stack.settle(sent)
+
+    [fact] = [r for r in (await stack.snapshot())["case_facts"] if r["case_id"] == case.case_id]
+    assert (fact["gmina"], fact["place_seq"], fact["transferred_on"]) == (
+        receiving, 3, date(2025, 6, 3))
+
+    async def check() -> None:
+        there = stack.who(Role.COORDINATOR, gmina=receiving)
+        here = stack.who(Role.COORDINATOR, gmina=sending)
+        now = await report(stack, "cases", there)
+        assert row(now, receiving)["cells"]["completed_successfully"] == 1
+        assert (await report(stack, "cases", here))["rows"] == []
+        [figures] = (await report(stack, "indicators", there))["rows"]
+        assert (figures["cases_opened"], figures["completed_successfully"]) == (1, 1)
+        assert figures["days_to_diagnosis_median"] == 18
+        assert row(await report(stack, "needs", there), receiving)["cells"]["parenting"] == 1
+        # as of a day before its transfer it was open in the sending gmina, and only there
+        then = await report(stack, "cases", here, as_of="2025-06-02")
+        assert row(then, sending)["cells"]["open"] == 1
+        assert (await report(stack, "cases", there, as_of="2025-06-02"))["rows"] == []
+        households = await report(stack, "households", here, as_of="2025-06-02")
+        assert row(households, sending)["cells"]["3"] == 1
+        on_the_day = await report(stack, "cases", there, as_of="2025-06-03")
+        assert row(on_the_day, receiving)["cells"]["open"] == 1
+        out = await report(stack, "transfers", here)
+        assert row(out, sending)["cells"] == {"out": 1, "in": 0}
+        into = await report(stack, "transfers", there)
+        assert row(into, receiving)["cells"] == {"out": 0, "in": 1}
+
+    await check()
+    before = await stack.snapshot()
+    await rebuild(stack.pool, stack.settings.amqp_url, batch_size=2)
+    after = await stack.snapshot()
+    assert [r for r in after["case_facts"] if r["case_id"] == case.case_id] == [
+        r for r in before["case_facts"] if r["case_id"] == case.case_id]
+    assert [r for r in after["case_transfer_facts"] if r["case_id"] == case.case_id] == [
+        r for r in before["case_transfer_facts"] if r["case_id"] == case.case_id]
+    await check()
+
+
 async def test_the_database_gives_each_record_the_key_disclosure_computes(
     stack: ReportingStack,
 ) -> None:

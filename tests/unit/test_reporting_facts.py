@@ -13,6 +13,7 @@ from services.reporting.domain import (
     GOALS,
     PLANS,
     REFERRALS,
+    TRANSFERS,
     case_state,
     combine,
     facts_of,
@@ -23,17 +24,23 @@ from shared.events import (
     CaseHouseholdChanged,
     CaseOpened,
     CaseReopened,
+    CaseTransferred,
+    DiagnosisCompleted,
+    Need,
     Place,
     PlanAgreed,
     PlanGoal,
     PlanGoalReviewed,
     PlanRevised,
+    Recommendation,
     ReferralAccepted,
     ReferralDeclined,
     SupportAssigned,
 )
 
 PLACE = Place(gmina="0601042", powiat="0601", region="06", variant="rural")
+# Moved to: a gmina of another powiat whose code is smaller, so "the least place" never wins
+ELSEWHERE = Place(gmina="0201011", powiat="0201", region="02", variant="urban")
 
 
 def _facts(events_at):
@@ -230,3 +237,39 @@ def test_a_plans_versions_and_reviews_give_the_same_rows_in_any_order_and_with_r
     )  # fmt: skip
     assert goals[dropped.goal_id]["dropped_on"] == date(2025, 7, 1)
     assert goals[added.goal_id]["planned_on"] == date(2025, 7, 1)
+
+
+def test_a_cases_place_follows_its_transfer_by_intakes_sequence_in_any_order() -> None:
+    case_id = uuid4()
+    intake = [
+        (CaseOpened(case_id=case_id, place=PLACE, opened_on=date(2025, 3, 1), household_size=2,
+                    age_bands={"30-44": 2}, reasons=["1"], notified_by="self",
+                    consent_to_share=True), _at(1)),
+        (CaseTransferred(case_id=case_id, place=ELSEWHERE, from_place=PLACE,
+                         transferred_on=date(2025, 3, 9)), _at(9)),
+        (CaseClosed(case_id=case_id, place=ELSEWHERE, closed_on=date(2025, 3, 20),
+                    outcome="completed_successfully"), _at(20)),
+    ]  # fmt: skip
+    numbered = _sequenced(intake)
+    # diagnosis's own events carry no sequence of intake's: its place (the old gmina, before
+    # diagnosis followed the transfer) never outweighs intake's word
+    late = DiagnosisCompleted(diagnosis_id=uuid4(), case_id=case_id, place=PLACE,
+                              completed_on=date(2025, 3, 25),
+                              needs=[Need(area="parenting", severity=2)],
+                              recommendations=[Recommendation(
+                                  recommendation_id=uuid4(), support_type="family_assistant",
+                                  need_area="parenting", priority=1)],
+                              institutions=[])  # fmt: skip
+    other = [(late, wrap(late, region="06", service="diagnosis", time=_at(25), sequence=9))]
+    rows = set()
+    for order in itertools.permutations([*numbered, *other, numbered[1]]):
+        facts = [f for event, envelope in order for f in facts_of(event, envelope)]
+        folded = combine(facts)
+        [row] = folded[CASES]
+        [moved] = folded[TRANSFERS]
+        rows.add((row["gmina"], row["powiat"], row["region"], row["variant"], row["place_seq"],
+                  row["transferred_on"], moved["sequence"], moved["from_gmina"]))  # fmt: skip
+    assert rows == {("0201011", "0201", "02", "urban", 3, date(2025, 3, 9), 2, "0601042")}
+    # known only from another service's event, a case still has a place
+    [row] = combine(facts_of(*other[0]))[CASES]
+    assert (row["gmina"], row["place_seq"]) == ("0601042", None)
