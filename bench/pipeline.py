@@ -70,6 +70,7 @@ class ChainRun:
     chain_ms_p50: float  # intake's 201 → its supports in reporting (HTTP steps included)
     chain_ms_p99: float
     target_rate: float = 0.0
+    http_share_p50: float = float("nan")  # of each case's whole time, its HTTP calls
 
 
 @dataclass
@@ -81,6 +82,7 @@ class EventChainRun:
     diagnoses_per_s: float
     deliveries_handled: int
     events_per_s: float
+    cpu_ms_per_event: float = float("nan")  # referrals' and reporting's processes, summed
 
 
 @dataclass
@@ -175,9 +177,16 @@ class Progress:
 
 @dataclass
 class CaseTiming:
-    http_s: float
+    http_s: float  # the case's HTTP calls, summed
     to_reporting_s: float
     chain_s: float
+    open_s: float = 0.0  # POST /cases until its 201
+
+    @property
+    def http_share(self) -> float:
+        """The share of the case's whole time (its opening, then 201 → supports in
+        reporting) spent waiting on its HTTP calls."""
+        return self.http_s / (self.open_s + self.chain_s)
 
 
 class Driver:
@@ -192,6 +201,7 @@ class Driver:
         self.progress = progress
         self.gminas = sorted(team)
         self.team = team  # gmina → institution id on its PZK
+        self.retries = 0  # calls sent again after a transport error
 
     def token(self, role: Role, **scope: Any) -> dict[str, str]:
         signed = issue_token(self.settings, subject="bench", role=role, **scope)
@@ -201,7 +211,19 @@ class Driver:
         return f"{self.settings.base_url(service)}/api/v1{path}"
 
     async def call(self, method: str, service: str, path: str, **kw: Any) -> httpx.Response:
-        response = await self.http.request(method, self.url(service, path), **kw)
+        """One call; a POST carries an Idempotency-Key, so that a connection lost on the way
+        (the server closing an idle keep-alive connection just as it is reused) is retried
+        with the same key and answered once."""
+        if method == "POST":
+            kw["headers"] = {**kw.get("headers", {}), "Idempotency-Key": str(uuid4())}
+        for attempt in range(3):
+            try:
+                response = await self.http.request(method, self.url(service, path), **kw)
+                break
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                if attempt == 2:
+                    raise
+                self.retries += 1
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {service}{path}: {response.status_code} {response.text}")
         return response
@@ -277,7 +299,9 @@ class Driver:
         http_s += time.perf_counter() - t
         reported = await asyncio.wait_for(reported_at, 120)
         supported = await asyncio.wait_for(supported_at, 120)
-        return CaseTiming(http_s, reported - answered, supported - answered)
+        return CaseTiming(
+            http_s, reported - answered, supported - answered, open_s=answered - started
+        )
 
 
 async def register_partners(
@@ -331,6 +355,7 @@ def summarise(mode: str, timings: list[CaseTiming], seconds: float, handled: int
         to_reporting_ms_p99=percentile([t.to_reporting_s * 1000 for t in timings], 99),
         chain_ms_p50=percentile([t.chain_s * 1000 for t in timings], 50),
         chain_ms_p99=percentile([t.chain_s * 1000 for t in timings], 99),
+        http_share_p50=percentile([t.http_share for t in timings], 50),
     )
 
 
@@ -395,6 +420,7 @@ async def event_chain(
         await asyncio.to_thread(services.stop, *consumers)
         await publish_all(settings, bodies, "plan.agreed.v1")
         await asyncio.to_thread(services.start, *consumers)
+        cpu_began = sum(services.cpu_seconds(n) for n in consumers)
         deadline = time.monotonic() + 600 + diagnoses / 20  # a large preload takes long
         want = len(SUPPORT) * diagnoses
         query = (
@@ -409,11 +435,19 @@ async def event_chain(
             "SELECT min(received_at) FROM inbox WHERE received_at > $1", since
         )
         seconds = (done[1] - first).total_seconds()
+        cpu_used = sum(services.cpu_seconds(n) for n in consumers) - cpu_began
     finally:
         await reporting.close()
         await referrals.close()
     handled = await handled_deliveries(settings, processes.SERVICES) - before
-    return EventChainRun(diagnoses, seconds, diagnoses / seconds, handled, handled / seconds)
+    return EventChainRun(
+        diagnoses,
+        seconds,
+        diagnoses / seconds,
+        handled,
+        handled / seconds,
+        cpu_used * 1000 / handled if handled else float("nan"),
+    )
 
 
 async def publish_all(settings: Settings, bodies: list[bytes], routing_key: str) -> None:
@@ -443,13 +477,15 @@ async def publish_all(settings: Settings, bodies: list[bytes], routing_key: str)
 class Services:
     """The four service processes of a run; one can be stopped and started again."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, port_base: int = PORT_BASE) -> None:
         self.settings = settings
-        self.env = service_env(settings, PORT_BASE)
+        self.env = service_env(settings, port_base)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.peak_rss: dict[str, float] = {}
 
     def start(self, *names: str) -> None:
+        # base_url (wait_ready's) reads KOOP_<SERVICE>_PORT from this process's environment
+        os.environ.update(self.env)
         procs = processes.start(self.settings, env=self.env, only=names)
         self.procs.update(procs)
         processes.wait_ready(self.settings, procs)
@@ -582,7 +618,7 @@ async def measure(
     # spreads over more gminas, each with its institution.
     wanted = max(args.gminas, -(-(args.preload + 10_000) // (CAPACITY * 8 // 10)))
     gminas = sorted(g.code for g in terc().in_region("06") if g.powiat == POWIAT)[:wanted]
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
+    async with client() as http:
         team = await register_partners(settings, http, gminas, CAPACITY)
         if args.preload:
             # Scale: the measured runs then work on databases that already hold this many
@@ -616,6 +652,17 @@ async def measure(
     )
 
 
+def client() -> httpx.AsyncClient:
+    """The drivers' HTTP client. Idle connections expire after 2 s, before the services'
+    uvicorn closes them (5 s): with httpx's default of 5 s both ends gave up on an idle
+    connection at the same moment, and a request sent on it just then died with
+    httpx.ReadError (the crash of `python -m bench --paced-seconds 4`, whose slow paced runs
+    leave connections idle about that long)."""
+    return httpx.AsyncClient(
+        timeout=60, limits=httpx.Limits(max_connections=200, keepalive_expiry=2.0)
+    )
+
+
 def print_chain(run: ChainRun) -> None:
     rate = f" (target {run.target_rate:.1f}/s)" if run.target_rate else ""
     print(
@@ -623,7 +670,7 @@ def print_chain(run: ChainRun) -> None:
         f"{run.cases_per_s:.1f} cases/s, {run.events_per_s:,.0f} events/s handled; "
         f"HTTP p50 {run.http_ms_p50:.0f} ms/case; 201→reporting p50 {run.to_reporting_ms_p50:.0f}"
         f" p99 {run.to_reporting_ms_p99:.0f} ms; whole chain p50 {run.chain_ms_p50:.0f}"
-        f" p99 {run.chain_ms_p99:.0f} ms"
+        f" p99 {run.chain_ms_p99:.0f} ms; HTTP calls {run.http_share_p50:.0%} of a case's time"
     )
 
 
@@ -670,8 +717,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parts",
         type=lambda v: set(v.split(",")),
-        default={"chain", "hop", "events"},
-        help="which runs: chain (HTTP-driven), hop (one-hop flood), events (event chain)",
+        default={"chain", "hop", "events", "latency", "http"},
+        help="which runs: chain (HTTP-driven), hop (one-hop flood), events (event chain); "
+        "`python -m bench` only: latency (the baseline hop paced), http (the HTTP write path "
+        "and reads against a raw endpoint)",
     )
     parser.add_argument("--hop-events", type=int, default=3000, help="for the one-hop flood")
     parser.add_argument(
