@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -72,3 +74,18 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+@dataclass
+class Spread:
+    median: float
+    low: float
+    high: float
+    values: list[float]
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        return cls(statistics.median(values), min(values), max(values), values)
+
+    def __str__(self) -> str:
+        return f"{self.median:.2f} ({self.low:.2f}–{self.high:.2f})"

@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from fastapi import FastAPI, HTTPException
 
+from services.intake import store as intake_store
 from services.intake.schemas import CaseIn
 
 DATABASE_URL = os.environ.get("KOOP_BENCH_RAW_DATABASE_URL", "")
@@ -51,45 +52,22 @@ async def ready() -> dict[str, str]:
 @app.post("/cases", status_code=201)
 async def open_case(body: CaseIn) -> dict[str, Any]:
     assert pool is not None
-    case_id = uuid4()
-    today = date.today()
+    case = body.new_case(date.today())  # the body's rows, as intake builds them
     event = {
         "specversion": "1.0",
         "id": str(uuid4()),
         "type": "case.opened.v1",
         "source": "bench/raw",
-        "data": {"case_id": str(case_id), "gmina": body.gmina, "size": len(body.members)},
+        "data": {"case_id": str(case.case_id), "gmina": body.gmina, "size": len(body.members)},
     }
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            """INSERT INTO cases (case_id, gmina, reasons, notified_by, consent_to_share,
-                                  opened_on, opened_by)
-               VALUES ($1, $2, $3, $4, $5, $6, 'bench')""",
-            case_id,
-            body.gmina,
-            [str(r) for r in body.reasons],
-            str(body.notified_by),
-            bool(body.consent_to_share),
-            today,
+            intake_store._insert("cases", intake_store._CASE_COLUMNS),
+            *intake_store._case_row(case, "bench"),
         )
         await conn.executemany(
-            """INSERT INTO members (person_id, case_id, position, first_name, last_name,
-                                    birth_date, sex, relation, pesel)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-            [
-                (
-                    uuid4(),
-                    case_id,
-                    i,
-                    m.first_name,
-                    m.last_name,
-                    m.birth_date,
-                    m.sex,
-                    m.relation,
-                    m.pesel,
-                )
-                for i, m in enumerate(body.members)
-            ],
+            intake_store._insert("members", intake_store._MEMBER_COLUMNS),
+            intake_store._member_rows(case),
         )
         await conn.execute(
             "INSERT INTO bench_raw_outbox (event_id, routing_key, body) VALUES ($1, $2, $3)",
@@ -97,7 +75,12 @@ async def open_case(body: CaseIn) -> dict[str, Any]:
             "case.opened.v1",
             json.dumps(event).encode(),
         )
-    return {"case_id": str(case_id), "gmina": body.gmina, "status": "opened", "opened_on": today}
+    return {
+        "case_id": str(case.case_id),
+        "gmina": body.gmina,
+        "status": "opened",
+        "opened_on": case.opened_on,
+    }
 
 
 @app.get("/cases")

@@ -22,7 +22,7 @@ from uuid import uuid4
 
 import httpx
 
-from bench.pairs import Spread
+from bench.environment import Spread
 from shared.auth import Role, issue_token
 from shared.settings import Settings
 

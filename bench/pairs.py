@@ -22,16 +22,15 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from bench import baseline, http_write, pipeline
-from bench.environment import bench_settings, fresh_databases, fresh_vhost
+from bench.environment import Spread, bench_settings, fresh_databases, fresh_vhost
 from kooperacja import processes
 from shared.settings import Settings
 from shared.teryt import terc
@@ -39,21 +38,6 @@ from shared.teryt import terc
 # The run's names: its own, not those of the tests (whose namespaces conftest drops).
 NAMESPACE = os.environ.get("KOOP_BENCH_NAMESPACE", "kbench")
 PORT_BASE = int(os.environ.get("KOOP_BENCH_PORT_BASE", "8290"))
-
-
-@dataclass
-class Spread:
-    median: float
-    low: float
-    high: float
-    values: list[float]
-
-    @classmethod
-    def of(cls, values: list[float]) -> Spread:
-        return cls(statistics.median(values), min(values), max(values), values)
-
-    def __str__(self) -> str:
-        return f"{self.median:.2f} ({self.low:.2f}–{self.high:.2f})"
 
 
 class Stack:
