@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from services.referrals import store
 from shared.auth import Role
 from shared.envelope import Envelope, wrap
 from shared.events import CaseTransferred, Event
@@ -83,6 +84,20 @@ async def test_a_transfer_keeps_accepted_support_and_routes_the_rest_in_the_rece
         ("tutoring", "assigned", None, receiving),
         ("tutoring", "cancelled", "case_transferred", sending),
     ]
+    # the open load moved with the support: the counters agree with a recount
+    assert await store.open_load_drift(referrals.db) == []
+    load = {
+        (r["institution_id"], r["support_type"]): r["open_referrals"]
+        for r in await referrals.db.fetch(
+            "SELECT * FROM institution_load WHERE institution_id = ANY($1::uuid[])", [here, there]
+        )
+    }
+    assert load == {
+        (here, "psychologist"): 1,
+        (here, "tutoring"): 0,
+        (there, "tutoring"): 1,
+        (there, "legal_advice"): 1,
+    }
 
     # The receiving gmina's staff read every referral of the case; the sending gmina's none.
     for role in (Role.CASEWORKER, Role.COORDINATOR):
@@ -144,3 +159,4 @@ async def test_a_transfer_before_the_plan_routes_it_where_the_case_is_and_the_la
         "SELECT gmina, sequence FROM case_places WHERE case_id = $1", case.case_id
     )
     assert (placed["gmina"], placed["sequence"]) == (receiving, 4)
+    assert await store.open_load_drift(referrals.db) == []
