@@ -501,7 +501,8 @@ class Services:
 
     def note_rss(self) -> None:
         for name, proc in self.procs.items():
-            self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), peak_rss_mb(proc.pid))
+            if proc.poll() is None:  # one that died has no /proc entry to read
+                self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), peak_rss_mb(proc.pid))
 
 
 async def hop_flood(
