@@ -26,7 +26,7 @@ from shared.errors import DomainError, Forbidden
 from shared.settings import InsecureConfiguration, Settings, get_settings
 from shared.teryt import terc
 
-__all__ = ["Authenticated", "Principal", "Role", "Unauthenticated", "decode_token",
+__all__ = ["Principal", "Role", "Unauthenticated", "decode_token",
            "issue_token", "requires"]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,3 @@ def requires(*roles: Role) -> Any:
         return principal
 
     return Depends(dependency)
-
-
-Authenticated = Annotated[Principal, Depends(current_principal)]

@@ -291,7 +291,8 @@ class CaseState:
 def decide_consent(
     consent_to_share: bool | None, given_on: date | None, scope: list[Sector], today: date
 ) -> Consent | None:
-    """The skeleton's plain flag and the richer consent object must agree; one is required."""
+    """The plain flag (consent_to_share) and the consent object (given_on, scope) must agree;
+    one of them is required: a request may say only yes or no, or give the consent's details."""
     if given_on is not None:
         if consent_to_share is False:
             raise InvalidInput(

@@ -9,10 +9,13 @@ from uuid import UUID
 
 import asyncpg
 
-from services.referrals.domain import Candidate, ReferralState
+from services.referrals.domain import OPEN_STATES, Candidate, ReferralState
 from shared import case_state, locks
 from shared.codes import Sector, SupportType
 from shared.events import Place
+
+# The states that hold a place (domain.OPEN_STATES) as an SQL list, made from the enum alone.
+_OPEN = ", ".join(f"'{state}'" for state in sorted(OPEN_STATES))
 
 _INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i.gminas,
     i.powiats, i.capacity, i.capacity_by_type, i.active, i.ops_gmina, i.created_at, i.updated_at,
@@ -214,9 +217,9 @@ async def open_load_drift(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     """Where the maintained open load differs from a recount of the referrals (none, unless
     something wrote around the trigger): institution, support type, counter, recount."""
     rows = await conn.fetch(
-        """WITH recount AS (
+        f"""WITH recount AS (
                SELECT institution_id, support_type, count(*)::int AS n FROM referrals
-               WHERE institution_id IS NOT NULL AND state IN ('assigned', 'accepted')
+               WHERE institution_id IS NOT NULL AND state IN ({_OPEN})
                GROUP BY institution_id, support_type)
            SELECT coalesce(l.institution_id, r.institution_id) AS institution_id,
                   coalesce(l.support_type, r.support_type) AS support_type,
@@ -559,7 +562,7 @@ async def open_referrals_of_institution(
 ) -> list[dict[str, Any]]:
     rows = await tx.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
-            WHERE institution_id = $1 AND state IN ('assigned', 'accepted')
+            WHERE institution_id = $1 AND state IN ({_OPEN})
             ORDER BY priority, created_at""",
         institution_id,
     )

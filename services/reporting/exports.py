@@ -11,8 +11,6 @@ from openpyxl import Workbook
 
 from services.reporting.disclosure import SUPPRESSED_MARK
 
-Sheet = tuple[list[str], list[list[Any]]]  # header, rows
-
 
 def _cell(value: Any) -> Any:
     return SUPPRESSED_MARK if value is None else value

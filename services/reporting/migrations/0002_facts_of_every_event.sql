@@ -24,7 +24,7 @@ ALTER TABLE referral_facts
     ADD COLUMN support_outcome text,
     ADD COLUMN cancelled_on    date,
     ADD COLUMN overdue_on      date;
--- The state is derived as of a day from the dates; the skeleton's columns are kept filled.
+-- The state is derived as of a day from the dates, so the state column gives way to them.
 UPDATE referral_facts SET assigned_on = assigned_at::date, seen_on = assigned_at::date;
 ALTER TABLE referral_facts DROP COLUMN state, DROP COLUMN assigned_at;
 CREATE INDEX referral_facts_region ON referral_facts (region);
