@@ -18,7 +18,9 @@ from tests.e2e.conftest import Api, Stack
 
 pytestmark = pytest.mark.e2e
 GMINA = "0601072"  # Konstantynów: this test's own
-CASES = 40
+BEFORE = 5  # cases accepted before the first restart
+AFTER = 10  # cases opened after the last restart ended
+MOST = 2000  # a stream that never ends is a failure too
 
 
 def restart_rabbitmq() -> None:
@@ -77,19 +79,40 @@ async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
     api: Api, running: Stack
 ) -> None:
     caseworker = api.as_(Role.CASEWORKER, gmina=GMINA)
+    accepted: list[str] = []
+    restarts_ended = asyncio.Event()
 
-    async def stream() -> list[str]:
-        accepted = []
-        for i in range(CASES):
+    async def stream() -> None:
+        """Cases until AFTER more have been opened since the restarts ended: both restarts
+        fall inside the stream by construction, whatever they take."""
+        after = 0
+        for i in range(MOST):
             accepted.append(await open_case(api, caseworker, i))
-        return accepted
+            after += restarts_ended.is_set()
+            if after >= AFTER:
+                return
+        raise AssertionError(f"the stream never ended: {MOST} cases")
 
     streaming = asyncio.create_task(stream())
-    await asyncio.sleep(0.5)
+
+    async def started() -> bool:
+        assert not streaming.done(), "the stream ended before the restarts"
+        return len(accepted) >= BEFORE
+
+    await api.eventually(started, within=60, what=f"{BEFORE} cases before the restarts")
+    at_rabbitmq = len(accepted)
     await asyncio.to_thread(restart_rabbitmq)
     await asyncio.sleep(0.5)
+    at_postgres = len(accepted)
     await asyncio.to_thread(restart_postgres)
-    case_ids = await streaming
+    ended_at = len(accepted)
+    restarts_ended.set()
+    await streaming
+    case_ids = accepted
+    cases = len(case_ids)
+    # mid-stream: cases before each restart and after both
+    assert 0 < at_rabbitmq <= at_postgres <= ended_at < cases, (at_rabbitmq, at_postgres, cases)
+    assert cases - ended_at >= AFTER
 
     # exact figures: the gmina's coordinator (an analyst's are perturbed)
     reader = api.as_(Role.COORDINATOR, gmina=GMINA)
@@ -102,11 +125,10 @@ async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
         if r.status_code != 200:
             return None
         rows = [g for g in r.json()["rows"] if g["key"] == GMINA]
-        return rows[0] if rows and rows[0]["cases_opened"] >= CASES else None
+        return rows[0] if rows and rows[0]["cases_opened"] >= cases else None
 
     row = await api.eventually(counted, within=120, what="reporting to count every case")
-    print(f"cases sent {CASES}, accepted {len(set(case_ids))}, arrived {row['cases_opened']}")
-    assert len(set(case_ids)) == CASES
-    assert row["cases_opened"] == CASES
+    assert len(set(case_ids)) == cases
+    assert row["cases_opened"] == cases
     for name, proc in running.procs.items():
         assert proc.poll() is None, f"{name} died instead of reconnecting"

@@ -10,6 +10,7 @@ import aio_pika
 import asyncpg
 import pytest
 from aio_pika.abc import AbstractRobustConnection
+from prometheus_client import REGISTRY
 
 from shared.envelope import CONTENT_TYPE, wrap
 from shared.events import CaseClosed, CaseOpened, CaseReopened, Place
@@ -53,6 +54,11 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def probe_count(series: str) -> float:
+    """One of the probe's counters, as its /metrics shows it."""
+    return REGISTRY.get_sample_value(f"kooperacja_{series}_total", {"service": "probe"}) or 0.0
+
+
 async def effects(pool: asyncpg.Pool, case_id) -> int:
     return await pool.fetchval("SELECT count(*) FROM effects WHERE case_id = $1", case_id)
 
@@ -78,7 +84,9 @@ async def test_duplicate_delivery_has_its_effect_once(
     amqp: AbstractRobustConnection,
 ) -> None:
     event = opened()
-    body = wrap(event, region="06", service="intake").to_bytes()
+    envelope = wrap(event, region="06", service="intake")
+    body = envelope.to_bytes()
+    before = probe_count("events_duplicate")
     await publish(amqp, settings, body, "case.opened.v1")
     await publish(amqp, settings, body, "case.opened.v1")
     marker = opened()
@@ -88,10 +96,17 @@ async def test_duplicate_delivery_has_its_effect_once(
 
     await eventually(lambda: effects(probe_pool, marker.case_id), what="the marker's effect")
     assert await effects(probe_pool, event.case_id) == 1
-    duplicates = await probe_pool.fetchval(
-        "SELECT count(*) FROM inbox WHERE event_type = 'case.opened.v1'"
+    assert (
+        await probe_pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", envelope.id)
+        == 1
     )
-    assert duplicates >= 2
+
+    # the second delivery was skipped as a duplicate (in its batch or by the inbox), once
+    async def skipped() -> bool:
+        return probe_count("events_duplicate") > before
+
+    await eventually(skipped, what="the duplicate skipped")
+    assert probe_count("events_duplicate") - before == 1
 
 
 async def test_redelivered_after_a_failure_the_effect_is_committed_once(
@@ -101,12 +116,16 @@ async def test_redelivered_after_a_failure_the_effect_is_committed_once(
     amqp: AbstractRobustConnection,
 ) -> None:
     event = opened()
-    FAILS_LEFT[event.case_id] = 2  # fails twice (rolled back), then succeeds on the third
+    # The handler fails twice, both in the first delivery: once in the batch's transaction and
+    # once more in the message's own savepoint (each rolled back); the redelivery succeeds.
+    FAILS_LEFT[event.case_id] = 2
+    failed_before = probe_count("events_failed")
     await publish(
         amqp, settings, wrap(event, region="06", service="intake").to_bytes(), "case.opened.v1"
     )
     await eventually(lambda: effects(probe_pool, event.case_id), what="the effect")
     assert FAILS_LEFT[event.case_id] == 0
+    assert probe_count("events_failed") - failed_before == 1, "one failed delivery, then one"
     assert await effects(probe_pool, event.case_id) == 1
 
 
