@@ -42,8 +42,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         processes.wait_ready(settings, web)
         print("\nKooperacja is running (Ctrl-C stops it):")
         for name in processes.SERVICES:
-            print(f"  {name:<10} {settings.base_url(name)}/api/v1/docs")
-        print(f"  {'web':<10} {settings.base_url('web')}/")
+            print(f"  {name:<12} {settings.base_url(name)}/api/v1/docs")
+        print(f"  {'web':<12} {settings.base_url('web')}/")
         if args.demo:
             from kooperacja.demo import run_demo
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="kooperacja", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="apply migrations and run all four services")
+    up = sub.add_parser("up", help="apply migrations and run all five services")
     up.add_argument("--demo", action="store_true", help="load the demo region once running")
     up.add_argument("--cases", type=int, default=8)
     up.set_defaults(func=cmd_up)

@@ -1,4 +1,4 @@
-"""Start the four services as their own processes and stop them cleanly."""
+"""Start the five services as their own processes and stop them cleanly."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import httpx
 
 from shared.settings import Settings
 
-SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
 
 
 def start(

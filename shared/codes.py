@@ -196,6 +196,23 @@ class DeclineReason(StrEnum):
     OTHER = "other"
 
 
+class PartnershipRole(StrEnum):
+    """A role in a partnership (G-PZK); the adviser comes from the regional centre (ROPS)."""
+
+    ANIMATOR = "animator"
+    COORDINATOR = "coordinator"
+    ADVISER = "adviser"
+
+
+class DecisionKind(StrEnum):
+    """What a partnership's meeting decided; the first three are tied to a case."""
+
+    DIAGNOSIS_AGREED = "diagnosis_agreed"
+    PLAN_AGREED = "plan_agreed"
+    REFERRAL_AGREED = "referral_agreed"
+    OTHER = "other"
+
+
 class ModelVariant(StrEnum):
     """Model variant of a gmina, from its TERYT type (RODZ)."""
 
@@ -392,8 +409,7 @@ class SurveyQuestion(StrEnum):
 
 SURVEY_QUESTION_LABELS: dict[SurveyQuestion, str] = {
     SurveyQuestion.GOALS_CLEAR: "Cele Partnerskiego Zespołu Kooperacji są dla mnie jasne.",
-    SurveyQuestion.INFORMATION_FLOW: "Informacje między instytucjami zespołu przepływają "
-    "sprawnie.",
+    SurveyQuestion.INFORMATION_FLOW: "Informacje między instytucjami zespołu przepływają sprawnie.",
     SurveyQuestion.MEETINGS_USEFUL: "Spotkania zespołu są potrzebne i dobrze przygotowane.",
     SurveyQuestion.DECISIONS_JOINT: "Decyzje w sprawach rodzin podejmujemy wspólnie.",
     SurveyQuestion.ROLES_CLEAR: "Wiem, za co odpowiada moja instytucja we współpracy.",
@@ -414,3 +430,16 @@ LIKERT_SCALE: dict[int, str] = {
 # successfully. Regions compare their gminas with it.
 TESTING_PHASE_SUCCESSFUL = 140
 TESTING_PHASE_FAMILIES = 172
+PARTNERSHIP_ROLE_LABELS: dict[PartnershipRole, str] = {
+    PartnershipRole.ANIMATOR: "animator partnerstwa",
+    PartnershipRole.COORDINATOR: "koordynator",
+    PartnershipRole.ADVISER: "doradca ds. modelu (ROPS)",
+}
+
+
+DECISION_KIND_LABELS: dict[DecisionKind, str] = {
+    DecisionKind.DIAGNOSIS_AGREED: "zespół uzgodnił diagnozę",
+    DecisionKind.PLAN_AGREED: "zespół uzgodnił plan (IPW)",
+    DecisionKind.REFERRAL_AGREED: "zespół uzgodnił skierowanie do instytucji",
+    DecisionKind.OTHER: "inne ustalenie",
+}

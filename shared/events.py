@@ -19,6 +19,7 @@ from shared.codes import (
     ActivityType,
     AgeBand,
     CaseOutcome,
+    DecisionKind,
     DeclineReason,
     FamilyRole,
     GoalResult,
@@ -451,12 +452,34 @@ class InstitutionUpdated(InstitutionRegistered):
 
 
 class PartnershipChanged(Event):
-    """The members of a gmina's partner team (PZK), from its written agreement."""
+    """The members of a gmina's partner team (PZK) as they stand, from the partnership service
+    (services/partnership), which owns the agreement, membership and roles. Each event carries
+    the full picture; consumers keep the latest (by the envelope's time). Institution ids only:
+    the representatives (people) never leave that service.
+
+    Before the partnership service, referrals published it from its directory with the
+    members only; the fields after `institutions` are then absent."""
 
     routing_key: ClassVar[str] = "partnership.changed.v1"
     gmina: GminaCode
-    institutions: list[UUID]
-    coordinator_institution: UUID | None = None
+    institutions: list[UUID] = Field(description="the current members")
+    coordinator_institution: UUID | None = Field(
+        default=None, description="the member institution holding the coordinator's role"
+    )
+    animator_institution: UUID | None = Field(
+        default=None, description="the member institution holding the animator's role"
+    )
+    adviser_institution: UUID | None = Field(
+        default=None, description="the regional centre (ROPS) whose adviser the team has"
+    )
+    diagnostic_team: list[UUID] = Field(
+        default_factory=list, description="the members on the diagnostic team"
+    )
+    partnership_id: UUID | None = None
+    version: int | None = Field(default=None, ge=1, description="the partnership's change count")
+    agreement_signed_on: date | None = Field(
+        default=None, description="the day the (latest) agreement was signed"
+    )
 
     @property
     def subject(self) -> str:
@@ -565,6 +588,46 @@ class SurveyRoundClosed(Event):
         return str(self.round_id)
 
 
+class MeetingHeld(Event):
+    """A meeting of a partnership as recorded (again, with a higher `version`, when a decision
+    or a case is added): who attended (institutions and their sectors), the cases discussed
+    (ids), how many decisions. Agenda, minutes and decisions' words stay in the service."""
+
+    routing_key: ClassVar[str] = "meeting.held.v1"
+    meeting_id: UUID
+    partnership_id: UUID
+    place: Place
+    held_on: date
+    version: int = Field(ge=1)
+    institutions: list[UUID] = Field(description="the institutions that attended")
+    sectors: list[Sector] = Field(description="the sectors of the institutions that attended")
+    cases: list[UUID] = Field(description="the cases discussed")
+    decisions: int = Field(ge=0)
+
+    @property
+    def subject(self) -> str:
+        return str(self.meeting_id)
+
+
+class MeetingDecisionRecorded(Event):
+    """A decision of a partnership's meeting about a case: the team agreed the diagnosis, the
+    plan, or a referral to an institution (for a support type), on the meeting's day."""
+
+    routing_key: ClassVar[str] = "meeting.decision_recorded.v1"
+    decision_id: UUID
+    meeting_id: UUID
+    place: Place
+    held_on: date
+    kind: DecisionKind
+    case_id: UUID | None = None
+    institution_id: UUID | None = None
+    support_type: SupportType | None = None
+
+    @property
+    def subject(self) -> str:
+        return str(self.case_id or self.meeting_id)
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CaseOpened,
     CaseClosed,
@@ -594,5 +657,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ActivityRegistered,
     ActivitySessionHeld,
     SurveyRoundClosed,
+    MeetingHeld,
+    MeetingDecisionRecorded,
 )
 EVENTS_BY_KEY: dict[str, type[Event]] = {cls.routing_key: cls for cls in ALL_EVENTS}

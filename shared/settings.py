@@ -10,7 +10,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Default HTTP port of each service; KOOP_<SERVICE>_PORT overrides it.
-DEFAULT_PORTS = {"intake": 8101, "diagnosis": 8102, "referrals": 8103, "reporting": 8104}
+DEFAULT_PORTS = {
+    "intake": 8101,
+    "diagnosis": 8102,
+    "referrals": 8103,
+    "reporting": 8104,
+    "partnership": 8105,
+}
 # The web front (services/web) owns no data and consumes no events; KOOP_WEB_PORT overrides it.
 WEB_PORT = 8100
 

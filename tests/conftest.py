@@ -14,7 +14,7 @@ import subprocess
 
 NAMESPACE = os.environ.get("KOOP_TEST_NAMESPACE", "kooperacja_test")
 PORT_BASE = int(os.environ.get("KOOP_TEST_PORT_BASE", "8201"))
-SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
 
 os.environ["KOOP_AMQP_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
 os.environ["KOOP_DATABASE_PREFIX"] = NAMESPACE

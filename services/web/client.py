@@ -52,7 +52,7 @@ class CaseSummary(BaseModel):
     household_size: int
 
 
-SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
 
 
 @dataclass

@@ -38,6 +38,7 @@ RUNS: list[tuple[str, Role, dict[str, str]]] = [
     ("referrals", Role.COORDINATOR, {"gmina": GMINA}),
     ("referrals", Role.INSTITUTION_STAFF, {"institution": "7c2b6a58-1f0e-4d43-9d2c-5b0e8d3f4a11"}),
     ("reporting", Role.ANALYST, {"region": GMINA[:2]}),
+    ("partnership", Role.COORDINATOR, {"gmina": GMINA}),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Every role against every endpoint of the four services, read from their OpenAPI documents at
+"""Every role against every endpoint of the five services, read from their OpenAPI documents at
 run time, so a new endpoint without an entry in the table below fails this test.
 
 The table is the design's "who may see what" (../shared/DESIGN.md) written out per endpoint:
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 GMINA = "0607032"  # Dzierzkowice, kraśnicki: this test's own gmina
 OTHER_GMINA = "0607042"  # Gościeradów, the same powiat: a neighbour who must not see in
-SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
 
 CW, TM, CO, IS, AN, OP = (
     Role.CASEWORKER,
@@ -117,6 +117,34 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("reporting", "GET", "/api/v1/reports/indicators"): frozenset({AN, CO}),
     ("reporting", "GET", "/api/v1/reports/{name}"): frozenset({AN, CO}),
     ("reporting", "POST", "/api/v1/admin/rebuild"): frozenset({OP}),
+    # The partnership: read by the gmina's staff and its members' staff, changed by the gmina's
+    # coordinator; analysts see aggregates only (reporting), operators nothing of it.
+    ("partnership", "GET", "/api/v1/partnerships"): frozenset({CW, TM, CO, IS}),
+    ("partnership", "GET", "/api/v1/partnerships/{gmina}"): frozenset({CW, TM, CO, IS}),
+    ("partnership", "GET", "/api/v1/partnerships/{gmina}/members-on/{day}"): frozenset(
+        {CW, TM, CO, IS}
+    ),
+    ("partnership", "POST", "/api/v1/partnerships/{gmina}/agreements"): frozenset({CO}),
+    ("partnership", "POST", "/api/v1/partnerships/{gmina}/members"): frozenset({CO}),
+    (
+        "partnership",
+        "POST",
+        "/api/v1/partnerships/{gmina}/members/{institution_id}/leave",
+    ): frozenset({CO}),
+    ("partnership", "POST", "/api/v1/partnerships/{gmina}/representatives"): frozenset({CO}),
+    (
+        "partnership",
+        "POST",
+        "/api/v1/partnerships/{gmina}/representatives/{representative_id}/end",
+    ): frozenset({CO}),
+    ("partnership", "POST", "/api/v1/partnerships/{gmina}/roles"): frozenset({CO}),
+    ("partnership", "POST", "/api/v1/partnerships/{gmina}/diagnostic-team"): frozenset({CO}),
+    ("partnership", "POST", "/api/v1/partnerships/{gmina}/meetings"): frozenset({CO}),
+    ("partnership", "GET", "/api/v1/partnerships/{gmina}/meetings"): frozenset({CW, TM, CO, IS}),
+    ("partnership", "GET", "/api/v1/meetings/{meeting_id}"): frozenset({CW, TM, CO, IS}),
+    ("partnership", "POST", "/api/v1/meetings/{meeting_id}/decisions"): frozenset({CO}),
+    # The decisions about a case, for its timeline.
+    ("partnership", "GET", "/api/v1/cases/{case_id}/decisions"): frozenset({CW, CO}),
     # Every service's operator API: its queues and dead letters, no case data.
     **{
         (service, method, f"/api/v1/admin/{path}"): frozenset({OP})
@@ -249,6 +277,10 @@ async def _world(api: Api) -> dict[str, str]:
         "goal_id": plan["goals"][0]["goal_id"],
         "activity_id": str(uuid4()),
         "name": "cases",
+        "gmina": GMINA,
+        "day": date.today().isoformat(),
+        "representative_id": str(uuid4()),
+        "meeting_id": str(uuid4()),
     }
 
 
@@ -263,6 +295,10 @@ def _unknown_ids() -> dict[str, str]:
         "goal_id": str(uuid4()),
         "activity_id": str(uuid4()),
         "name": "cases",
+        "gmina": GMINA,
+        "day": date.today().isoformat(),
+        "representative_id": str(uuid4()),
+        "meeting_id": str(uuid4()),
     }
 
 

@@ -20,6 +20,8 @@ NAMED: list[tuple[type[StrEnum], dict]] = [
     (codes.CaseOutcome, codes.CASE_OUTCOME_LABELS),
     (codes.SupportOutcome, codes.SUPPORT_OUTCOME_LABELS),
     (codes.DeclineReason, codes.DECLINE_REASON_LABELS),
+    (codes.PartnershipRole, codes.PARTNERSHIP_ROLE_LABELS),
+    (codes.DecisionKind, codes.DECISION_KIND_LABELS),
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
 
 
 def _operations() -> list[tuple[str, str, str, dict[str, Any], dict[str, Any]]]:

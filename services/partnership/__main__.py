@@ -1,0 +1,4 @@
+from services.partnership.app import spec
+from shared.runtime import run_service
+
+run_service(spec)
