@@ -6,12 +6,11 @@ installation upgraded to this release so loses no membership.
 Read once, from the stream's first offset up to an end marker put in when reading starts,
 over AMQP. Each batch is handled in one transaction with the consumer's inbox, so an event
 that also arrives on the service's queue meanwhile takes effect once. A failure is logged and
-tried again later; it never stops the service."""
+tried again later by the job runner; it never stops the service."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from uuid import uuid4
 
@@ -22,6 +21,7 @@ from services.partnership.handlers import handlers
 from services.partnership.settings import partnership_settings
 from shared.envelope import MalformedEvent, open_envelope, parse_envelope
 from shared.inbox import first_times
+from shared.jobs import every
 from shared.runtime import ServiceContext
 from shared.topology import EVENT_LOG_STREAM
 
@@ -82,36 +82,20 @@ async def apply(pool: asyncpg.Pool, bodies: list[bytes]) -> int:
     return applied
 
 
-async def catch_up_once(ctx: ServiceContext, stopping: asyncio.Event) -> None:
-    """Background job: the catch-up, unless done before (or switched off); then it waits for
-    the service to stop (a job that returns would stop the service)."""
+@every(lambda: partnership_settings().catch_up_retry_seconds, name="catch_up")
+async def catch_up_once(ctx: ServiceContext) -> None:
+    """A job (ServiceSpec.jobs): the catch-up, unless done before or switched off. A failed
+    pass is logged and counted by the job runner and tried again later."""
     settings = partnership_settings()
-    if settings.catch_up:
-        await _catch_up(
-            ctx, stopping, settings.catch_up_idle_seconds, settings.catch_up_retry_seconds
-        )
-    await stopping.wait()
-
-
-async def _catch_up(
-    ctx: ServiceContext, stopping: asyncio.Event, idle_seconds: float, retry_seconds: float
-) -> None:
-    while not stopping.is_set():
-        try:
-            async with ctx.pool.acquire() as conn:
-                if await conn.fetchval("SELECT true FROM catch_up LIMIT 1"):
-                    return
-            bodies = await read_log(ctx.settings.amqp_url, idle_seconds)
-            applied = await apply(ctx.pool, bodies)
-            async with ctx.pool.acquire() as conn:
-                await conn.execute(
-                    "INSERT INTO catch_up (events, seeded) VALUES ($1, $2)", len(bodies), applied
-                )
-            log.info(
-                "caught up from the event log: %d events read, %d applied", len(bodies), applied
-            )
+    if not settings.catch_up:
+        return
+    async with ctx.pool.acquire() as conn:
+        if await conn.fetchval("SELECT true FROM catch_up LIMIT 1"):
             return
-        except Exception as exc:  # a failed catch-up is retried, never fatal
-            log.warning("catching up from the event log failed, will retry: %r", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=retry_seconds)
+    bodies = await read_log(ctx.settings.amqp_url, settings.catch_up_idle_seconds)
+    applied = await apply(ctx.pool, bodies)
+    async with ctx.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO catch_up (events, seeded) VALUES ($1, $2)", len(bodies), applied
+        )
+    log.info("caught up from the event log: %d events read, %d applied", len(bodies), applied)
