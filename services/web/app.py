@@ -22,6 +22,7 @@ from services.web.pages import (
     casefile,
     caseworker,
     coordinator,
+    evaluation_reports,
     home,
     institution,
     operator,
@@ -103,7 +104,7 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     app.include_router(home.router)
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])
     app.include_router(operator.router, dependencies=[Depends(current_session)])
-    for pages in (casefile, transfers, team, coordinator, institution, reports):
+    for pages in (casefile, transfers, team, coordinator, institution, reports, evaluation_reports):
         app.include_router(pages.router, dependencies=[Depends(current_session)])
 
     @app.get("/health", include_in_schema=False)

@@ -24,6 +24,7 @@ from services.web.labels import (
     SECTORS,
 )
 from services.web.pages import api_for
+from services.web.pages.follow_up import follow_up_body, follow_up_context
 from services.web.pages.transfers import waiting_transfers
 from services.web.session import Session, SignedIn
 from services.web.templating import render
@@ -316,6 +317,7 @@ async def _case_page(
             "sector_options": list(SECTORS.items()),
             "today": date.today().isoformat(),
             "form": form or {},
+            **await follow_up_context(api, overview),
         },
         errors=errors,
         status=status,
@@ -433,6 +435,20 @@ async def close_case(request: Request, session: SignedIn, case_id: UUID) -> Resp
         body,
         "Sprawa została zamknięta.",
         {"outcome", "closed_on"},
+    )
+
+
+@router.post("/sprawy/{case_id}/kontrola")
+async def record_follow_up(request: Request, session: SignedIn, case_id: UUID) -> Response:
+    """The family's follow-up 3 or 6 months after the case closed."""
+    return await _step(
+        request,
+        session,
+        case_id,
+        "follow-ups",
+        follow_up_body(await request.form()),
+        "Kontrola sytuacji rodziny została zapisana.",
+        {"months", "sustained", "roles", "recorded_on"},
     )
 
 
