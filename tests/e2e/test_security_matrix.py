@@ -648,3 +648,61 @@ async def test_malformed_or_absent_scope_claims_get_nowhere(api: Api) -> None:
             if r.status_code != 403 or (allowed and code != "scope_missing"):
                 wrong.append(f"{what}: {method} {service}{path}: {r.status_code} {code}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_a_transferred_case_is_read_by_the_receiving_gmina_and_no_longer_by_the_sending(
+    api: Api,
+) -> None:
+    """The whole-case reads follow a transfer (case.transferred.v1): the receiving gmina's
+    caseworker and coordinator read the diagnosis, the plan and the referrals; the sending
+    gmina's, who read them before, no longer do."""
+    ids = await _world(api)
+    case, diagnosis, referral = ids["case_id"], ids["diagnosis_id"], ids["referral_id"]
+    settings = api.settings
+    sending = {role: _token(settings, role, gmina=GMINA) for role in (CW, CO)}
+    receiving = {role: _token(settings, role, gmina=OTHER_GMINA) for role in (CW, CO)}
+    reads = [
+        ("diagnosis", f"/api/v1/cases/{case}/diagnosis", (CW, CO)),
+        ("diagnosis", f"/api/v1/diagnoses/{diagnosis}/plan", (CW, CO)),
+        ("diagnosis", f"/api/v1/diagnoses/{diagnosis}", (CO,)),
+        ("referrals", f"/api/v1/referrals/{referral}", (CO,)),
+    ]
+
+    async def case_referrals(who: dict[str, str]) -> list[str]:
+        r = await _call(api, "referrals", "GET", f"/api/v1/cases/{case}/referrals", who)
+        assert r.status_code == 200, r.text
+        return [x["referral_id"] for x in r.json()]
+
+    for service, path, roles in reads:
+        for role in roles:
+            assert (await _call(api, service, "GET", path, sending[role])).status_code == 200
+            r = await _call(api, service, "GET", path, receiving[role])
+            assert r.status_code in (403, 404), (role, path, r.status_code)
+
+    r = await _call(api, "intake", "POST", f"/api/v1/cases/{case}/transfer", sending[CW],
+                    json={"to_gmina": OTHER_GMINA})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = await _call(api, "intake", "POST", f"/api/v1/cases/{case}/transfer/accept", receiving[CW])
+    assert r.status_code == 200, r.text
+
+    async def followed() -> bool:
+        return referral in await case_referrals(receiving[CW])
+
+    await api.eventually(followed, what="referrals to follow the transfer")
+    wrong: list[str] = []
+    for service, path, roles in reads:
+        for role in roles:
+
+            async def readable(
+                who: dict[str, str] = receiving[role], service: str = service, path: str = path
+            ) -> bool:
+                return (await _call(api, service, "GET", path, who)).status_code == 200
+
+            await api.eventually(readable, what=f"{role} of the receiving gmina reading {path}")
+            r = await _call(api, service, "GET", path, sending[role])
+            if r.status_code not in (403, 404):
+                wrong.append(f"{role} of the sending gmina: {path} {r.status_code}")
+    for role in (CW, CO):
+        if await case_referrals(sending[role]):
+            wrong.append(f"{role} of the sending gmina still lists the case's referrals")
+    assert not wrong, "\n".join(wrong)
