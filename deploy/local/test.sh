@@ -10,6 +10,9 @@ ensure_chromium
 ensure_promtool
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .
+# No block of 6 lines or more written twice in the production code (tests and bench apart).
+.venv/bin/python -m pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 \
+    --score=n services shared kooperacja
 # Every file carries its licence and copyright (REUSE.toml, LICENSES/).
 .venv/bin/reuse lint --quiet || { .venv/bin/reuse lint; exit 1; }
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
