@@ -2,19 +2,24 @@
 own share (composing what the APIs answered and rendering it), on the demo region and again on
 databases holding many more cases.
 
-    python -m bench.web_pages --preload 10000 --requests 30
+    python -m bench.web_pages --preload 10000 --complete 3000 --requests 30 --rounds 3
 
 The four services and the web front run as processes on a vhost and databases of the benchmark's
-own (namespace koop_webbench; ports from KOOP_BENCH_PORT_BASE, default 8490). The demo region is
-loaded as `kooperacja demo` loads it; each demo person signs in through the development sign-in
-and every page of their role is requested `--requests` times, one at a time, after a warm-up.
-The web front times itself in each answer's `Server-Timing` header: `total` (the request in
-the web process), `api` (the time it waited on the services, overlapping calls counted once) and
-`page` (the rest: composition and rendering). Then `--preload` households are imported into the
-demo people's gmina (with consent, so diagnosis opens each), `--complete` of their diagnoses are
-completed over HTTP (so referrals route them; the labour office's capacity is raised to take
-them), and the pages are measured again. Target: `page` at most 25 % of `total` (p95) at
-10,000 cases. Benchmarks are never tests: this prints and writes JSON (`--out`).
+own (namespace koop_webbench, or KOOP_WEBBENCH_NAMESPACE; ports from KOOP_BENCH_PORT_BASE,
+default 8490). The demo region is loaded as `kooperacja demo` loads it; each demo person signs
+in through the development sign-in and, after a warm-up, every page of their role is requested
+`--requests` times, one request at a time, split into `--rounds` rounds that go over all pages in
+turn (each round starting at another page), so a burst of load from elsewhere on a shared machine
+falls on every page a little rather than deciding one page's figure; each round's share is
+reported as the spread. The web front times itself in each answer's `Server-Timing` header:
+`total` (the request in the web process), `api` (the time it waited on the services,
+overlapping calls counted once), `session` (reading and writing the session in the web's own
+database) and `page` (the rest: composition and rendering). Then `--preload` households are
+imported into the demo people's gmina (with consent, so diagnosis opens each), `--complete` of
+their diagnoses are completed over HTTP (so referrals route them; the labour office's capacity is
+raised to take them), and the pages are measured again. Target: `page` at most 25 % of `total`
+(p95 over all rounds) at 10,000 cases, reported page by page as met or MISSED. Benchmarks are
+never tests: this prints and writes JSON (`--out`).
 """
 
 from __future__ import annotations
@@ -81,17 +86,32 @@ class PageTiming:
     page: str
     path: str
     status: int
-    requests: int = 0
+    requests: int = 0  # measured, over all rounds
     api_calls: int = 0  # in one answer (the last)
     server_ms_p50: float = 0.0
     server_ms_p95: float = 0.0
     api_ms_p50: float = 0.0
     api_ms_p95: float = 0.0
+    session_ms_p50: float = 0.0  # reading and writing the session in the web's database
+    session_ms_p95: float = 0.0
     page_ms_p50: float = 0.0
     page_ms_p95: float = 0.0
     client_ms_p95: float = 0.0
-    page_share_p95: float = 0.0  # page p95 / server p95
+    page_share_p95: float = 0.0  # page p95 / server p95, all rounds together
     page_share_mean: float = 0.0  # the page's time over the server's, all requests
+    round_shares: list[float] = field(default_factory=list)  # page share p95 of each round
+    met: bool = False  # page_share_p95 within the target
+
+
+@dataclass
+class Samples:
+    """One page's measured requests, added to round by round."""
+
+    server: list[float] = field(default_factory=list)
+    api: list[float] = field(default_factory=list)
+    session: list[float] = field(default_factory=list)
+    own: list[float] = field(default_factory=list)
+    client: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -137,38 +157,59 @@ class Browser:
         await self.http.aclose()
 
 
-async def measure_page(
-    browser: Browser, role: str, page: str, path: str, requests: int
-) -> PageTiming:
-    timing = PageTiming(role, page, path, status=0)
-    for _ in range(3):  # warm-up: connections, template compilation, caches
+async def warm_up(browser: Browser, path: str) -> int:
+    """Connections, template compilation, caches; the page's status."""
+    for _ in range(3):
         r = await browser.http.get(path)
-    timing.status = r.status_code
-    if r.status_code != 200:
-        return timing
-    server, api, own, client = [], [], [], []
+    return r.status_code
+
+
+async def measure_round(
+    browser: Browser, timing: PageTiming, samples: Samples, requests: int
+) -> float:
+    """`requests` requests of one page, one after the other; this round's page share (p95)."""
+    server, own = [], []
     for _ in range(requests):
         started = time.perf_counter()
-        r = await browser.http.get(path)
-        client.append((time.perf_counter() - started) * 1000)
+        r = await browser.http.get(timing.path)
+        samples.client.append((time.perf_counter() - started) * 1000)
         if r.status_code != 200:
-            raise RuntimeError(f"{path}: {r.status_code} during the measured run")
+            raise RuntimeError(f"{timing.path}: {r.status_code} during the measured run")
         marks = server_timing(r.headers.get("server-timing", ""))
         if "total" not in marks:
-            raise RuntimeError(f"{path}: no Server-Timing total in the answer")
-        server.append(marks["total"][0])
-        api.append(marks.get("api", (0.0, ""))[0])
-        own.append(marks.get("page", (marks["total"][0] - api[-1], ""))[0])
+            raise RuntimeError(f"{timing.path}: no Server-Timing total in the answer")
+        total, api = marks["total"][0], marks.get("api", (0.0, ""))[0]
+        session = marks.get("session", (0.0, ""))[0]
+        server.append(total)
+        own.append(marks.get("page", (total - api - session, ""))[0])
+        samples.api.append(api)
+        samples.session.append(session)
         calls = marks.get("api", (0.0, "0 calls"))[1].split()
         timing.api_calls = int(calls[0]) if calls else 0
-    timing.requests = requests
-    timing.server_ms_p50, timing.server_ms_p95 = percentile(server, 50), percentile(server, 95)
-    timing.api_ms_p50, timing.api_ms_p95 = percentile(api, 50), percentile(api, 95)
-    timing.page_ms_p50, timing.page_ms_p95 = percentile(own, 50), percentile(own, 95)
-    timing.client_ms_p95 = percentile(client, 95)
+    samples.server += server
+    samples.own += own
+    return percentile(own, 95) / percentile(server, 95)
+
+
+def summarise(timing: PageTiming, samples: Samples) -> None:
+    timing.requests = len(samples.server)
+    timing.server_ms_p50, timing.server_ms_p95 = (
+        percentile(samples.server, 50),
+        percentile(samples.server, 95),
+    )
+    timing.api_ms_p50, timing.api_ms_p95 = percentile(samples.api, 50), percentile(samples.api, 95)
+    timing.session_ms_p50, timing.session_ms_p95 = (
+        percentile(samples.session, 50),
+        percentile(samples.session, 95),
+    )
+    timing.page_ms_p50, timing.page_ms_p95 = (
+        percentile(samples.own, 50),
+        percentile(samples.own, 95),
+    )
+    timing.client_ms_p95 = percentile(samples.client, 95)
     timing.page_share_p95 = timing.page_ms_p95 / timing.server_ms_p95
-    timing.page_share_mean = sum(own) / sum(server)
-    return timing
+    timing.page_share_mean = sum(samples.own) / sum(samples.server)
+    timing.met = timing.page_share_p95 <= TARGET_PAGE_SHARE
 
 
 class Services:
@@ -234,7 +275,12 @@ async def labour_office(settings: Settings, http: httpx.AsyncClient) -> str:
 
 
 async def measure_level(
-    name: str, settings: Settings, web: str, requests: int, preload_s: float = 0.0
+    name: str,
+    settings: Settings,
+    web: str,
+    requests: int,
+    rounds: int,
+    preload_s: float = 0.0,
 ) -> Level:
     async with httpx.AsyncClient(timeout=120) as http:
         ids = await ids_for_pages(settings, http)
@@ -262,13 +308,27 @@ async def measure_level(
         for role, subject in PEOPLE.items():
             browsers[role] = Browser(web)
             await browsers[role].sign_in(subject)
+        pages: list[tuple[PageTiming, Samples]] = []
         for role, page, template in PAGES:
             try:
                 path = template.format(**ids)
             except KeyError:
                 continue  # nothing of that kind to open on this level
-            timing = await measure_page(browsers[role], role, page, path, requests)
+            timing = PageTiming(role, page, path, status=await warm_up(browsers[role], path))
             level.pages.append(timing)
+            if timing.status == 200:
+                pages.append((timing, Samples()))
+        # Round by round, each page in turn (in another order each round), so a burst of load
+        # from elsewhere on the machine falls on every page a little, not on one page wholly.
+        per_round = max(1, requests // rounds)
+        for number in range(rounds):
+            shift = number % len(pages) if pages else 0
+            for timing, samples in pages[shift:] + pages[:shift]:
+                share = await measure_round(browsers[timing.role], timing, samples, per_round)
+                timing.round_shares.append(share)
+        for timing, samples in pages:
+            summarise(timing, samples)
+        for timing in level.pages:
             print_page(timing)
     finally:
         for browser in browsers.values():
@@ -351,13 +411,31 @@ async def complete_all(
 
 def print_page(t: PageTiming) -> None:
     if t.status != 200:
-        print(f"  {t.role:<18} {t.page:<28} {t.path:<40} answered {t.status}: skipped")
+        print(f"  {t.role:<18} {t.page:<26} {t.path:<40} answered {t.status}: skipped")
         return
+    spread = "–".join(f"{v:.0%}" for v in (min(t.round_shares), max(t.round_shares)))
     print(
-        f"  {t.role:<18} {t.page:<28} server p50/p95 {t.server_ms_p50:6.1f}/{t.server_ms_p95:6.1f}"
-        f" ms; API {t.api_ms_p50:6.1f}/{t.api_ms_p95:6.1f} ms ({t.api_calls} calls); page"
-        f" {t.page_ms_p50:5.1f}/{t.page_ms_p95:5.1f} ms = {t.page_share_p95:4.0%} of p95"
-        f" ({t.page_share_mean:4.0%} overall)"
+        f"  {t.page:<26} server {t.server_ms_p50:6.1f}/{t.server_ms_p95:6.1f} ms;"
+        f" API {t.api_ms_p50:6.1f}/{t.api_ms_p95:6.1f} ({t.api_calls:2d} calls);"
+        f" session {t.session_ms_p50:4.1f}/{t.session_ms_p95:4.1f};"
+        f" page {t.page_ms_p50:5.1f}/{t.page_ms_p95:5.1f} ms = {t.page_share_p95:4.0%} of p95"
+        f" (rounds {spread}, mean {t.page_share_mean:3.0%})"
+        f" {'met' if t.met else 'MISSED'}"
+    )
+
+
+def verdict(level: Level) -> str:
+    measured = [t for t in level.pages if t.status == 200]
+    missed = [t for t in measured if not t.met]
+    head = (
+        f"target: the page's own share at most {TARGET_PAGE_SHARE:.0%} of its server time (p95)"
+        f" on '{level.name}': "
+    )
+    if not missed:
+        return head + f"met by every page ({len(measured)})"
+    return head + (
+        f"met by {len(measured) - len(missed)} of {len(measured)}, missed by "
+        + ", ".join(f"{t.page} ({t.page_share_p95:.0%})" for t in missed)
     )
 
 
@@ -372,36 +450,35 @@ async def run(args: argparse.Namespace) -> list[Level]:
         await asyncio.to_thread(services.start)
         await asyncio.to_thread(demo.run_demo, settings, args.demo_cases)
         await quiet(settings)
-        print(f"demo region ({args.demo_cases} cases pushed), {args.requests} requests per page:")
-        levels.append(await measure_level("demo", settings, web, args.requests))
+        print(
+            f"demo region ({args.demo_cases} cases pushed), {args.requests} requests per page"
+            f" in {args.rounds} rounds; ms p50/p95:"
+        )
+        levels.append(await measure_level("demo", settings, web, args.requests, args.rounds))
         if args.preload:
             seconds = await preload(settings, args.preload, args.complete)
             print(
                 f"preloaded {args.preload:,} cases into {GMINA} ({args.complete:,} diagnoses"
-                f" completed) in {seconds:.0f}s; {args.requests} requests per page:"
+                f" completed) in {seconds:.0f}s; {args.requests} requests per page in"
+                f" {args.rounds} rounds; ms p50/p95:"
             )
+            name = f"{args.preload} cases"
             levels.append(
-                await measure_level(f"{args.preload} cases", settings, web, args.requests, seconds)
+                await measure_level(name, settings, web, args.requests, args.rounds, seconds)
             )
     finally:
         await asyncio.to_thread(services.stop)
-    last = levels[-1]
-    missed = [t for t in last.pages if t.status == 200 and t.page_share_p95 > TARGET_PAGE_SHARE]
-    print(
-        f"target: the page's own share at most {TARGET_PAGE_SHARE:.0%} of its server time (p95)"
-        f" on '{last.name}': "
-        + (
-            "met by every page"
-            if not missed
-            else "missed by " + ", ".join(f"{t.path} ({t.page_share_p95:.0%})" for t in missed)
-        )
-    )
+    for level in levels:
+        print(verdict(level))
     return levels
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.web_pages", description=__doc__)
     parser.add_argument("--requests", type=int, default=30, help="measured requests per page")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="the requests split into rounds over all pages"
+    )
     parser.add_argument("--demo-cases", type=int, default=8, help="cases `kooperacja demo` pushes")
     parser.add_argument("--preload", type=int, default=10_000, help="cases imported; 0: none")
     parser.add_argument("--complete", type=int, default=3_000, help="of those, diagnoses completed")

@@ -3,6 +3,7 @@ for what goes wrong (no access, not found, a service down, a session ended)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -14,10 +15,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from services.web.client import ApiProblem, ServiceDown
 from services.web.forms import describe
+from services.web.middleware import SecurityHeaders, ServerSessions, ServerTiming
 from services.web.pages import (
     casefile,
     caseworker,
@@ -33,15 +34,16 @@ from services.web.pages import (
 )
 from services.web.session import (
     CsrfRejected,
-    Sessions,
     SignInRequired,
     check_csrf,
     current_session,
+    end_session,
     sign_in_url,
 )
 from services.web.settings import WebSettings, get_web_settings
+from services.web.store import MIGRATIONS, SessionStore
 from services.web.templating import render
-from services.web.timing import server_timing
+from shared.db import create_pool, prepare_database
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -52,11 +54,25 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     settings = settings or get_settings()
     web = web or get_web_settings()
 
+    store = SessionStore(web.session_idle_seconds)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=web.api_timeout) as http:
-            app.state.http = http
-            yield
+        url = settings.database_url("web")
+        await prepare_database(url, "web", MIGRATIONS)
+        store.pool = await create_pool(url, min_size=2, max_size=web.database_pool)
+        sweeper = asyncio.create_task(_sweep(store))
+        # One client for every page: its connections to the services are kept and reused.
+        limits = httpx.Limits(
+            max_connections=100, max_keepalive_connections=40, keepalive_expiry=60
+        )
+        try:
+            async with httpx.AsyncClient(timeout=web.api_timeout, limits=limits) as http:
+                app.state.http = http
+                yield
+        finally:
+            sweeper.cancel()
+            await store.pool.close()
 
     app = FastAPI(
         title="Kooperacja — aplikacja",
@@ -68,34 +84,14 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     )
     app.state.settings = settings
     app.state.web = web
-    app.state.sessions = Sessions(web)
+    app.state.store = store
+    # The last added runs first: timing around everything, the session innermost.
+    # SameSite=Lax: "strict" would drop the cookie on the provider's redirect back.
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=web.session_secret,
-        session_cookie=COOKIE,
-        max_age=None,  # a browser-session cookie; the server decides when the session ends
-        same_site="lax",  # "strict" would drop it on the provider's redirect back
-        https_only=web.cookie_secure,
+        ServerSessions, store=store, cookie=COOKIE, secure=web.cookie_secure, waits="session_waits"
     )
-
-    # Nothing from elsewhere: scripts, styles and images are this site's own files. A form
-    # may post only here (the sign-in's redirect to the provider is a redirect, not a post).
-    policy = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    )
-
-    app.middleware("http")(server_timing)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerTiming)
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(signin.router)
@@ -117,6 +113,16 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
 
     _install_error_pages(app)
     return app
+
+
+async def _sweep(store: SessionStore, every_seconds: float = 300) -> None:
+    """Delete ended sessions now and then (a lookup refuses them anyway)."""
+    while True:
+        try:
+            await store.delete_expired()
+        except Exception as exc:  # a failed sweep is retried next time, never fatal
+            log.warning("sweeping ended sessions failed: %s", type(exc).__name__)
+        await asyncio.sleep(every_seconds)
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -144,7 +150,7 @@ def _install_error_pages(app: FastAPI) -> None:
     async def api_problem(request: Request, exc: ApiProblem) -> Response:
         if exc.status == 401:
             # The services no longer take the token (expired, revoked): sign in again.
-            request.app.state.sessions.end(request.session.pop("sid", None))
+            end_session(request)
             return await sign_in(request, SignInRequired(request.url.path, True))
         if exc.status >= 500:
             return await service_down(request, ServiceDown(exc.problem.get("code", "service")))

@@ -3,6 +3,7 @@ person's own token, so a page never shows more than that person's API calls may.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -189,8 +190,11 @@ class Api:
         from the services that own them; what a service refuses or does not have is left out,
         and one that does not answer is named, so the case page still shows the rest."""
         work = CaseWork()
-        work.diagnosis = await self._part(work, "diagnosis", f"/cases/{case_id}/diagnosis")
-        work.referrals = await self._part(work, "referrals", f"/cases/{case_id}/referrals") or []
+        work.diagnosis, referrals = await asyncio.gather(
+            self._part(work, "diagnosis", f"/cases/{case_id}/diagnosis"),
+            self._part(work, "referrals", f"/cases/{case_id}/referrals"),
+        )
+        work.referrals = referrals or []
         return work
 
     async def _part(self, work: CaseWork, service: str, path: str) -> Any:

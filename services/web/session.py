@@ -1,27 +1,24 @@
-"""Who is signed in. The browser holds only a signed cookie with a random session id (and, during
-an OpenID sign-in, the provider's state); the token lives here, server-side, so signing out
-ends the session for good and nothing personal is ever in the browser.
-
-One process holds the sessions in memory: a restart signs everyone out, which is safe."""
+"""Who is signed in. The browser holds only a cookie with a random id; the session (the token,
+its claims for labelling the pages, the CSRF secret) lives server-side in the web front's own
+database (services/web/store.py, services/web/middleware.py), so signing out ends it for good,
+several web processes share it, a restart keeps it, and nothing personal is in the browser."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from dataclasses import dataclass, field
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import jwt
 from fastapi import Depends, Request
 
-from services.web.settings import WebSettings
+from services.web.middleware import session_state
 
 
-@dataclass
+@dataclass(frozen=True)
 class Session:
-    session_id: str
     token: str
     subject: str
     role: str
@@ -30,9 +27,8 @@ class Session:
     powiat: str | None = None
     region: str | None = None
     institution: str | None = None
-    # The token's own end; the session never outlives it.
+    # The token's own end (epoch seconds); the session never outlives it.
     expires_at: float = 0.0
-    last_seen: float = field(default_factory=time.monotonic)
 
 
 class SignInRequired(Exception):
@@ -44,56 +40,31 @@ class SignInRequired(Exception):
         self.expired = expired
 
 
-class Sessions:
-    def __init__(self, settings: WebSettings) -> None:
-        self.settings = settings
-        self._by_id: dict[str, Session] = {}
+def start_session(request: Request, token: str, name: str) -> None:
+    """Sign in with a token the services will verify; its claims only label the pages. The
+    session gets a new id and a new CSRF secret; what the anonymous one held is dropped."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    auth: dict[str, Any] = {
+        "token": token,
+        "subject": str(claims.get("sub", "")),
+        "role": str(claims.get("role", "")),
+        "name": name,
+        "expires_at": float(claims.get("exp", 0)),
+    }
+    for scope in ("gmina", "powiat", "region", "institution"):
+        if claims.get(scope) is not None:
+            auth[scope] = str(claims[scope])
+    state = session_state(request.scope)
+    state.data.clear()
+    state.data.update(auth=auth, csrf=secrets.token_urlsafe(32))
+    state.renew = True
 
-    def start(self, token: str, name: str) -> Session:
-        """A session for a token the services will verify; its claims only label the pages."""
-        claims = jwt.decode(token, options={"verify_signature": False})
-        session = Session(
-            session_id=secrets.token_urlsafe(32),
-            token=token,
-            subject=str(claims.get("sub", "")),
-            role=str(claims.get("role", "")),
-            name=name,
-            gmina=claims.get("gmina"),
-            powiat=claims.get("powiat"),
-            region=claims.get("region"),
-            institution=claims.get("institution"),
-            expires_at=float(claims.get("exp", 0)),
-        )
-        self._drop_stale()
-        self._by_id[session.session_id] = session
-        return session
 
-    def find(self, session_id: str | None) -> tuple[Session | None, bool]:
-        """(the live session, whether one existed but has expired)."""
-        if not session_id:
-            return None, False
-        session = self._by_id.get(session_id)
-        if session is None:
-            return None, False
-        now = time.monotonic()
-        if (
-            time.time() >= session.expires_at
-            or now - session.last_seen > self.settings.session_idle_seconds
-        ):
-            self._by_id.pop(session_id, None)
-            return None, True
-        session.last_seen = now
-        return session, False
-
-    def end(self, session_id: str | None) -> None:
-        if session_id:
-            self._by_id.pop(session_id, None)
-
-    def _drop_stale(self) -> None:
-        now, wall = time.monotonic(), time.time()
-        for sid, s in list(self._by_id.items()):
-            if wall >= s.expires_at or now - s.last_seen > self.settings.session_idle_seconds:
-                del self._by_id[sid]
+def end_session(request: Request) -> None:
+    """Sign out: the stored session is deleted and the cookie cleared."""
+    state = session_state(request.scope)
+    state.data.clear()
+    state.ended = True
 
 
 def safe_next(path: str | None) -> str:
@@ -108,13 +79,14 @@ def _here(request: Request) -> str:
     return path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def current_session(request: Request) -> Session:
-    sessions: Sessions = request.app.state.sessions
-    session, expired = sessions.find(request.session.get("sid"))
-    if session is None:
-        if expired:
-            request.session.pop("sid", None)
-        raise SignInRequired(_here(request), expired)
+async def current_session(request: Request) -> Session:
+    found = getattr(request.state, "session", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    auth = request.session.get("auth")
+    if not auth:
+        raise SignInRequired(_here(request), session_state(request.scope).expired)
+    session = Session(**auth)
     request.state.session = session
     return session
 
@@ -127,7 +99,7 @@ def sign_in_url(next_path: str, expired: bool = False) -> str:
     return "/logowanie" + query + ("&wygasla=1" if expired else "")
 
 
-# --- CSRF: a secret per browser in the signed cookie; every form posts it back ----------------
+# --- CSRF: a secret per session, kept server-side; every form posts it back ------------------
 
 
 def csrf_token(request: Request) -> str:
@@ -135,7 +107,7 @@ def csrf_token(request: Request) -> str:
     if not token:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
-    return token
+    return str(token)
 
 
 class CsrfRejected(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import cache
 
 from pydantic import Field
@@ -12,8 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KOOP_WEB_", extra="ignore")
 
-    # Signs the session cookie; a random one per process unless set (sessions then end with it).
-    session_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     # The browser only sends the cookie over https; off for plain-http localhost development.
     cookie_secure: bool = True
     # A session ends after this long idle, and never outlives the token it holds.
@@ -30,6 +27,8 @@ class WebSettings(BaseSettings):
     oidc_bearer: str = Field(default="access_token", pattern="^(access_token|id_token)$")
     # The address the provider sends the browser back to; derived from the request when empty.
     public_url: str = ""
+    # Connections to the web front's own database (the sessions) per process.
+    database_pool: int = Field(default=10, ge=1, le=100)
     # Seconds to wait for a service's answer.
     api_timeout: float = Field(default=15.0, gt=0)
 

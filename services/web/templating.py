@@ -16,6 +16,8 @@ from services.web.session import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 env = templates.env
+# Templates are compiled once per process: no stat of every template file on every render.
+env.auto_reload = False
 env.filters.update(
     date=formatting.as_date,
     datetime=formatting.as_datetime,

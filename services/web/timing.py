@@ -1,15 +1,12 @@
 """Where a page's server time goes, in each answer's `Server-Timing` header: `api` (the time
-spent waiting on the services, overlapping calls counted once), `page` (the rest: composing
-what they answered and rendering it) and `total`. The page-speed benchmark reads it
-(bench/web_pages.py); a browser's developer tools show it. Durations only, nothing else."""
+spent waiting on the services, overlapping calls counted once), `session` (reading and writing
+the session in the web's own database), `page` (the rest: composing what the services
+answered and rendering it) and `total` (services/web/middleware.py sets it). The page-speed
+benchmark reads it (bench/web_pages.py); a browser's developer tools show it. Durations only."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Sequence
-
-from fastapi import Request
-from fastapi.responses import Response
+from collections.abc import Sequence
 
 
 def waited(intervals: Sequence[tuple[float, float]]) -> float:
@@ -23,19 +20,18 @@ def waited(intervals: Sequence[tuple[float, float]]) -> float:
     return total
 
 
-def header(total_s: float, intervals: Sequence[tuple[float, float]]) -> str:
+def header(
+    total_s: float,
+    intervals: Sequence[tuple[float, float]],
+    session: Sequence[tuple[float, float]] = (),
+) -> str:
+    """`api` (the services), `session` (the session store, when the request used it), `page`
+    (the rest) and `total`, in milliseconds."""
     api = min(waited(intervals), total_s)
-    return (
-        f'api;dur={api * 1000:.1f};desc="{len(intervals)} calls", '
-        f"page;dur={(total_s - api) * 1000:.1f}, total;dur={total_s * 1000:.1f}"
-    )
-
-
-async def server_timing(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request.state.api_waits = waits = []
-    started = time.perf_counter()
-    response = await call_next(request)
-    response.headers["Server-Timing"] = header(time.perf_counter() - started, waits)
-    return response
+    stored = min(waited(session), total_s - api)
+    parts = [f'api;dur={api * 1000:.1f};desc="{len(intervals)} calls"']
+    if session:
+        parts.append(f"session;dur={stored * 1000:.1f}")
+    parts.append(f"page;dur={(total_s - api - stored) * 1000:.1f}")
+    parts.append(f"total;dur={total_s * 1000:.1f}")
+    return ", ".join(parts)

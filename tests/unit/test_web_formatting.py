@@ -74,3 +74,40 @@ def test_every_schema_error_is_placed_and_an_unknown_field_goes_to_the_summary()
 def test_api_paths_become_html_ids() -> None:
     assert field_id("members[0].pesel") == "members-0-pesel"
     assert field_id("consent.given_on") == "consent-given_on"
+
+
+def test_the_hand_written_forms_are_babels_polish_forms_character_for_character() -> None:
+    from datetime import datetime, timedelta
+    from decimal import Decimal
+
+    from babel import Locale
+    from babel.dates import format_date
+    from babel.numbers import format_decimal, format_percent
+
+    from services.web.formatting import plural
+
+    pl = Locale.parse("pl_PL")
+    numbers: list[int | float | Decimal] = [0, 1, 5, 999, 1000, 1234, 99999, 100000, 1234567]
+    numbers += [-1, -1234, -12345678, 10**12]
+    numbers += [0.5, 1.5, 2.5, 2.25, 2.35, 0.0005, 0.0015, -0.0004, 1234.5678, 12345.678]
+    numbers += [0.814, 0.1, 1 / 3, 2 / 3, 999.9995, -999.9995, 1e-7, 123456789.123456]
+    numbers += [Decimal("1234.5"), Decimal("-0.25"), Decimal("7")]
+    for value in numbers:
+        assert as_number(value) == format_decimal(value, locale=pl, group_separator=True), value
+        for decimals in (0, 1, 2):
+            pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+            babel = format_decimal(value, format=pattern, locale=pl)
+            assert as_number(value, decimals) == babel, (value, decimals)
+        if not isinstance(value, Decimal):
+            for decimals in (0, 1, 2):
+                pattern = "#,##0." + "0" * decimals + "%"
+                babel = format_percent(value, format=pattern, locale=pl)
+                assert as_percent(value, decimals) == babel, (value, decimals)
+    day = date(1999, 12, 25)
+    for _ in range(400):
+        assert as_date(day) == format_date(day, "dd.MM.yyyy", locale=pl)
+        day += timedelta(days=37)
+    assert as_date(datetime(2026, 3, 4, 23, 59)) == "04.03.2026"
+    for n in range(0, 1300):
+        form = pl.plural_form(n)
+        assert plural(n, "one", "few", "many") == {"one": "one", "few": "few"}.get(form, "many")

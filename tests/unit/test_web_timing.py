@@ -32,3 +32,9 @@ def test_the_header_splits_the_server_time_into_api_and_page_and_the_benchmark_r
         "page": (15.0, ""),
         "total": (50.0, ""),
     }
+
+
+def test_the_session_stores_wait_is_its_own_part_and_not_the_pages() -> None:
+    text = header(0.020, [(0.002, 0.012)], [(0.0, 0.001), (0.018, 0.020)])
+    assert text == 'api;dur=10.0;desc="1 calls", session;dur=3.0, page;dur=7.0, total;dur=20.0'
+    assert server_timing(text)["session"] == (3.0, "")

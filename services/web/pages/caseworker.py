@@ -3,6 +3,7 @@ and the case page with its timeline, consent, sending to diagnosis, closing and 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -295,11 +296,10 @@ async def _case_page(
     form: dict[str, Any] | None = None,
 ) -> Response:
     api = api_for(request, session)
-    overview = await api.case_overview(case_id)
-    work = await api.case_work(case_id)
-    waiting = [
-        t for t in await _transfers(api) if t["case_id"] == str(case_id) and t["direction"] == "out"
-    ]
+    overview, work, transfers = await asyncio.gather(
+        api.case_overview(case_id), api.case_work(case_id), _transfers(api)
+    )
+    waiting = [t for t in transfers if t["case_id"] == str(case_id) and t["direction"] == "out"]
     return render(
         request,
         "cases/case.html",

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from kooperacja.demo_data import DEMO_PEOPLE
 from services.web.client import Api, ApiProblem, ServiceDown
-from services.web.session import Sessions, safe_next
+from services.web.session import end_session, safe_next, start_session
 from services.web.settings import WebSettings
 from services.web.templating import render
 from shared.auth import Role, issue_token
@@ -29,11 +29,7 @@ def _settings(request: Request) -> tuple[Settings, WebSettings]:
 
 
 def _begin(request: Request, token: str, name: str, next_path: str) -> Response:
-    sessions: Sessions = request.app.state.sessions
-    sessions.end(request.session.get("sid"))
-    session = sessions.start(token, name)
-    request.session.clear()  # a new session id and CSRF secret after signing in
-    request.session["sid"] = session.session_id
+    start_session(request, token, name)  # a new session id and CSRF secret
     return RedirectResponse(safe_next(next_path), status_code=303)
 
 
@@ -181,6 +177,5 @@ async def oidc_callback(request: Request) -> Response:
 
 @router.post("/wyloguj")
 async def sign_out(request: Request) -> Response:
-    request.app.state.sessions.end(request.session.get("sid"))
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/logowanie?wylogowano=1", status_code=303)

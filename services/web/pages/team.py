@@ -4,6 +4,7 @@ recommended supports with priority; the coordinator completes and revises."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -93,9 +94,10 @@ async def _workspace(
     form: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
-    diagnosis = await api.call("GET", "diagnosis", f"/diagnoses/{diagnosis_id}")
+    diagnosis, plan = await asyncio.gather(
+        api.call("GET", "diagnosis", f"/diagnoses/{diagnosis_id}"), _plan(api, diagnosis_id)
+    )
     assessed_areas = [n["area"] for n in diagnosis["needs"]]
-    plan = await _plan(api, diagnosis_id)
     coordinator = session.role == "coordinator"
     plannable = coordinator and diagnosis["status"] == "completed" and plan is None
     team, names = [], {}
