@@ -3,6 +3,7 @@ own share (composing what the APIs answered and rendering it), on the demo regio
 databases holding many more cases.
 
     python -m bench.web_pages --preload 10000 --complete 3000 --requests 30 --rounds 3
+    python -m bench.web_pages ... --against /tmp/main   # and a checkout of main, alternately
 
 The four services and the web front run as processes on a vhost and databases of the benchmark's
 own (namespace koop_webbench, or KOOP_WEBBENCH_NAMESPACE; ports from KOOP_BENCH_PORT_BASE,
@@ -18,8 +19,12 @@ database) and `page` (the rest: composition and rendering). Then `--preload` hou
 imported into the demo people's gmina (with consent, so diagnosis opens each), `--complete` of
 their diagnoses are completed over HTTP (so referrals route them; the labour office's capacity is
 raised to take them), and the pages are measured again. Target: `page` at most 25 % of `total`
-(p95 over all rounds) at 10,000 cases, reported page by page as met or MISSED. Benchmarks are
-never tests: this prints and writes JSON (`--out`).
+(p95 over all rounds) at 10,000 cases, reported page by page as met or MISSED.
+
+`--against DIR` runs a second web front from another checkout (e.g. main before a change) on
+the same services and data, and measures each page on both fronts one after the other, round
+by round: a before/after comparison in one sitting that load from elsewhere hits alike.
+Benchmarks are never tests: this prints and writes JSON (`--out`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import asyncio
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -121,6 +128,8 @@ class Level:
     referrals_of_institution: int
     diagnoses_open: int
     pages: list[PageTiming] = field(default_factory=list)
+    # With --against: the same pages on the other checkout's web front, measured alternately.
+    against_pages: list[PageTiming] = field(default_factory=list)
     preload_s: float = 0.0
 
 
@@ -224,13 +233,47 @@ class Services:
         os.environ.update(self.env)  # base_url reads the ports from this process's environment
         self.procs: dict[str, Any] = {}
 
-    def start(self) -> None:
+    def start(self, against: Path | None) -> None:
         names = (*processes.SERVICES, "web")
         self.procs = processes.start(self.settings, env=self.env, only=names)
-        processes.wait_ready(self.settings, self.procs)
+        if against is not None:
+            # The other checkout's web front, run from its own folder (its `services` package
+            # comes first on the path) on the next port, against the same services.
+            self.procs["against"] = subprocess.Popen(
+                [sys.executable, "-m", "services.web"],
+                cwd=against,
+                env={**os.environ, **self.env, "KOOP_WEB_PORT": str(self.against_port)},
+            )
+        # A loaded machine starts them slowly.
+        processes.wait_ready(self.settings, {k: self.procs[k] for k in names}, timeout=300)
+        if against is not None:
+            wait_answering(self.against_url, self.procs["against"], timeout=300)
+
+    @property
+    def against_port(self) -> int:
+        return PORT_BASE + len(processes.SERVICES) + 1
+
+    @property
+    def against_url(self) -> str:
+        return f"http://{self.settings.http_host}:{self.against_port}"
 
     def stop(self) -> None:
         processes.stop(self.procs)
+
+
+def wait_answering(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the web front for {url} exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} not ready after {timeout:.0f}s")
+        time.sleep(0.2)
 
 
 def token(settings: Settings, role: Role, **scope: Any) -> dict[str, str]:
@@ -277,11 +320,13 @@ async def labour_office(settings: Settings, http: httpx.AsyncClient) -> str:
 async def measure_level(
     name: str,
     settings: Settings,
-    web: str,
+    fronts: list[str],
     requests: int,
     rounds: int,
     preload_s: float = 0.0,
 ) -> Level:
+    """Every page on each web front in `fronts` (this checkout's first); with two, each page
+    is measured on one and then on the other, alternating which goes first."""
     async with httpx.AsyncClient(timeout=120) as http:
         ids = await ids_for_pages(settings, http)
         level = Level(
@@ -303,33 +348,48 @@ async def measure_level(
             ),
             preload_s=preload_s,
         )
-    browsers: dict[str, Browser] = {}
+    browsers: dict[tuple[int, str], Browser] = {}
     try:
-        for role, subject in PEOPLE.items():
-            browsers[role] = Browser(web)
-            await browsers[role].sign_in(subject)
-        pages: list[tuple[PageTiming, Samples]] = []
+        for front, web in enumerate(fronts):
+            for role, subject in PEOPLE.items():
+                browsers[front, role] = Browser(web)
+                await browsers[front, role].sign_in(subject)
+        timed: list[list[tuple[int, PageTiming, Samples]]] = []  # a page on every front
         for role, page, template in PAGES:
             try:
                 path = template.format(**ids)
             except KeyError:
                 continue  # nothing of that kind to open on this level
-            timing = PageTiming(role, page, path, status=await warm_up(browsers[role], path))
-            level.pages.append(timing)
-            if timing.status == 200:
-                pages.append((timing, Samples()))
+            on_fronts = []
+            for front in range(len(fronts)):
+                status = await warm_up(browsers[front, role], path)
+                timing = PageTiming(role, page, path, status=status)
+                (level.pages if front == 0 else level.against_pages).append(timing)
+                on_fronts.append((front, timing, Samples()))
+            if all(timing.status == 200 for _, timing, _ in on_fronts):
+                timed.append(on_fronts)
         # Round by round, each page in turn (in another order each round), so a burst of load
-        # from elsewhere on the machine falls on every page a little, not on one page wholly.
+        # from elsewhere on the machine falls on every page a little, not on one page wholly;
+        # with two fronts, on both alike.
         per_round = max(1, requests // rounds)
         for number in range(rounds):
-            shift = number % len(pages) if pages else 0
-            for timing, samples in pages[shift:] + pages[:shift]:
-                share = await measure_round(browsers[timing.role], timing, samples, per_round)
-                timing.round_shares.append(share)
-        for timing, samples in pages:
-            summarise(timing, samples)
-        for timing in level.pages:
-            print_page(timing)
+            shift = number % len(timed) if timed else 0
+            for on_fronts in timed[shift:] + timed[:shift]:
+                order = on_fronts if number % 2 == 0 else on_fronts[::-1]
+                for front, timing, samples in order:
+                    browser = browsers[front, timing.role]
+                    timing.round_shares.append(
+                        await measure_round(browser, timing, samples, per_round)
+                    )
+        for on_fronts in timed:
+            for _, timing, samples in on_fronts:
+                summarise(timing, samples)
+        for label, pages in (("this checkout", level.pages), ("against", level.against_pages)):
+            if pages:
+                if level.against_pages:
+                    print(f" {label}:")
+                for timing in pages:
+                    print_page(timing)
     finally:
         for browser in browsers.values():
             await browser.close()
@@ -424,8 +484,8 @@ def print_page(t: PageTiming) -> None:
     )
 
 
-def verdict(level: Level) -> str:
-    measured = [t for t in level.pages if t.status == 200]
+def verdict(level: Level, pages: list[PageTiming]) -> str:
+    measured = [t for t in pages if t.status == 200]
     missed = [t for t in measured if not t.met]
     head = (
         f"target: the page's own share at most {TARGET_PAGE_SHARE:.0%} of its server time (p95)"
@@ -444,17 +504,19 @@ async def run(args: argparse.Namespace) -> list[Level]:
     fresh_vhost(NAMESPACE)
     await fresh_databases(settings)
     services = Services(settings)
-    web = settings.base_url("web")
+    fronts = [settings.base_url("web")]
+    if args.against:
+        fronts.append(services.against_url)
     levels = []
     try:
-        await asyncio.to_thread(services.start)
+        await asyncio.to_thread(services.start, args.against)
         await asyncio.to_thread(demo.run_demo, settings, args.demo_cases)
         await quiet(settings)
         print(
             f"demo region ({args.demo_cases} cases pushed), {args.requests} requests per page"
             f" in {args.rounds} rounds; ms p50/p95:"
         )
-        levels.append(await measure_level("demo", settings, web, args.requests, args.rounds))
+        levels.append(await measure_level("demo", settings, fronts, args.requests, args.rounds))
         if args.preload:
             seconds = await preload(settings, args.preload, args.complete)
             print(
@@ -464,12 +526,14 @@ async def run(args: argparse.Namespace) -> list[Level]:
             )
             name = f"{args.preload} cases"
             levels.append(
-                await measure_level(name, settings, web, args.requests, args.rounds, seconds)
+                await measure_level(name, settings, fronts, args.requests, args.rounds, seconds)
             )
     finally:
         await asyncio.to_thread(services.stop)
     for level in levels:
-        print(verdict(level))
+        print(verdict(level, level.pages))
+        if level.against_pages:
+            print("  against " + verdict(level, level.against_pages))
     return levels
 
 
@@ -478,6 +542,12 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=30, help="measured requests per page")
     parser.add_argument(
         "--rounds", type=int, default=3, help="the requests split into rounds over all pages"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/main main`) whose web front is"
+        " measured alternately with this one's, on the same services and data",
     )
     parser.add_argument("--demo-cases", type=int, default=8, help="cases `kooperacja demo` pushes")
     parser.add_argument("--preload", type=int, default=10_000, help="cases imported; 0: none")

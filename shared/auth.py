@@ -89,7 +89,7 @@ class Principal:
 
     def require_gmina(self, gmina: str) -> None:
         if not self.covers_gmina(gmina):
-            raise Forbidden("out_of_scope", f"gmina {gmina} is outside your scope")
+            raise Forbidden("out_of_scope", f"Gmina {gmina} jest poza Twoim zakresem uprawnień.")
 
 
 def _key_material(value: str) -> str:

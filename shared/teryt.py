@@ -80,7 +80,7 @@ class TercRegister:
         found = self._gminas.get(code)
         if found is None:
             raise InvalidInput(
-                "unknown_teryt", f"{code!r} is not a gmina code in the TERC register", field=field
+                "unknown_teryt", f"Kod „{code}” nie jest kodem gminy w rejestrze TERC.", field=field
             )
         return found
 

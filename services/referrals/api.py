@@ -179,13 +179,16 @@ def _check_directory_entry(inst: dict[str, Any]) -> None:
     for i, code in enumerate(inst["powiats"]):
         if not any(g.powiat == code for g in terc().in_region(code[:2])):
             raise InvalidInput(
-                "unknown_teryt", f"{code!r} is not a powiat code", field=f"powiats[{i}]"
+                "unknown_teryt",
+                f"Kod „{code}” nie jest kodem powiatu w rejestrze TERC.",
+                field=f"powiats[{i}]",
             )
     for support_type in inst["capacity_by_type"]:
         if support_type not in inst["support_types"]:
             raise InvalidInput(
                 "capacity_of_unoffered_support",
-                f"{support_type} is not among the support types offered",
+                f"Instytucja nie oferuje wsparcia „{support_type}”: pojemność można podać tylko"
+                " dla oferowanych rodzajów wsparcia.",
                 field=f"capacity_by_type.{support_type}",
             )
     ops = inst["ops_gmina"]
@@ -196,7 +199,7 @@ def _check_directory_entry(inst: dict[str, Any]) -> None:
     ):
         raise InvalidInput(
             "not_the_gminas_ops",
-            "the OPS of a gmina is of the social-assistance sector and serves that gmina",
+            "OPS gminy należy do sektora pomocy społecznej i działa w tej gminie.",
             field="ops_gmina",
         )
 
@@ -212,7 +215,7 @@ async def _refuse_second_ops(
     if other is not None and other != inst["institution_id"]:
         raise Conflict(
             "ops_taken",
-            f"institution {other} is the OPS of gmina {inst['ops_gmina']} already",
+            f"Gmina {inst['ops_gmina']} ma już swój OPS w katalogu (instytucja {other}).",
             field="ops_gmina",
         )
 
@@ -282,7 +285,7 @@ async def list_institutions(
 async def _institution_or_404(conn: asyncpg.Connection, institution_id: UUID) -> dict[str, Any]:
     found = await store.get_institution(conn, institution_id, for_update=True)
     if found is None:
-        raise NotFound("institution_not_found", f"no institution {institution_id}")
+        raise NotFound("institution_not_found", "Nie ma takiej instytucji w katalogu.")
     return found
 
 
@@ -296,15 +299,17 @@ async def _refuse_namesake(conn: asyncpg.Connection, inst: dict[str, Any]) -> No
     if found:
         raise Conflict(
             "institution_name_taken",
-            f"institution {found[0]} of the same name already serves this area; send "
-            "another_of_the_same_name: true if a second one is meant",
+            f"Instytucja o tej nazwie działa już na tym obszarze ({found[0]}). Jeśli chodzi o"
+            " drugą instytucję o tej samej nazwie, wyślij another_of_the_same_name: true.",
             field="name",
         )
 
 
 def _require_manager(inst: dict[str, Any], principal: Principal) -> None:
     if not any(principal.covers_gmina(g) for g in directory.served_gminas(inst)):
-        raise Forbidden("out_of_scope", "the institution serves no gmina of your scope")
+        raise Forbidden(
+            "out_of_scope", "Instytucja nie działa w żadnej gminie z Twojego zakresu uprawnień."
+        )
 
 
 @router.get("/institutions/{institution_id}", response_model=InstitutionOut)
@@ -316,7 +321,7 @@ async def get_institution(
     async with ctx.pool.acquire() as conn:
         found = await store.get_institution(conn, institution_id)
     if found is None:
-        raise NotFound("institution_not_found", f"no institution {institution_id}")
+        raise NotFound("institution_not_found", "Nie ma takiej instytucji w katalogu.")
     return found
 
 
@@ -330,7 +335,7 @@ async def update_institution(
     change = body.model_dump(mode="json", exclude_unset=True, exclude={"another_of_the_same_name"})
     for key, value in change.items():
         if value is None and key != "ops_gmina":  # null: no longer the gmina's OPS
-            raise InvalidInput("null_value", f"{key} cannot be null", field=key)
+            raise InvalidInput("null_value", "To pole nie może być puste.", field=key)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await store.lock_routing(conn)
         before = await _institution_or_404(conn, institution_id)
@@ -365,13 +370,13 @@ async def deactivate_institution(
     async with ctx.pool.acquire() as conn, conn.transaction():
         inst = await store.get_institution(conn, institution_id)
         if inst is None:
-            raise NotFound("institution_not_found", f"no institution {institution_id}")
+            raise NotFound("institution_not_found", "Nie ma takiej instytucji w katalogu.")
         _require_manager(inst, principal)
         directory.may_deactivate(principal, inst)
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
         if not inst["active"]:
-            raise Conflict("already_inactive", "the institution is already deactivated")
+            raise Conflict("already_inactive", "Instytucja jest już wyłączona z kierowania.")
         # Case locks first, then the routing lock: the order every other writer keeps.
         cases = sorted(
             {r["case_id"] for r in await store.open_referrals_of_institution(conn, institution_id)},
@@ -432,7 +437,9 @@ def _territory(principal: Principal) -> list[str]:
     """The gminas a coordinator covers (of their gmina, powiat or region), as whole codes."""
     territory = principal.gminas()
     if not territory:
-        raise Forbidden("out_of_scope", "your token names no gmina, powiat or region")
+        raise Forbidden(
+            "out_of_scope", "Twoje uprawnienia nie wskazują gminy, powiatu ani województwa."
+        )
     return territory
 
 

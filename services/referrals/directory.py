@@ -33,11 +33,13 @@ def may_change(principal: Principal, before: dict[str, Any], after: dict[str, An
     _may_touch(principal, after, {k: set(before[k]) ^ set(after[k]) for k in _PLACES})
     changed = [key for key in OWN_ATTRIBUTES if _value(before[key]) != _value(after[key])]
     if changed:
-        _covers_all(principal, before, after, what=f"change its {changed[0]}", field=changed[0])
+        _covers_all(
+            principal, before, after, what=f"zmienić jej pole {changed[0]}", field=changed[0]
+        )
 
 
 def may_deactivate(principal: Principal, entry: dict[str, Any]) -> None:
-    _covers_all(principal, entry, entry, what="deactivate it", field=None)
+    _covers_all(principal, entry, entry, what="wyłączyć ją z kierowania", field=None)
 
 
 _PLACES = ("gminas", "partnership_gminas", "powiats")
@@ -50,11 +52,12 @@ def _may_touch(principal: Principal, entry: dict[str, Any], touched: dict[str, s
                 principal.covers_powiat(code) if key == "powiats" else principal.covers_gmina(code)
             )
             if not covered:
-                level = "powiat" if key == "powiats" else "gmina"
+                place = f"Powiat {code}" if key == "powiats" else f"Gmina {code}"
+                own = "swojego powiatu" if key == "powiats" else "swojej gminy"
                 raise Forbidden(
                     "out_of_scope",
-                    f"{level} {code} is outside your scope: you may change only your own "
-                    f"{level}'s place in the entry",
+                    f"{place} jest poza Twoim zakresem uprawnień: we wpisie możesz zmienić"
+                    f" tylko miejsce {own}.",
                     field=key,
                 )
 
@@ -68,9 +71,9 @@ def _covers_all(
     if outside:
         raise Forbidden(
             "scope_not_covering_institution",
-            f"the institution also serves gminas outside your scope ({', '.join(outside[:5])}"
-            f"{', …' if len(outside) > 5 else ''}); to {what} a coordinator whose scope covers "
-            "every gmina it serves is needed",
+            f"Instytucja działa też w gminach poza Twoim zakresem uprawnień"
+            f" ({', '.join(outside[:5])}{', …' if len(outside) > 5 else ''}): {what} może"
+            " koordynator, którego zakres obejmuje każdą gminę, w której ona działa.",
             field=field,
         )
 

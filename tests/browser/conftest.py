@@ -80,7 +80,7 @@ def _start_web(env: dict[str, str], log: Path) -> WebFront:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a shared, loaded machine starts it slowly
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"the web front exited ({proc.returncode}); see {log}")

@@ -217,3 +217,43 @@ async def test_an_entry_serving_no_area_is_refused_naming_the_field(referrals: R
     # And the powiat cannot then be dropped, leaving nothing served.
     response = await referrals.http.patch(url, headers=coordinator, json={"powiats": []})
     assert (response.status_code, response.json()["code"]) == (422, "no_area_served")
+
+
+async def test_the_directorys_refusals_read_polish_for_people_and_keep_their_codes(
+    referrals: Referrals,
+) -> None:
+    area = Area()
+    coordinator = referrals.coordinator(area)
+    base = {"name": "Poradnia", "sector": "ngo", "support_types": ["meals"]}
+    found = []
+    for places, field in (
+        ({"gminas": ["0699999"]}, "gminas[0]"),
+        ({"gminas": [area.gmina], "powiats": ["0699"]}, "powiats[0]"),
+    ):
+        response = await referrals.http.post(
+            "/api/v1/institutions", headers=coordinator, json={**base, **places}
+        )
+        assert response.status_code == 422, response.text
+        found.append(response.json())
+        assert (found[-1]["code"], found[-1]["field"]) == ("unknown_teryt", field)
+    institution = await referrals.register(area, ["meals"], gminas=area.gminas[:2])
+    url = f"/api/v1/institutions/{institution}"
+    of_gmina = referrals.as_(Role.COORDINATOR, gmina=area.gmina)
+    for method, path, body, code in (
+        ("PATCH", url, {"gminas": [*area.gminas[:3]]}, "out_of_scope"),
+        ("PATCH", url, {"capacity": 9}, "scope_not_covering_institution"),
+        ("POST", f"{url}/deactivate", None, "scope_not_covering_institution"),
+    ):
+        response = await referrals.http.request(method, path, headers=of_gmina, json=body)
+        assert (response.status_code, response.json()["code"]) == (403, code), response.text
+        found.append(response.json())
+    stranger = referrals.as_(Role.COORDINATOR, powiat=Area().powiat)
+    response = await referrals.http.patch(url, headers=stranger, json={"capacity": 1})
+    assert (response.status_code, response.json()["code"]) == (403, "out_of_scope")
+    found.append(response.json())
+    details = [problem["detail"] for problem in found]
+    assert "rejestrze TERC" in details[0] and "gminy" in details[0]
+    assert "rejestrze TERC" in details[1] and "powiatu" in details[1]
+    assert all("zakres" in detail for detail in details[2:]), details
+    english = ("is not", "outside", "scope", "serves", "your", "the ")
+    assert not [d for d in details if any(word in d for word in english)], details
