@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import yaml
 
-from shared.settings import DEFAULT_PORTS, MAX_EVENT_BYTES, Settings
+from shared.settings import DEFAULT_PORTS, MAX_EVENT_BYTES, WEB_PORT, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -234,16 +234,17 @@ def test_rabbitmq_is_a_three_node_cluster_with_the_shovel_plugin(
 def test_each_service_is_deployed_with_probes_on_its_port(k8s: list[dict[str, Any]]) -> None:
     deployments = {d["metadata"]["name"]: d for d in of_kind(k8s, "Deployment")}
     assert set(deployments) == set(SERVICES) | {"web"}
-    deployments.pop("web")
     clusters = {d["metadata"]["name"]: d for d in of_kind(k8s, "Cluster")}
     for name, deployment in deployments.items():
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         assert container["args"] == [f"services.{name}"]
-        assert container["ports"] == [{"name": "http", "containerPort": DEFAULT_PORTS[name]}]
+        port = WEB_PORT if name == "web" else DEFAULT_PORTS[name]
+        assert container["ports"] == [{"name": "http", "containerPort": port}]
         assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-        # Each service has a PostgreSQL cluster of its own whose database exists before it starts
-        # (the app user may not create one), and its URL points there.
+        # Each service, and the web front for its sessions, has a PostgreSQL cluster of its own
+        # whose database exists before it starts (the app user may not create one), and its
+        # URL points there.
         cluster = clusters[f"kooperacja-db-{name}"]
         assert cluster["spec"]["bootstrap"]["initdb"]["database"] == f"kooperacja_{name}"
         env = {e["name"]: e for e in container["env"]}
