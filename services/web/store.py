@@ -13,6 +13,8 @@ import asyncpg
 MIGRATIONS = Path(__file__).parent / "migrations"
 # How often a request that changes nothing moves the session's last_seen (idle expiry).
 TOUCH_EVERY_SECONDS = 30
+# How long a session before signing in lasts (a sign-in form left open for a while still works).
+ANONYMOUS_SECONDS = 3600
 
 
 @dataclass
@@ -38,7 +40,8 @@ class SessionStore:
         row = await self._pool().fetchrow(
             """SELECT data::text AS data,
                       expires_at <= now()
-                        OR last_seen < now() - make_interval(secs => $2) AS expired,
+                        OR (signed_in AND last_seen < now() - make_interval(secs => $2))
+                        AS expired,
                       last_seen < now() - make_interval(secs => $3) AS stale
                  FROM web_sessions WHERE id_hash = $1""",
             id_hash,
@@ -50,17 +53,19 @@ class SessionStore:
         return StoredSession(json.loads(row["data"]), row["expired"], row["stale"])
 
     async def save(self, id_hash: bytes, data: dict[str, Any], expires_at: float | None) -> None:
-        """Insert or replace; `expires_at` (epoch seconds) or, when None, the idle time."""
+        """Insert or replace: signed in until `expires_at` (the token's end, epoch seconds), or,
+        when None, a session before signing in."""
         await self._pool().execute(
-            """INSERT INTO web_sessions (id_hash, data, expires_at, last_seen)
-               VALUES ($1, $2::jsonb,
+            """INSERT INTO web_sessions (id_hash, data, signed_in, expires_at, last_seen)
+               VALUES ($1, $2::jsonb, $3::float8 IS NOT NULL,
                        COALESCE(to_timestamp($3), now() + make_interval(secs => $4)), now())
                ON CONFLICT (id_hash) DO UPDATE
-                  SET data = EXCLUDED.data, expires_at = EXCLUDED.expires_at, last_seen = now()""",
+                  SET data = EXCLUDED.data, signed_in = EXCLUDED.signed_in,
+                      expires_at = EXCLUDED.expires_at, last_seen = now()""",
             id_hash,
             json.dumps(data),
             expires_at,
-            float(self.idle_seconds),
+            float(ANONYMOUS_SECONDS),
         )
 
     async def touch(self, id_hash: bytes) -> None:
@@ -74,7 +79,8 @@ class SessionStore:
     async def delete_expired(self) -> int:
         status = await self._pool().execute(
             """DELETE FROM web_sessions
-                WHERE expires_at <= now() OR last_seen < now() - make_interval(secs => $1)""",
+                WHERE expires_at <= now()
+                   OR (signed_in AND last_seen < now() - make_interval(secs => $1))""",
             float(self.idle_seconds),
         )
         return int(status.split()[-1])

@@ -199,3 +199,20 @@ async def _rows_for(settings: Settings, cookie: str) -> tuple[int, int]:
     finally:
         await conn.close()
     return found, plain
+
+
+def test_the_sign_in_forms_session_outlasts_the_idle_time_of_a_signed_in_one(
+    fronts: tuple[Front, Front],
+) -> None:
+    """A sign-in page left open past the idle time still signs in (its CSRF secret lives an
+    hour); the same idleness ends a signed-in session."""
+    one, other = fronts
+    with httpx.Client(base_url=one.url) as http:
+        form = http.get("/logowanie")
+        assert asyncio.run(_age(get_settings(), last_seen=timedelta(minutes=31))) >= 1
+        r = http.post(
+            "/logowanie/demo",
+            data={"subject": CASEWORKER, "next": "/", "csrf_token": csrf_of(form)},
+        )
+    assert r.status_code == 303, r.text[:300]
+    assert start_page(other, r.cookies["koop_session"]) == "/sprawy"

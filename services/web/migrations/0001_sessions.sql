@@ -5,7 +5,10 @@
 CREATE TABLE web_sessions (
     id_hash bytea PRIMARY KEY,
     data jsonb NOT NULL,
-    -- The session never outlives its token (or, before signing in, its idle time).
+    -- Signed in: ends after the idle time (KOOP_WEB_SESSION_IDLE_SECONDS) and never outlives
+    -- its token. Before signing in (the sign-in form's CSRF secret, the provider's state) it
+    -- ends an hour after it was last changed.
+    signed_in boolean NOT NULL,
     expires_at timestamptz NOT NULL,
     last_seen timestamptz NOT NULL DEFAULT now()
 );
