@@ -39,8 +39,9 @@ from shared.events import (
 )
 
 PLACE = Place(gmina="0601042", powiat="0601", region="06", variant="rural")
-# Moved to: a gmina of another powiat whose code is smaller, so "the least place" never wins
-ELSEWHERE = Place(gmina="0201011", powiat="0201", region="02", variant="urban")
+# Moved to: a gmina of another region whose codes are all greater, so that keeping "the least
+# place" (the rule before places followed transfers) would give the wrong answer
+ELSEWHERE = Place(gmina="3001032", powiat="3001", region="30", variant="rural")
 
 
 def _facts(events_at):
@@ -269,7 +270,31 @@ def test_a_cases_place_follows_its_transfer_by_intakes_sequence_in_any_order() -
         [moved] = folded[TRANSFERS]
         rows.add((row["gmina"], row["powiat"], row["region"], row["variant"], row["place_seq"],
                   row["transferred_on"], moved["sequence"], moved["from_gmina"]))  # fmt: skip
-    assert rows == {("0201011", "0201", "02", "urban", 3, date(2025, 3, 9), 2, "0601042")}
+    assert rows == {("3001032", "3001", "30", "rural", 3, date(2025, 3, 9), 2, "0601042")}
     # known only from another service's event, a case still has a place
     [row] = combine(facts_of(*other[0]))[CASES]
     assert (row["gmina"], row["place_seq"]) == ("0601042", None)
+
+
+def test_a_plan_revised_after_its_case_moved_counts_where_its_latest_version_was_made() -> None:
+    case_id, plan_id = uuid4(), uuid4()
+    goal = PlanGoal(goal_id=uuid4(), area="parenting", member_id=None,
+                    responsible_institution_id=None, due_on=date(2025, 12, 1),
+                    review_on=date(2025, 9, 1))  # fmt: skip
+    story = [
+        (PlanAgreed(plan_id=plan_id, diagnosis_id=uuid4(), case_id=case_id, place=PLACE,
+                    agreed_on=date(2025, 6, 2), goals=[goal], supports=[]), _at(2)),
+        # revised in the gmina the case moved to
+        (PlanRevised(plan_id=plan_id, diagnosis_id=uuid4(), case_id=case_id, place=ELSEWHERE,
+                     revised_on=date(2025, 7, 1), version=2, goals=[goal], supports=[],
+                     removed_goals=[]), _at(3)),
+        # a review stated with the old place moves nothing
+        (PlanGoalReviewed(plan_id=plan_id, case_id=case_id, place=PLACE, goal_id=goal.goal_id,
+                          area="parenting", reviewed_on=date(2025, 8, 1), result="met"), _at(4)),
+    ]  # fmt: skip
+    places = set()
+    for order in itertools.permutations(story):
+        folded = combine(_facts([*order, order[0]]))
+        [plan], [stated] = folded[PLANS], folded[GOALS]
+        places.add((plan["gmina"], stated["gmina"], stated["version"], stated["result"]))
+    assert places == {("3001032", "3001032", 2, "met")}
