@@ -162,9 +162,9 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_asyncapi(args: argparse.Namespace) -> int:
-    from shared.asyncapi import document
+    from shared.asyncapi import render
 
-    text = document(get_settings())
+    text = render(get_settings(), args.service)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text + "\n")
@@ -229,6 +229,9 @@ def main(argv: list[str] | None = None) -> None:
     asyncapi = sub.add_parser("asyncapi", help="the AsyncAPI 3 document of the event stream")
     asyncapi.add_argument(
         "--out", help="write it to this file (docs/asyncapi.json is the copy in the repository)"
+    )
+    asyncapi.add_argument(
+        "--service", help="only what this service publishes (as its /api/v1/asyncapi.json)"
     )
     asyncapi.set_defaults(func=cmd_asyncapi)
 

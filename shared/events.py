@@ -137,6 +137,9 @@ class CaseOpened(Event):
 
 
 class CaseClosed(Event):
+    """The gmina's OPS closed a case, with its outcome and the day; a later reopening starts
+    its next round."""
+
     routing_key: ClassVar[str] = "case.closed.v1"
     case_id: UUID
     place: Place
@@ -244,6 +247,9 @@ class Recommendation(BaseModel):
 
 
 class DiagnosisCompleted(Event):
+    """The partner team's coordinator completed a case's diagnosis: its need areas, severities
+    and recommended supports (the plan, not this event, starts the support)."""
+
     routing_key: ClassVar[str] = "diagnosis.completed.v1"
     diagnosis_id: UUID
     case_id: UUID
@@ -256,6 +262,9 @@ class DiagnosisCompleted(Event):
 
 
 class DiagnosisRevised(Event):
+    """A completed diagnosis was revised: the whole new set of needs and recommendations of
+    that round replaces the previous one."""
+
     routing_key: ClassVar[str] = "diagnosis.revised.v1"
     diagnosis_id: UUID
     case_id: UUID
@@ -349,6 +358,9 @@ class PlanGoalReviewed(Event):
 
 
 class SupportAssigned(Event):
+    """Routing sent a recommended support to a partner institution: a referral now waits for
+    the institution to accept or decline it by its deadline."""
+
     routing_key: ClassVar[str] = "support.assigned.v1"
     referral_id: UUID
     recommendation_id: UUID
@@ -362,6 +374,9 @@ class SupportAssigned(Event):
 
 
 class SupportUnassignable(Event):
+    """No institution of the partnership can give a recommended support (none offers it, or
+    every one declined or is full); the coordinator must act."""
+
     routing_key: ClassVar[str] = "support.unassignable.v1"
     recommendation_id: UUID
     case_id: UUID
@@ -371,6 +386,9 @@ class SupportUnassignable(Event):
 
 
 class ReferralAccepted(Event):
+    """The institution accepted a referral and will give the support; the completion deadline
+    now runs."""
+
     routing_key: ClassVar[str] = "referral.accepted.v1"
     referral_id: UUID
     case_id: UUID
@@ -382,6 +400,9 @@ class ReferralAccepted(Event):
 
 
 class ReferralDeclined(Event):
+    """The institution declined a referral with a reason code; routing tries the next
+    institution."""
+
     routing_key: ClassVar[str] = "referral.declined.v1"
     referral_id: UUID
     case_id: UUID
@@ -394,6 +415,8 @@ class ReferralDeclined(Event):
 
 
 class SupportCompleted(Event):
+    """The institution recorded a support as given, with its outcome."""
+
     routing_key: ClassVar[str] = "support.completed.v1"
     referral_id: UUID
     case_id: UUID
@@ -405,6 +428,9 @@ class SupportCompleted(Event):
 
 
 class SupportCancelled(Event):
+    """A referral was cancelled before completion, with a reason code (case closed, consent
+    withdrawn, plan revised, …)."""
+
     routing_key: ClassVar[str] = "support.cancelled.v1"
     referral_id: UUID
     case_id: UUID
@@ -418,6 +444,9 @@ class SupportCancelled(Event):
 
 
 class SupportOverdue(Event):
+    """A referral passed its acceptance or completion deadline without an answer (stage says
+    which)."""
+
     routing_key: ClassVar[str] = "support.overdue.v1"
     referral_id: UUID
     case_id: UUID
@@ -431,6 +460,9 @@ class SupportOverdue(Event):
 
 
 class InstitutionRegistered(Event):
+    """A partner institution was added to the directory: its sector, the support types it
+    gives, its capacity and the area it serves."""
+
     routing_key: ClassVar[str] = "institution.registered.v1"
     institution_id: UUID
     name: str = Field(max_length=300)
@@ -448,6 +480,8 @@ class InstitutionRegistered(Event):
 
 
 class InstitutionUpdated(InstitutionRegistered):
+    """A partner institution's directory entry changed; the event carries the whole new entry."""
+
     routing_key: ClassVar[str] = "institution.updated.v1"
 
 

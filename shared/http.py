@@ -14,7 +14,9 @@ from starlette.routing import Match
 
 from shared import metrics as service_metrics
 from shared import operations_api
+from shared.asyncapi import document as asyncapi_document
 from shared.errors import DomainError
+from shared.settings import get_settings
 
 PROBLEM = "application/problem+json"
 
@@ -186,6 +188,11 @@ def create_api(
         if backlog is not None:
             body["outbox_backlog"] = await backlog()
         return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/api/v1/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        """The AsyncAPI 3 document of the events this service publishes (public: schemas only)."""
+        return JSONResponse(asyncapi_document(get_settings(), service))
 
     app.include_router(operations_api.router)
     service_metrics.expose(service)

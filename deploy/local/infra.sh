@@ -108,6 +108,17 @@ ensure_promtool() {
     || die "the observability checks need promtool: run as root: apt-get install prometheus"
 }
 
+# The AsyncAPI documents are validated with the official parser (npm @asyncapi/parser, pinned by
+# tests/asyncapi/package-lock.json).
+ensure_asyncapi_parser() {
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm \
+    || die "the AsyncAPI check needs Node.js: run as root: apt-get install nodejs npm"
+  [ -d "$KOOP_ROOT/tests/asyncapi/node_modules/@asyncapi/parser" ] && return 0
+  say "installing @asyncapi/parser (npm ci in tests/asyncapi)"
+  npm ci --prefix "$KOOP_ROOT/tests/asyncapi" --no-audit --no-fund --loglevel=error >/dev/null \
+    || die "npm ci in tests/asyncapi failed; see above"
+}
+
 # Broker-wide bound on a message (the same as KOOP_MAX_EVENT_BYTES, see shared/settings.py): a
 # larger publish is refused by the broker instead of filling a consumer's memory.
 MAX_MESSAGE_BYTES=1048576

@@ -8,6 +8,7 @@ export KOOP_ENV=${KOOP_ENV:-development}
 ensure_all
 ensure_chromium
 ensure_promtool
+ensure_asyncapi_parser
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .
 # No block of 6 lines or more written twice in the production code (tests and bench apart).
