@@ -443,7 +443,9 @@ async def set_diagnostic_team(
 
 
 def build_api() -> FastAPI:
+    from services.partnership.activities_api import router as activities_router
     from services.partnership.meetings_api import router as meetings_router
+    from services.partnership.surveys_api import router as surveys_router
 
     app = create_api(
         "partnership",
@@ -452,4 +454,6 @@ def build_api() -> FastAPI:
     )
     app.include_router(router)
     app.include_router(meetings_router)
+    app.include_router(activities_router)
+    app.include_router(surveys_router)
     return app

@@ -31,7 +31,7 @@ GMINAS = iter(sorted(g.code for g in terc().in_region("30")))
 
 @pytest.fixture(scope="module")
 async def intake(settings: Settings) -> AsyncIterator[Service]:
-    async with running(intake_spec, NAME, 31, settings) as service:
+    async with running(intake_spec, NAME, 33, settings) as service:
         yield service
 
 
