@@ -24,6 +24,7 @@ from services.web.pages import (
     caseworker,
     coordinator,
     evaluation_reports,
+    group_activities,
     home,
     institution,
     operator,
@@ -100,7 +101,10 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     app.include_router(home.router)
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])
     app.include_router(operator.router, dependencies=[Depends(current_session)])
-    for pages in (casefile, transfers, team, coordinator, institution, reports, evaluation_reports):
+    for pages in (
+        casefile, transfers, team, coordinator, institution, reports, evaluation_reports,
+        group_activities,
+    ):  # fmt: skip
         app.include_router(pages.router, dependencies=[Depends(current_session)])
 
     @app.get("/health", include_in_schema=False)

@@ -54,6 +54,8 @@ WORK_KINDS = {
     "interview_update": "aktualizacja wywiadu środowiskowego",
     "follow_up": "dalsze działania zapisane w notatce",
     "transfer_to_accept": "przekazanie sprawy z innej gminy do przyjęcia",
+    "follow_up_3_months": "kontrola sytuacji rodziny 3 miesiące po zamknięciu sprawy",
+    "follow_up_6_months": "kontrola sytuacji rodziny 6 miesięcy po zamknięciu sprawy",
 }
 
 INTERVIEW_KINDS = {

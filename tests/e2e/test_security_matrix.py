@@ -145,6 +145,17 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("partnership", "POST", "/api/v1/meetings/{meeting_id}/decisions"): frozenset({CO}),
     # The decisions about a case, for its timeline.
     ("partnership", "GET", "/api/v1/cases/{case_id}/decisions"): frozenset({CW, CO}),
+    # Group activities: run by the gmina's coordinator, read by its staff and the PZK's members.
+    ("partnership", "POST", "/api/v1/activities"): frozenset({CO}),
+    ("partnership", "GET", "/api/v1/activities"): frozenset({CW, TM, CO}),
+    ("partnership", "GET", "/api/v1/activities/{activity_id}"): frozenset({CW, TM, CO}),
+    ("partnership", "POST", "/api/v1/activities/{activity_id}/sessions"): frozenset({CO}),
+    # The members' survey: the coordinator opens and closes rounds, the members answer.
+    ("partnership", "GET", "/api/v1/surveys/questions"): frozenset({TM, CO}),
+    ("partnership", "GET", "/api/v1/surveys/rounds"): frozenset({TM, CO}),
+    ("partnership", "POST", "/api/v1/surveys/rounds"): frozenset({CO}),
+    ("partnership", "POST", "/api/v1/surveys/rounds/{round_id}/answers"): frozenset({TM, CO}),
+    ("partnership", "POST", "/api/v1/surveys/rounds/{round_id}/close"): frozenset({CO}),
     # Every service's operator API: its queues and dead letters, no case data.
     **{
         (service, method, f"/api/v1/admin/{path}"): frozenset({OP})
@@ -281,6 +292,7 @@ async def _world(api: Api) -> dict[str, str]:
         "day": date.today().isoformat(),
         "representative_id": str(uuid4()),
         "meeting_id": str(uuid4()),
+        "round_id": str(uuid4()),
     }
 
 
@@ -299,6 +311,7 @@ def _unknown_ids() -> dict[str, str]:
         "day": date.today().isoformat(),
         "representative_id": str(uuid4()),
         "meeting_id": str(uuid4()),
+        "round_id": str(uuid4()),
     }
 
 

@@ -26,6 +26,7 @@ from services.web.labels import (
 )
 from services.web.pages import api_for
 from services.web.pages.follow_up import follow_up_body, follow_up_context
+from services.web.pages.group_activities import case_activities
 from services.web.pages.transfers import waiting_transfers
 from services.web.session import Session, SignedIn
 from services.web.templating import render
@@ -318,6 +319,7 @@ async def _case_page(
             "today": date.today().isoformat(),
             "form": form or {},
             **await follow_up_context(api, overview),
+            **await case_activities(api, overview, household),
         },
         errors=errors,
         status=status,
