@@ -1,4 +1,4 @@
-"""The whole chain under load: the four services as processes on a vhost and databases of the
+"""The whole chain under load: the services as processes on a vhost and databases of the
 benchmark's own, driven as people drive them (open a case over HTTP, assess, complete) and fed
 straight with events (the pure event chain), against the raw durable hop measured in the same run.
 
@@ -322,12 +322,22 @@ async def register_partners(
                 "support_types": SUPPORT,
                 "gminas": [gmina],
                 "capacity": capacity,
-                "partnership_gminas": [gmina],
             },
         )
         if r.status_code != 201:
             raise RuntimeError(f"registering an institution: {r.status_code} {r.text}")
         team[gmina] = r.json()["institution_id"]
+        # The gmina's PZK is the partnership service's: its coordinator takes the OPS in.
+        r = await http.post(
+            f"{settings.base_url('partnership')}/api/v1/partnerships/{gmina}/members",
+            headers={
+                "Authorization": "Bearer "
+                + issue_token(settings, subject="bench", role=Role.COORDINATOR, gmina=gmina)
+            },
+            json={"institution_id": team[gmina], "joined_on": date.today().isoformat()},
+        )
+        if r.status_code != 201:
+            raise RuntimeError(f"joining the PZK: {r.status_code} {r.text}")
     return team
 
 

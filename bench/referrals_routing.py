@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from datetime import date
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import aio_pika
 import asyncpg
@@ -24,7 +24,7 @@ import httpx
 from kooperacja.plans import plan_agreed
 from shared.auth import Role, issue_token
 from shared.envelope import CONTENT_TYPE, wrap
-from shared.events import Place
+from shared.events import PartnershipChanged, Place
 from shared.settings import get_settings
 
 # Run as a script on a developer machine: the built-in token secret.
@@ -101,6 +101,7 @@ async def measure(cases: int, institutions: int, concurrency: int) -> None:
             "Authorization": "Bearer "
             + issue_token(settings, subject="bench", role=Role.COORDINATOR, powiat=POWIAT)
         }
+        members: dict[str, list[UUID]] = {}
         for i in range(institutions):
             response = await http.post(
                 "/api/v1/institutions",
@@ -112,15 +113,27 @@ async def measure(cases: int, institutions: int, concurrency: int) -> None:
                     "gminas": [gminas[i % len(gminas)]],
                     "powiats": [POWIAT],
                     "capacity": 10_000,
-                    "partnership_gminas": [gminas[i % len(gminas)]] if i % 2 else [],
                 },
             )
             response.raise_for_status()
+            if i % 2:  # every other one on its gmina's PZK, as the partnership service says
+                members.setdefault(gminas[i % len(gminas)], []).append(
+                    UUID(response.json()["institution_id"])
+                )
 
         connection = await aio_pika.connect_robust(amqp_url)
         channel = await connection.channel(publisher_confirms=True)
         exchange = await declare_exchange(channel, settings.exchange)
         db = await asyncpg.connect(f"{settings.postgres_url}/{db_name}")
+        for gmina, ids in sorted(members.items()):
+            announced = PartnershipChanged(gmina=gmina, institutions=ids)
+            await exchange.publish(
+                aio_pika.Message(
+                    wrap(announced, region="06", service="partnership").to_bytes(),
+                    content_type=CONTENT_TYPE,
+                ),
+                routing_key=announced.routing_key,
+            )
         bodies = []
         for n in range(cases):
             gmina = terc().gmina(gminas[n % len(gminas)])

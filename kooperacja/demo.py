@@ -1,4 +1,4 @@
-"""`kooperacja demo`: load the demo region and push a handful of cases through all four services,
+"""`kooperacja demo`: load the demo region and push a handful of cases through the services,
 over their HTTP APIs, as the people using them would."""
 
 from __future__ import annotations
@@ -52,21 +52,73 @@ class Client:
 
 def load_region(client: Client) -> list[str]:
     coordinator = client.token(Role.COORDINATOR, powiat=demo_data.POWIAT)
-    existing = {i["name"] for i in client.call("GET", "referrals", "/institutions", coordinator)}
+    existing = {
+        i["name"]: i["institution_id"]
+        for i in client.call("GET", "referrals", "/institutions", coordinator)
+    }
     added = []
     for inst in demo_data.INSTITUTIONS:
         if inst["name"] not in existing:
-            client.call("POST", "referrals", "/institutions", coordinator, json=inst)
+            entry = {k: v for k, v in inst.items() if k != "pzk"}
+            made = client.call("POST", "referrals", "/institutions", coordinator, json=entry)
+            existing[str(inst["name"])] = made["institution_id"]
             added.append(str(inst["name"]))
+    for gmina in demo_data.GMINAS:
+        form_partnership(client, gmina, existing)
     return added
+
+
+def form_partnership(client: Client, gmina: str, ids: dict[str, Any]) -> None:
+    """The gmina's partnership (G-PZK) formed by its agreement, unless it exists: its parties,
+    the OPS as coordinator, the PCPR as animator, the diagnostic team of OPS, PCPR and PPP."""
+    coordinator = client.token(Role.COORDINATOR, gmina=gmina)
+    url = f"{client.settings.base_url('partnership')}/api/v1/partnerships/{gmina}"
+    if client.http.get(url, headers=coordinator).status_code == 200:
+        return
+    parties = [
+        str(ids[str(i["name"])])
+        for i in demo_data.INSTITUTIONS
+        if gmina in i.get("pzk", [])  # type: ignore[operator]
+    ]
+    path = f"/partnerships/{gmina}"
+    agreement = {
+        "signed_on": demo_data.AGREEMENT_SIGNED_ON,
+        "parties": parties,
+        "documents": [demo_data.AGREEMENT_DOCUMENT],
+    }
+    client.call("POST", "partnership", f"{path}/agreements", coordinator, json=agreement)
+    ops = next(
+        str(ids[str(i["name"])]) for i in demo_data.INSTITUTIONS if i.get("ops_gmina") == gmina
+    )
+    pcpr = next(p for p in parties if p != ops and str(p) in _named(ids, "Powiatowe Centrum"))
+    team = [ops, pcpr, *(p for p in parties if p in _named(ids, "Poradnia Psychologiczno"))]
+    since = {"since": demo_data.AGREEMENT_SIGNED_ON}
+    for role, holder in (("coordinator", ops), ("animator", pcpr)):
+        body = {"role": role, "institution_id": holder, **since}
+        client.call("POST", "partnership", f"{path}/roles", coordinator, json=body)
+    client.call(
+        "POST", "partnership", f"{path}/diagnostic-team", coordinator, json={"institutions": team}
+    )
+
+
+def _named(ids: dict[str, Any], prefix: str) -> set[str]:
+    return {str(v) for k, v in ids.items() if k.startswith(prefix)}
 
 
 def push_case(client: Client, rng: random.Random, gmina: str) -> dict[str, Any]:
     caseworker = client.token(Role.CASEWORKER, gmina=gmina)
     coordinator = client.token(Role.COORDINATOR, gmina=gmina)
     # Only members of the gmina's partner team (PZK) may assess: speak for one of them.
-    institutions = client.call("GET", "referrals", "/institutions", coordinator)
-    member = next(i["institution_id"] for i in institutions if gmina in i["partnership_gminas"])
+    # Referrals learns the PZK from the partnership service's announcement.
+    institutions = client.wait_for(
+        "referrals to learn the gmina's PZK",
+        lambda: [
+            i
+            for i in client.call("GET", "referrals", "/institutions", coordinator)
+            if gmina in i["partnership_gminas"]
+        ],
+    )
+    member = institutions[0]["institution_id"]
     team = client.token(Role.TEAM_MEMBER, gmina=gmina, institution=member)
     case = client.call(
         "POST",

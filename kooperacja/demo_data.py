@@ -14,6 +14,11 @@ GMINAS = {
     "0601042": "Drelów (gmina wiejska)",
 }
 
+# Each institution's `pzk`: the gminas whose partnership (G-PZK) it signed the agreement of; the
+# agreement is recorded in the partnership service, the rest of the entry in referrals' directory.
+AGREEMENT_SIGNED_ON = "2024-03-15"
+AGREEMENT_DOCUMENT = "Porozumienie o współpracy w ramach G-PZK nr 1/2024"
+
 INSTITUTIONS: list[dict[str, object]] = [
     *(
         {
@@ -22,7 +27,7 @@ INSTITUTIONS: list[dict[str, object]] = [
             "support_types": ["family_assistant", "financial_benefit", "meals", "care_services"],
             "gminas": [code],
             "capacity": 20,
-            "partnership_gminas": [code],
+            "pzk": [code],
             "ops_gmina": code,
         }
         for code, name in GMINAS.items()
@@ -34,7 +39,7 @@ INSTITUTIONS: list[dict[str, object]] = [
         "gminas": list(GMINAS),
         "powiats": [POWIAT],
         "capacity": 15,
-        "partnership_gminas": list(GMINAS),
+        "pzk": list(GMINAS),
     },
     {
         "name": "Poradnia Psychologiczno-Pedagogiczna w Białej Podlaskiej",
@@ -42,7 +47,7 @@ INSTITUTIONS: list[dict[str, object]] = [
         "support_types": ["psychological_pedagogical_counselling", "speech_therapist", "tutoring"],
         "gminas": list(GMINAS),
         "capacity": 10,
-        "partnership_gminas": ["0601032", "0601113"],
+        "pzk": ["0601032", "0601113"],
     },
     {
         "name": "Powiatowy Urząd Pracy w Białej Podlaskiej",
@@ -51,7 +56,7 @@ INSTITUTIONS: list[dict[str, object]] = [
         "gminas": list(GMINAS),
         "powiats": [POWIAT],
         "capacity": 30,
-        "partnership_gminas": list(GMINAS),
+        "pzk": list(GMINAS),
     },
     {
         "name": "Poradnia Terapii Uzależnień i Współuzależnienia",
@@ -59,7 +64,7 @@ INSTITUTIONS: list[dict[str, object]] = [
         "support_types": ["addiction_therapy", "psychiatrist", "health_care"],
         "gminas": list(GMINAS),
         "capacity": 8,
-        "partnership_gminas": ["0601011"],
+        "pzk": ["0601011"],
     },
     {
         "name": "Stowarzyszenie Razem dla Rodziny",
@@ -72,7 +77,7 @@ INSTITUTIONS: list[dict[str, object]] = [
         ],
         "gminas": list(GMINAS),
         "capacity": 12,
-        "partnership_gminas": ["0601032", "0601042"],
+        "pzk": ["0601032", "0601042"],
     },
     {
         "name": "Zespół Kuratorskiej Służby Sądowej w Białej Podlaskiej",

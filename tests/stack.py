@@ -1,4 +1,4 @@
-"""All four services started as their own processes, as `kooperacja up` does, on the test vhost
+"""All five services started as their own processes, as `kooperacja up` does, on the test vhost
 and databases; and an outside subscriber that records every event on the exchange.
 
 Registered once, by tests/conftest.py, so the end-to-end and the browser tests share one stack
@@ -136,11 +136,25 @@ class Api:
                 "support_types": support_types,
                 "gminas": [gmina],
                 "capacity": capacity,
-                "partnership_gminas": [gmina] if partner else [],
             },
         )
         assert response.status_code == 201, response.text
-        return str(response.json()["institution_id"])
+        institution = str(response.json()["institution_id"])
+        if partner:
+            await self.join_partnership(gmina, institution)
+        return institution
+
+    async def join_partnership(self, gmina: str, institution: str) -> None:
+        """The gmina's coordinator takes the institution into its PZK (the partnership
+        service); diagnosis and referrals learn it from partnership.changed.v1."""
+        response = await self.call(
+            "POST",
+            "partnership",
+            f"/partnerships/{gmina}/members",
+            self.as_(Role.COORDINATOR, gmina=gmina),
+            json={"institution_id": institution, "joined_on": date.today().isoformat()},
+        )
+        assert response.status_code == 201, response.text
 
     async def open_case(
         self,

@@ -22,7 +22,6 @@ from shared.events import (
     Event,
     InstitutionRegistered,
     InstitutionUpdated,
-    PartnershipChanged,
     Place,
     ReferralAccepted,
     ReferralDeclined,
@@ -58,7 +57,9 @@ class InstitutionIn(BaseModel):
         default_factory=dict, description="capacity of particular support types"
     )
     partnership_gminas: list[str] = Field(
-        default_factory=list, description="gminas whose PZK the institution sits on"
+        default_factory=list,
+        description="no longer set here: PZK membership belongs to the partnership service "
+        "(POST /partnerships/{gmina}/members there); only an empty list is taken",
     )
     another_of_the_same_name: bool = Field(
         default=False,
@@ -83,7 +84,10 @@ class InstitutionChange(BaseModel):
     powiats: list[str] | None = None
     capacity: Capacity | None = None
     capacity_by_type: dict[SupportType, Capacity] | None = None
-    partnership_gminas: list[str] | None = None
+    partnership_gminas: list[str] | None = Field(
+        default=None,
+        description="no longer changed here: PZK membership belongs to the partnership service",
+    )
     another_of_the_same_name: bool = Field(
         default=False,
         description="the new name or area meets an institution of the same name, and that "
@@ -149,7 +153,10 @@ class InstitutionOut(BaseModel):
     capacity_by_type: dict[SupportType, int] = Field(
         description="capacity of particular support types"
     )
-    partnership_gminas: list[str] = Field(description="gminas whose PZK the institution sits on")
+    partnership_gminas: list[str] = Field(
+        description="gminas whose PZK the institution sits on, as the partnership service "
+        "announces them"
+    )
     ops_gmina: str | None = Field(description="the gmina whose OPS this is")
     active: bool
     created_at: datetime
@@ -163,6 +170,19 @@ class InstitutionRegisteredOut(BaseModel):
 # --- directory ------------------------------------------------------------------------------
 
 
+def _refuse_partnership_change(gminas: list[str] | None) -> None:
+    """PZK membership is the partnership service's: a request still setting it here is told
+    where it went (an empty list, or on a change the list as it stands, is let through for
+    older clients)."""
+    if gminas:
+        raise InvalidInput(
+            "partnership_moved",
+            "Członkostwo w Partnerskim Zespole Kooperacji ustala koordynator gminy w usłudze "
+            "partnerstwa (porozumienie, członkowie), nie w katalogu instytucji.",
+            field="partnership_gminas",
+        )
+
+
 def _check_directory_entry(inst: dict[str, Any]) -> None:
     """Places must be TERYT codes, at least one gmina or powiat served, capacities of support
     types offered."""
@@ -173,9 +193,8 @@ def _check_directory_entry(inst: dict[str, Any]) -> None:
             "(np. PCPR): bez obszaru działania nie można do niej kierować.",
             field="gminas",
         )
-    for key in ("gminas", "partnership_gminas"):
-        for i, code in enumerate(inst[key]):
-            terc().gmina(code, field=f"{key}[{i}]")
+    for i, code in enumerate(inst["gminas"]):
+        terc().gmina(code, field=f"gminas[{i}]")
     for i, code in enumerate(inst["powiats"]):
         if not any(g.powiat == code for g in terc().in_region(code[:2])):
             raise InvalidInput(
@@ -232,13 +251,6 @@ def _directory_event(inst: dict[str, Any], cls: type[InstitutionRegistered]) -> 
     )
 
 
-async def _partnership_events(tx: asyncpg.Connection, gminas: set[str]) -> list[Event]:
-    return [
-        PartnershipChanged(gmina=g, institutions=await store.partnership_of(tx, g))
-        for g in sorted(gminas)
-    ]
-
-
 @router.post("/institutions", status_code=201, response_model=InstitutionRegisteredOut)
 async def register_institution(
     body: InstitutionIn,
@@ -246,8 +258,9 @@ async def register_institution(
     idempotency_key: IdempotencyKey = None,
     principal: Principal = requires(Role.COORDINATOR),
 ) -> JSONResponse:
+    _refuse_partnership_change(body.partnership_gminas)
     inst: dict[str, Any] = {
-        **body.model_dump(mode="json", exclude={"another_of_the_same_name"}),
+        **body.model_dump(mode="json", exclude={"another_of_the_same_name", "partnership_gminas"}),
         "institution_id": uuid4(),
         "active": True,
     }
@@ -262,11 +275,7 @@ async def register_institution(
             await _refuse_namesake(conn, inst)
         await _refuse_second_ops(conn, inst, principal)
         await store.register_institution(conn, inst)
-        changed = await store.set_partnerships(
-            conn, inst["institution_id"], inst["partnership_gminas"]
-        )
-        events = [_directory_event(inst, InstitutionRegistered)]
-        events += await _partnership_events(conn, changed)
+        events: list[Event] = [_directory_event(inst, InstitutionRegistered)]
         # A new institution is new room: waiting recommendations it can take are assigned.
         events += await routing.assign_waiting_for(conn, {inst["institution_id"]})
         await outbox.add(conn, ctx.origin, *events)
@@ -333,6 +342,7 @@ async def update_institution(
     principal: Principal = requires(Role.COORDINATOR),
 ) -> dict[str, Any]:
     change = body.model_dump(mode="json", exclude_unset=True, exclude={"another_of_the_same_name"})
+    membership = change.pop("partnership_gminas", None)
     for key, value in change.items():
         if value is None and key != "ops_gmina":  # null: no longer the gmina's OPS
             raise InvalidInput("null_value", "To pole nie może być puste.", field=key)
@@ -340,6 +350,8 @@ async def update_institution(
         await store.lock_routing(conn)
         before = await _institution_or_404(conn, institution_id)
         _require_manager(before, principal)
+        if membership is not None and sorted(membership) != before["partnership_gminas"]:
+            _refuse_partnership_change(membership or ["-"])
         after = {**before, **change}
         _check_directory_entry(after)
         directory.may_change(principal, before, after)
@@ -349,9 +361,7 @@ async def update_institution(
         if after["ops_gmina"] != before["ops_gmina"]:
             await _refuse_second_ops(conn, after, principal)
         await store.update_institution(conn, after)
-        changed = await store.set_partnerships(conn, institution_id, after["partnership_gminas"])
-        events = [_directory_event(after, InstitutionUpdated)]
-        events += await _partnership_events(conn, changed)
+        events: list[Event] = [_directory_event(after, InstitutionUpdated)]
         # Raised capacity or a wider area may be room for waiting recommendations.
         events += await routing.assign_waiting_for(conn, {institution_id})
         await outbox.add(conn, ctx.origin, *events)

@@ -1,9 +1,9 @@
 """Who may change what of an institution's directory entry. No I/O.
 
-A coordinator changes only what their scope covers: the gminas served and PZK seats of their own
-gminas, the powiats served of their own powiat or region. The institution's own attributes
-(name, sector, support types, capacity) and its deactivation concern every gmina it serves, so
-they need a scope covering all of them.
+A coordinator changes only what their scope covers: the gminas served of their own gminas, the
+powiats served of their own powiat or region. The institution's own attributes (name, sector,
+support types, capacity) and its deactivation concern every gmina it serves, so they need a
+scope covering all of them. PZK membership is the partnership service's.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def served_gminas(entry: dict[str, Any]) -> set[str]:
 
 
 def may_register(principal: Principal, entry: dict[str, Any]) -> None:
-    """A new entry: every gmina, PZK seat and powiat it names is within the caller's scope."""
+    """A new entry: every gmina and powiat it names is within the caller's scope."""
     _may_touch(principal, entry, {key: set(entry[key]) for key in _PLACES})
 
 
@@ -42,7 +42,7 @@ def may_deactivate(principal: Principal, entry: dict[str, Any]) -> None:
     _covers_all(principal, entry, entry, what="wyłączyć ją z kierowania", field=None)
 
 
-_PLACES = ("gminas", "partnership_gminas", "powiats")
+_PLACES = ("gminas", "powiats")
 
 
 def _may_touch(principal: Principal, entry: dict[str, Any], touched: dict[str, set[str]]) -> None:

@@ -1,5 +1,6 @@
 """Referrals' event handlers: the plan (IPW) a family agreed to becomes referrals, its revisions
-add and cancel them, a closed case or a withdrawn consent ends them. The consumer has opened the
+add and cancel them, a closed case or a withdrawn consent ends them; the PZK's members come from
+the partnership service. The consumer has opened the
 transaction, checked the inbox and locked the event's case (shared.locks), as the API does when
 it changes a case."""
 
@@ -20,6 +21,7 @@ from shared.events import (
     CaseReopened,
     CaseTransferred,
     Event,
+    PartnershipChanged,
     PlanAgreed,
     PlanRevised,
 )
@@ -125,3 +127,14 @@ async def on_case_transferred(
     await store.lock_routing(tx)
     events = await transfers.follow(tx, event, envelope.sequence)
     await outbox.add(tx, origin_of(envelope), *events, cause=envelope)
+
+
+@handlers.on(PartnershipChanged)
+async def on_partnership_changed(
+    tx: asyncpg.Connection, event: PartnershipChanged, envelope: Envelope
+) -> None:
+    """The gmina's PZK members as the partnership service says (routing prefers them). An
+    announcement of referrals' own, from before the partnership service, is history."""
+    if envelope.source.rsplit("/", 1)[-1] == "referrals":
+        return
+    await store.save_partnership(tx, event.gmina, event.institutions, envelope.time)

@@ -141,28 +141,26 @@ async def list_institutions(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     return [_institution(r) for r in rows]
 
 
-async def set_partnerships(
-    tx: asyncpg.Connection, institution_id: UUID, gminas: list[str]
-) -> set[str]:
-    """Make the institution a PZK member of exactly these gminas; returns the gminas whose
-    membership changed."""
-    before = {
-        r["gmina"]
-        for r in await tx.fetch(
-            "SELECT gmina FROM partnerships WHERE institution_id = $1", institution_id
-        )
-    }
-    after = set(gminas)
-    await tx.execute(
-        "DELETE FROM partnerships WHERE institution_id = $1 AND gmina = ANY($2::text[])",
-        institution_id,
-        sorted(before - after),
+async def save_partnership(
+    tx: asyncpg.Connection, gmina: str, institutions: list[UUID], at: datetime
+) -> bool:
+    """The gmina's PZK members as the partnership service announced them; an announcement
+    older than the one kept changes nothing. Whether it was taken."""
+    newer = await tx.fetchval(
+        """INSERT INTO partnership_versions (gmina, as_of) VALUES ($1, $2)
+           ON CONFLICT (gmina) DO UPDATE SET as_of = $2 WHERE partnership_versions.as_of <= $2
+           RETURNING true""",
+        gmina,
+        at,
     )
+    if not newer:
+        return False
+    await tx.execute("DELETE FROM partnerships WHERE gmina = $1", gmina)
     await tx.executemany(
         "INSERT INTO partnerships (gmina, institution_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(g, institution_id) for g in sorted(after - before)],
+        [(gmina, i) for i in sorted(set(institutions))],
     )
-    return before ^ after
+    return True
 
 
 async def partnership_of(tx: asyncpg.Connection, gmina: str) -> list[UUID]:

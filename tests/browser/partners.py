@@ -41,11 +41,11 @@ async def demo_partners(api: Api) -> dict[str, str]:
                     **kind,
                     "gminas": [GMINA],
                     "capacity": 50,
-                    "partnership_gminas": [GMINA],
                 },
             )
             assert r.status_code == 201, r.text
             ids[name] = str(r.json()["institution_id"])
+            await api.join_partnership(GMINA, ids[name])
 
     async def team_known() -> bool:
         # A member's own view (no gmina claim) lists the gmina's diagnoses once diagnosis knows

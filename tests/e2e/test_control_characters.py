@@ -119,7 +119,6 @@ async def test_institution_names_and_assessment_notes_refuse_control_characters(
         "sector": "social_assistance",
         "support_types": ["family_assistant"],
         "gminas": [GMINA],
-        "partnership_gminas": [GMINA],
     }
     for char in ("\x00", "\x07", "\t", "\ud800"):
         body["name"] = f"GOPS{char}Białogard"

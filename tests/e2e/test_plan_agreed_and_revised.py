@@ -46,12 +46,12 @@ async def test_a_plan_agreed_starts_the_support_and_its_revision_changes_it(
             "sector": "social_assistance",
             "support_types": ["financial_benefit", "family_assistant", "meals"],
             "gminas": [GMINA],
-            "partnership_gminas": [GMINA],
             "ops_gmina": GMINA,
         },
     )
     assert r.status_code == 201, r.text
     ops = str(r.json()["institution_id"])
+    await api.join_partnership(GMINA, ops)
     clinic = await api.register_institution(
         GMINA, "Poradnia Hyżne", ["psychologist", "financial_benefit"], sector="health"
     )

@@ -163,10 +163,12 @@ class Phase:
             "POST", "referrals", "/institutions",
             self.api.as_(Role.COORDINATOR, powiat=POWIAT),
             json={"name": name, "sector": sector, "support_types": types, "gminas": gminas,
-                  "capacity": 10, "partnership_gminas": gminas if partner else []},
+                  "capacity": 10},
         )  # fmt: skip
         assert response.status_code == 201, response.text
         institution = str(response.json()["institution_id"])
+        for gmina in gminas if partner else []:
+            await self.api.join_partnership(gmina, institution)
         self.ledger.sectors[institution] = sector
         return institution
 

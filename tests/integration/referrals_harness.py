@@ -26,6 +26,7 @@ from shared.envelope import CONTENT_TYPE, Envelope, parse_envelope, wrap
 from shared.events import (
     CaseClosed,
     Event,
+    PartnershipChanged,
     Place,
     PlanAgreed,
     PlanGoal,
@@ -127,6 +128,7 @@ class Referrals:
         self.process = process
         self.http = http
         self.db = db
+        self.partnerships: dict[str, set[UUID]] = {}
         self.exchange = exchange
         self.seen = seen
 
@@ -162,12 +164,37 @@ class Referrals:
                 "gminas": served,
                 "powiats": powiats or [],
                 "capacity": capacity,
-                "partnership_gminas": served if partnership else [],
                 **more,
             },
         )
         assert response.status_code == 201, response.text
-        return UUID(response.json()["institution_id"])
+        institution = UUID(response.json()["institution_id"])
+        if partnership:
+            for gmina in served:
+                await self.join_partnership(gmina, institution)
+        return institution
+
+    async def join_partnership(self, gmina: str, institution: UUID) -> None:
+        """The institution joins the gmina's PZK as the partnership service announces it (the
+        whole member list), once referrals has taken the announcement."""
+        members = self.partnerships.setdefault(gmina, set())
+        members.add(institution)
+        await self.publish(
+            PartnershipChanged(gmina=gmina, institutions=sorted(members)),
+            envelope=wrap(
+                PartnershipChanged(gmina=gmina, institutions=sorted(members)),
+                region=gmina[:2],
+                service="partnership",
+            ),
+        )
+
+        async def taken() -> bool:
+            rows = await self.db.fetch(
+                "SELECT institution_id FROM partnerships WHERE gmina = $1", gmina
+            )
+            return {r["institution_id"] for r in rows} == members
+
+        await eventually(taken, what=f"referrals to take the PZK of {gmina}")
 
     async def publish(self, event: Event, *, envelope: Envelope | None = None) -> Envelope:
         envelope = envelope or wrap(event, region=event.place.region, service="diagnosis")  # type: ignore[attr-defined]

@@ -361,3 +361,117 @@ async def test_directory_events_in_any_order_keep_the_latest_name(
     await partnership.form([institution])
     [member] = (await partnership.read()).json()["members"]
     assert (member["name"], member["sector"]) == ("Szkoła Podstawowa nr 2", "education")
+
+
+async def test_a_meeting_with_its_decisions_is_announced_in_ids_and_counts(
+    partnership: Partnership,
+    tap: EventTap,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    db: asyncpg.Pool,
+) -> None:
+    ops = await register(amqp, settings, db, partnership.gmina, "social_assistance")
+    school = await register(amqp, settings, db, partnership.gmina, "education")
+    police = await register(amqp, settings, db, partnership.gmina, "police")
+    await partnership.form([ops, school, police], signed_on=TODAY - timedelta(days=60))
+    case, other_case = uuid4(), uuid4()
+    held_on = (TODAY - timedelta(days=1)).isoformat()
+    r = await partnership.post(
+        "/meetings",
+        {
+            "held_on": held_on,
+            "agenda": "1. Rodzina K.\n2. Sprawy bieżące",
+            "minutes": "Zespół omówił sytuację rodziny K. i uzgodnił diagnozę.",
+            "attendance": [str(ops), str(school)],
+            "cases": [str(other_case)],
+            "decisions": [
+                {
+                    "kind": "diagnosis_agreed",
+                    "case_id": str(case),
+                    "description": "jak w protokole",
+                },
+                {
+                    "kind": "referral_agreed",
+                    "case_id": str(case),
+                    "institution_id": str(school),
+                    "support_type": "tutoring",
+                },
+                {"kind": "other", "description": "następne spotkanie za miesiąc"},
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    meeting = r.json()
+    assert set(meeting["cases"]) == {str(case), str(other_case)}
+    assert {a["sector"] for a in meeting["attendance"]} == {"social_assistance", "education"}
+    [held] = await tap.wait_for(meeting["meeting_id"], "meeting.held.v1")
+    assert held.data["version"] == 1 and held.data["decisions"] == 3
+    assert sorted(held.data["sectors"]) == ["education", "social_assistance"]
+    assert held.data["place"]["gmina"] == partnership.gmina
+    decided = await tap.wait_for(case, "meeting.decision_recorded.v1", count=2)
+    assert {d.data["kind"] for d in decided} == {"diagnosis_agreed", "referral_agreed"}
+    for envelope in [held, *decided]:
+        body = envelope.to_bytes()
+        assert b"Rodzina K" not in body and b"protok" not in body  # words stay in the service
+
+    # a plan agreed, recorded afterwards: a new version of the meeting
+    r = await partnership.service.call(
+        "POST",
+        f"/meetings/{meeting['meeting_id']}/decisions",
+        partnership.coordinator,
+        json={"kind": "plan_agreed", "case_id": str(case)},
+    )
+    assert r.status_code == 201, r.text
+    versions = await tap.wait_for(meeting["meeting_id"], "meeting.held.v1", count=2)
+    assert max(v.data["version"] for v in versions) == 2
+
+    # the case's timeline reads the decisions of its gmina's meetings only
+    caseworker = partnership.service.as_(Role.CASEWORKER, gmina=partnership.gmina)
+    r = await partnership.service.call("GET", f"/cases/{case}/decisions", caseworker)
+    assert [(d["kind"], d["held_on"]) for d in r.json()] == [
+        ("diagnosis_agreed", held_on),
+        ("referral_agreed", held_on),
+        ("plan_agreed", held_on),
+    ]
+    elsewhere = partnership.service.as_(Role.CASEWORKER, gmina=GMINAS.fresh())
+    r = await partnership.service.call("GET", f"/cases/{case}/decisions", elsewhere)
+    assert r.json() == []
+    r = await partnership.service.call("GET", f"/meetings/{meeting['meeting_id']}", elsewhere)
+    assert r.status_code == 404
+    r = await partnership.service.call(
+        "GET", f"/partnerships/{partnership.gmina}/meetings", caseworker
+    )
+    assert [(m["institutions"], m["cases"], m["decisions"]) for m in r.json()] == [(2, 2, 4)]
+
+
+async def test_a_meeting_is_refused_naming_the_field(
+    partnership: Partnership, amqp: AbstractRobustConnection, settings: Settings, db: asyncpg.Pool
+) -> None:
+    ops = await register(amqp, settings, db, partnership.gmina)
+    r = await partnership.post(
+        "/meetings", {"held_on": TODAY.isoformat(), "attendance": [str(ops)]}
+    )
+    problem(r, 404, "partnership_not_found")
+    await partnership.form([ops])
+    stranger = uuid4()
+    cases = [
+        ({"attendance": [str(stranger)]}, "not_a_member", "attendance[0]"),
+        ({"held_on": (TODAY + timedelta(days=1)).isoformat()}, "date_in_future", "held_on"),
+        ({"decisions": [{"kind": "plan_agreed"}]}, "case_required", "decisions[0].case_id"),
+        (
+            {"decisions": [{"kind": "referral_agreed", "case_id": str(uuid4())}]},
+            "institution_required",
+            "decisions[0].institution_id",
+        ),
+    ]
+    for change, code, field in cases:
+        body = {"held_on": TODAY.isoformat(), "attendance": [str(ops)], **change}
+        problem(await partnership.post("/meetings", body), 422, code, field)
+    other = partnership.service.as_(Role.COORDINATOR, gmina=GMINAS.fresh())
+    r = await partnership.service.call(
+        "POST",
+        f"/partnerships/{partnership.gmina}/meetings",
+        other,
+        json={"held_on": TODAY.isoformat(), "attendance": [str(ops)]},
+    )
+    problem(r, 403, "not_the_gminas_coordinator")

@@ -1,5 +1,6 @@
 """The institution directory: registering and changing an entry publishes it, PZK membership
-changes publish the gmina's full member list, and only a coordinator of its area may change it."""
+comes from the partnership service's announcements, and only a coordinator of its area may
+change an entry."""
 
 from __future__ import annotations
 
@@ -16,30 +17,31 @@ from tests.integration.referrals_harness import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.integration
 
 
-async def test_registration_and_changes_are_published_with_partnerships(
+async def test_registration_and_changes_are_published_and_pzk_membership_comes_from_partnership(
     referrals: Referrals,
 ) -> None:
     area = Area()
     coordinator = referrals.coordinator(area)
     gmina, other = area.gminas[0], area.gminas[1]
-    first = await referrals.register(area, ["psychologist"], partnership=True)
+    await referrals.register(area, ["psychologist"], partnership=True)
     second = await referrals.register(
         area, ["psychologist", "tutoring"], capacity_by_type={"tutoring": 3}, partnership=True
     )
     [registered] = await referrals.event("institution.registered.v1", institution_id=second)
     assert registered["support_types"] == ["psychologist", "tutoring"]
     assert registered["gminas"] == [gmina]
-    members = await referrals.event("partnership.changed.v1", 2, gmina=gmina)
-    assert sorted(members[-1]["institutions"]) == sorted([str(first), str(second)])
+    # referrals announces no membership any more: the partnership service does
+    announced = [e for e in referrals.seen if e.routing_key == "partnership.changed.v1"]
+    assert announced and all(e.source.endswith("/partnership") for e in announced)
 
     response = await referrals.http.patch(
         f"/api/v1/institutions/{second}",
         headers=coordinator,
-        json={"name": "Poradnia Rodzinna", "gminas": [gmina, other], "partnership_gminas": [other]},
+        json={"name": "Poradnia Rodzinna", "gminas": [gmina, other]},
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["name"], body["partnership_gminas"]) == ("Poradnia Rodzinna", [other])
+    assert (body["name"], body["partnership_gminas"]) == ("Poradnia Rodzinna", [gmina])
     assert body["capacity_by_type"] == {"tutoring": 3}
     [updated] = await referrals.event("institution.updated.v1", institution_id=second)
     assert (updated["name"], updated["gminas"], updated["active"]) == (
@@ -47,13 +49,73 @@ async def test_registration_and_changes_are_published_with_partnerships(
         [gmina, other],
         True,
     )
-    members = await referrals.event("partnership.changed.v1", 3, gmina=gmina)
-    assert members[-1]["institutions"] == [str(first)]
-    [joined] = await referrals.event("partnership.changed.v1", gmina=other)
-    assert joined["institutions"] == [str(second)]
-
+    await referrals.join_partnership(other, second)
     got = await referrals.http.get(f"/api/v1/institutions/{second}", headers=coordinator)
-    assert got.json()["gminas"] == [gmina, other]
+    assert (got.json()["gminas"], got.json()["partnership_gminas"]) == (
+        [gmina, other],
+        [gmina, other],
+    )
+
+
+async def test_membership_is_no_longer_set_in_the_directory(referrals: Referrals) -> None:
+    """PZK membership moved to the partnership service: setting it here is refused with where
+    it went; an empty list (and on a change, the list as it stands) is let through."""
+    area = Area()
+    coordinator = referrals.coordinator(area)
+    body = {
+        "name": f"Instytucja {area.gmina}",
+        "sector": "health",
+        "support_types": ["psychologist"],
+        "gminas": [area.gmina],
+        "partnership_gminas": [area.gmina],
+    }
+    response = await referrals.http.post("/api/v1/institutions", headers=coordinator, json=body)
+    assert response.status_code == 422, response.text
+    assert (response.json()["code"], response.json()["field"]) == (
+        "partnership_moved",
+        "partnership_gminas",
+    )
+    institution = await referrals.register(area, ["psychologist"], partnership=True)
+    url = f"/api/v1/institutions/{institution}"
+    unchanged = await referrals.http.patch(
+        url, headers=coordinator, json={"capacity": 3, "partnership_gminas": [area.gmina]}
+    )
+    assert unchanged.status_code == 200, unchanged.text
+    moved = await referrals.http.patch(url, headers=coordinator, json={"partnership_gminas": []})
+    assert moved.status_code == 422 and moved.json()["code"] == "partnership_moved"
+
+
+async def test_an_older_announcement_of_the_pzk_arriving_late_changes_nothing(
+    referrals: Referrals,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.envelope import wrap
+    from shared.events import PartnershipChanged
+
+    area = Area()
+    member = await referrals.register(area, ["psychologist"], partnership=True)
+    stale = PartnershipChanged(gmina=area.gmina, institutions=[])
+    envelope = wrap(
+        stale,
+        region=area.gmina[:2],
+        service="partnership",
+        time=datetime.now(UTC) - timedelta(hours=1),
+    )
+    await referrals.publish(stale, envelope=envelope)
+    await referrals.publish(stale, envelope=envelope)  # and once more
+    from tests.integration.conftest import eventually
+
+    async def handled() -> bool:
+        return bool(
+            await referrals.db.fetchval("SELECT true FROM inbox WHERE event_id = $1", envelope.id)
+        )
+
+    await eventually(handled, what="the late announcement")
+    got = await referrals.http.get(
+        f"/api/v1/institutions/{member}", headers=referrals.coordinator(area)
+    )
+    assert got.json()["partnership_gminas"] == [area.gmina]
 
 
 async def test_only_a_coordinator_of_the_area_changes_an_entry(referrals: Referrals) -> None:
@@ -81,8 +143,8 @@ async def test_only_a_coordinator_of_the_area_changes_an_entry(referrals: Referr
 async def test_a_gminas_coordinator_changes_only_that_gminas_place_in_a_shared_entry(
     referrals: Referrals,
 ) -> None:
-    """An institution of two gminas' PZKs: neither gmina's coordinator can take it off the
-    other's team, narrow its area to their own, rename it or deactivate it."""
+    """An institution of two gminas' PZKs: neither gmina's coordinator can narrow its area to
+    their own, rename it or deactivate it."""
     area = Area()
     a, b = area.gminas[0], area.gminas[1]
     institution = await referrals.register(
@@ -91,8 +153,6 @@ async def test_a_gminas_coordinator_changes_only_that_gminas_place_in_a_shared_e
     url = f"/api/v1/institutions/{institution}"
     of_a = referrals.as_(Role.COORDINATOR, gmina=a)
     refused = [
-        {"partnership_gminas": [a], "gminas": [a]},
-        {"partnership_gminas": [a]},
         {"gminas": [a]},
         {"gminas": [a, b, area.gminas[2]]},
         {"powiats": [area.powiat]},
@@ -113,19 +173,15 @@ async def test_a_gminas_coordinator_changes_only_that_gminas_place_in_a_shared_e
         [a, b], [a, b], 4, True,
     )  # fmt: skip
     assert got["name"].startswith("Instytucja")
-    [b_team] = await referrals.event("partnership.changed.v1", gmina=b)
-    assert b_team["institutions"] == [str(institution)]
 
-    # A's own place: leaving A's PZK and no longer serving A are A's coordinator's to change,
-    # as is sending the unchanged attributes back.
+    # A's own place: no longer serving A is A's coordinator's to change, as is sending the
+    # unchanged attributes back.
     response = await referrals.http.patch(
         url,
         headers=of_a,
-        json={"partnership_gminas": [b], "name": got["name"], "capacity": 4,
-              "support_types": ["psychologist"]},
-    )  # fmt: skip
+        json={"name": got["name"], "capacity": 4, "support_types": ["psychologist"]},
+    )
     assert response.status_code == 200, response.text
-    assert response.json()["partnership_gminas"] == [b]
     response = await referrals.http.patch(url, headers=of_a, json={"gminas": [b]})
     assert response.status_code == 200, response.text
     assert response.json()["gminas"] == [b]
