@@ -28,6 +28,7 @@ from services.web.pages import (
     home,
     institution,
     operator,
+    plans,
     reports,
     signin,
     team,
@@ -102,8 +103,8 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     app.include_router(caseworker.router, dependencies=[Depends(current_session)])
     app.include_router(operator.router, dependencies=[Depends(current_session)])
     for pages in (
-        casefile, transfers, team, coordinator, institution, reports, evaluation_reports,
-        group_activities,
+        casefile, transfers, plans, team, coordinator, institution, reports,
+        evaluation_reports, group_activities,
     ):  # fmt: skip
         app.include_router(pages.router, dependencies=[Depends(current_session)])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 from services.web import labels
@@ -107,6 +108,42 @@ def _diagnosis_entries(diagnosis: dict[str, Any]) -> list[Entry]:
                 "diagnosis",
             )
         )
+        entries += _plan_changes(plan)
+    return entries
+
+
+def _plan_changes(plan: dict[str, Any]) -> list[Entry]:
+    """The plan's revisions (each later version) and its goals' reviews."""
+    entries = []
+    history = plan.get("history") or []
+    for before, after in pairwise(history):
+        kept = {g["goal_id"] for g in before["goals"]}
+        now = {g["goal_id"] for g in after["goals"]}
+        supports = {
+            s["recommendation_id"]: s["support_type"] for g in after["goals"] for s in g["supports"]
+        }
+        earlier = {
+            s["recommendation_id"]: s["support_type"]
+            for g in before["goals"]
+            for s in g["supports"]
+        }
+        details = [f"Cele: {len(after['goals'])}"]
+        if added := len(now - kept):
+            details.append(f"Nowe cele: {added}")
+        if dropped := len(kept - now):
+            details.append(f"Usunięte cele: {dropped}")
+        for rid in supports.keys() - earlier.keys():
+            details.append(f"Dodane wsparcie: {label(labels.SUPPORT_TYPES, supports[rid])}")
+        for rid in earlier.keys() - supports.keys():
+            details.append(f"Usunięte wsparcie: {label(labels.SUPPORT_TYPES, earlier[rid])}")
+        title = f"Plan (IPW) zmieniony — wersja {after['version']}"
+        entries.append(Entry(_moment(after["on_day"]), title, details, "diagnosis"))
+    areas = {g["goal_id"]: g["area"] for v in history for g in v["goals"]}
+    for review in plan.get("reviews") or []:
+        area = label(labels.NEED_AREAS, areas.get(review["goal_id"]))
+        result = label(labels.GOAL_RESULTS, review["result"])
+        title = f"Przegląd celu planu ({area}): {result}"
+        entries.append(Entry(_moment(review["reviewed_on"]), title, [], "diagnosis"))
     return entries
 
 

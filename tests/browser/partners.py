@@ -15,7 +15,7 @@ PCPR = "Powiatowe Centrum Pomocy Rodzinie w Białej Podlaskiej"  # the team memb
 PUP = "Powiatowy Urząd Pracy w Białej Podlaskiej"  # the institution staff's
 PERSON = {
     role: next(p for p in DEMO_PEOPLE if p["role"] == role)
-    for role in ("team_member", "coordinator", "institution_staff", "analyst")
+    for role in ("caseworker", "team_member", "coordinator", "institution_staff", "analyst")
 }
 INSTITUTIONS: dict[str, dict[str, Any]] = {
     PCPR: {"sector": "social_assistance", "support_types": ["psychologist", "crisis_intervention"]},

@@ -187,6 +187,20 @@ async def test_interview_entries_and_notes_are_kept_and_read_with_a_reason_and_t
     await visit.check("moja praca po notatce")
     assert case_id[:8] not in mine  # opened through the API by someone else, not mine
 
+    # Taken over (pracownik prowadzący): now it is among my own cases' work.
+    await visit.goto(f"/sprawy/{case_id}")
+    await page.get_by_role("button", name="Przekaż prowadzenie sprawy").click()
+    assert await page.locator("#assignee-blad").inner_text() == "Błąd: To pole jest wymagane."
+    await visit.check("prowadzacy z bledem")
+    await page.get_by_role("button", name="Przejmij prowadzenie sprawy").click()
+    await page.wait_for_url(re.compile(f"/sprawy/{case_id}$"))
+    assert await page.get_by_role("status").inner_text() == "Prowadzisz teraz tę sprawę."
+    assert "Pracownik prowadzący\nTy" in await page.locator("dl").first.inner_text()
+    assert "Zmiana pracownika prowadzącego" in await page.locator("ol.timeline").inner_text()
+    await visit.check("sprawa przejeta")
+    await page.get_by_role("link", name="Moja praca").click()
+    assert await page.locator(f"a[href='/sprawy/{case_id}/notatki']").count() == 1
+
 
 async def test_a_family_moves_the_other_gminas_ops_accepts_the_transfer(
     visit: Visit, api: Api

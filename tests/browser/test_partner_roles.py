@@ -6,6 +6,7 @@ Every page on the way is checked with axe-core and photographed."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Download, Page
 
+from kooperacja.demo_data import pesel_for
 from shared.auth import Role
 from shared.settings import Settings
 from tests.browser.conftest import Visit
@@ -26,6 +28,7 @@ from tests.browser.partners import (
     open_case,
     routed_to_pup,
 )
+from tests.browser.test_caseworker import open_a_case
 from tests.stack import Api
 
 SEEDED = 8
@@ -110,8 +113,13 @@ async def test_team_member_assesses_coordinator_completes_institution_answers_re
     analyst_before = await figures(page)
     await visit.check("raport analityka przed")
 
-    # The caseworker's part (their own browser test walks it): a family's case with consent.
-    case_id = await open_case(api, surname="Kwiatkowska-Ścisła")
+    # The caseworker opens the family's case through the form, with consent.
+    await switch_to(visit, "caseworker")
+    birth = date(1986, 4, 17)
+    case_id = await open_a_case(
+        visit, surname="Kwiatkowska-Ścisła", pesel=pesel_for(birth, "F", 2468), birth=birth
+    )
+    await visit.check("sprawa otwarta")
     coordinator = api.as_(Role.COORDINATOR, gmina=GMINA)
     diagnosis_id = (await api.diagnosis_of(case_id, coordinator))["diagnosis_id"]
 
@@ -229,10 +237,7 @@ async def test_team_member_assesses_coordinator_completes_institution_answers_re
     await page.get_by_label("Powód wglądu w dane").fill("umówienie pierwszej wizyty w PUP")
     await page.get_by_role("button", name="Pokaż dane rodziny").click()
     persons = await page.locator("section[aria-labelledby=dane-rodziny] tbody tr").all_inner_texts()
-    assert [p.split("\t")[0] for p in persons] == [
-        "Zofia Kwiatkowska-Ścisła",
-        "Kacper Kwiatkowska-Ścisła",
-    ]
+    assert [p.split("\t")[0] for p in persons] == ["Halina Kwiatkowska-Ścisła"]
     await visit.check("dane rodziny")
     # Recorded without an outcome: the error is by the field.
     await page.get_by_role("button", name="Zapisz realizację").click()
@@ -247,6 +252,39 @@ async def test_team_member_assesses_coordinator_completes_institution_answers_re
     await visit.check("skierowanie zrealizowane")
     # the family's data is no longer offered once the support is done
     assert await page.get_by_role("button", name="Pokaż dane rodziny").count() == 0
+
+    # The caseworker sees the whole path on the case's timeline: the diagnosis with its needs
+    # and recommendations, the plan, the referral's states and outcome; and closes the case.
+    await switch_to(visit, "caseworker", then=f"/sprawy/{case_id}")
+    timeline = page.locator("ol.timeline")
+    entries = await timeline.locator("> li").all_inner_texts()
+    titles = [e.split("\n")[0].split(" — ", 1)[1] for e in entries]
+    path = [
+        "Otwarcie sprawy",
+        f"Ocena w diagnozie PZK: {PCPR}",
+        "Diagnoza PZK zakończona",
+        "Indywidualny Plan Wsparcia (IPW) uzgodniony",
+        "Skierowanie „doradztwo zawodowe”: przydzielone",
+        "Skierowanie „doradztwo zawodowe”: przyjęte",
+        "Skierowanie „doradztwo zawodowe”: zrealizowane",
+    ]
+    assert [t for t in titles if t in path] == path, titles
+    completed = entries[titles.index("Diagnoza PZK zakończona")]
+    assert "Potrzeba: zatrudnienie (waga: średnia)" in completed
+    assert "Rekomendacja: doradztwo zawodowe (priorytet 1)" in completed
+    assigned = entries[titles.index("Skierowanie „doradztwo zawodowe”: przydzielone")]
+    assert f"Instytucja: {PUP}" in assigned
+    done = entries[titles.index("Skierowanie „doradztwo zawodowe”: zrealizowane")]
+    assert "Wynik: cel osiągnięty częściowo" in done
+    assert await page.locator("dl .status").inner_text() == "we wsparciu"
+    await visit.check("przebieg sprawy")
+    await page.get_by_label("Wynik współpracy z rodziną").select_option("completed_partly")
+    await page.get_by_role("button", name="Zamknij sprawę").click()
+    await page.wait_for_url(re.compile(f"/sprawy/{case_id}$"))
+    assert await page.locator("dl .status").inner_text() == "zamknięta"
+    last = await timeline.locator("> li").last.inner_text()
+    assert "Zamknięcie sprawy" in last and "Wynik: zakończona częściowo" in last
+    await visit.check("sprawa zamknieta")
 
     # The coordinator's figures moved by exactly this family and its referral.
     await switch_to(visit, "coordinator")
@@ -274,8 +312,11 @@ async def test_team_member_assesses_coordinator_completes_institution_answers_re
     )  # fmt: skip
     assert answer.status_code == 200, answer.text
     total = answer.json()["total"]
-    for field, header in (("cases_opened", "rodziny objęte wsparciem"),
-                          ("referrals", "skierowania"), ("referrals_accepted", "przyjęte")):
+    for field, header in (
+        ("cases_opened", "rodziny objęte wsparciem"),
+        ("referrals", "skierowania"),
+        ("referrals_accepted", "przyjęte"),
+    ):
         shown = analyst_after[header]
         if total[field] is None:
             assert shown == "ukryte", (header, shown)

@@ -70,3 +70,42 @@ def test_the_whole_path_in_order_with_polish_names() -> None:
 def test_without_diagnosis_or_referrals_the_case_history_alone() -> None:
     assert [e.title for e in compose(OVERVIEW)][-1] == "Zamknięcie sprawy"
     assert len(compose(OVERVIEW, None, [])) == 4
+
+
+def test_the_plans_revisions_and_goal_reviews_are_on_the_timeline() -> None:
+    counselling = {"recommendation_id": "r1", "support_type": "vocational_counselling"}
+    training = {"recommendation_id": "r2", "support_type": "training"}
+    assistant = {"recommendation_id": "r3", "support_type": "family_assistant"}
+    v1 = [
+        {"goal_id": "g1", "area": "employment", "supports": [counselling]},
+        {"goal_id": "g2", "area": "parenting", "supports": [assistant]},
+    ]
+    v2 = [{"goal_id": "g1", "area": "employment", "supports": [counselling, training]}]
+    plan = {
+        "agreed_on": "2026-03-10",
+        "goals": v2,
+        "social_contract_on": None,
+        "history": [
+            {"version": 1, "on_day": "2026-03-10", "goals": v1},
+            {"version": 2, "on_day": "2026-04-02", "goals": v2},
+        ],
+        "reviews": [
+            {"goal_id": "g2", "reviewed_on": "2026-03-30", "result": "not_met"},
+            {"goal_id": "g1", "reviewed_on": "2026-04-15", "result": "in_progress"},
+        ],
+    }
+    entries = compose(OVERVIEW, {**DIAGNOSIS, "plan": plan}, [])
+    titles = [e.title for e in entries]
+    agreed = titles.index("Indywidualny Plan Wsparcia (IPW) uzgodniony")
+    assert titles[agreed + 1 : agreed + 4] == [
+        "Przegląd celu planu (opieka i wychowanie dzieci): cel nieosiągnięty",
+        "Plan (IPW) zmieniony — wersja 2",
+        "Przegląd celu planu (zatrudnienie): cel w trakcie realizacji",
+    ]
+    revised = entries[agreed + 2]
+    assert revised.details == [
+        "Cele: 1",
+        "Usunięte cele: 1",
+        "Dodane wsparcie: szkolenie zawodowe",
+        "Usunięte wsparcie: asystent rodziny",
+    ]

@@ -312,6 +312,7 @@ async def _case_page(
             "access_reason": (form or {}).get("access_reason", ""),
             "transfer": waiting[0] if waiting else None,
             "diagnosis": work.diagnosis,
+            "me": session.subject,
             "flash": request.session.pop("flash", None),
             "is_open": overview["status"] in OPEN_STATES,
             "outcome_options": list(CASE_OUTCOMES.items()),
@@ -451,6 +452,24 @@ async def record_follow_up(request: Request, session: SignedIn, case_id: UUID) -
         follow_up_body(await request.form()),
         "Kontrola sytuacji rodziny została zapisana.",
         {"months", "sustained", "roles", "recorded_on"},
+    )
+
+
+@router.post("/sprawy/{case_id}/prowadzacy")
+async def assign(request: Request, session: SignedIn, case_id: UUID) -> Response:
+    """The responsible caseworker (pracownik prowadzący): taken over by the person signed in,
+    or handed to another member of the gmina's staff by their identifier."""
+    form = await request.form()
+    mine = form.get("action") == "me"
+    assignee = session.subject if mine else str(form.get("assignee", "")).strip()
+    return await _step(
+        request,
+        session,
+        case_id,
+        "assignment",
+        {"assignee": assignee},
+        "Prowadzisz teraz tę sprawę." if mine else "Pracownik prowadzący został zmieniony.",
+        {"assignee"},
     )
 
 
