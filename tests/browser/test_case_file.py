@@ -190,7 +190,8 @@ async def test_interview_entries_and_notes_are_kept_and_read_with_a_reason_and_t
     # Taken over (pracownik prowadzący): now it is among my own cases' work.
     await visit.goto(f"/sprawy/{case_id}")
     await page.get_by_role("button", name="Przekaż prowadzenie sprawy").click()
-    assert await page.locator("#assignee-blad").inner_text() == "Błąd: To pole jest wymagane."
+    await page.locator(".error-summary").wait_for()
+    assert await page.locator("#assignee-blad").text_content() == "Błąd: To pole jest wymagane."
     await visit.check("prowadzacy z bledem")
     await page.get_by_role("button", name="Przejmij prowadzenie sprawy").click()
     await page.wait_for_url(re.compile(f"/sprawy/{case_id}$"))
