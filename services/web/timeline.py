@@ -5,7 +5,7 @@ referral's states and outcome — merged by time. Pure: it composes what the API
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -100,21 +100,28 @@ def _diagnosis_entries(diagnosis: dict[str, Any]) -> list[Entry]:
         details = [f"Cele: {len(plan.get('goals', []))}"]
         if plan.get("social_contract_on"):
             details.append(f"Kontrakt socjalny z dnia {as_date(plan['social_contract_on'])}")
-        entries.append(
-            Entry(
-                _moment(plan["agreed_on"]),
-                "Indywidualny Plan Wsparcia (IPW) uzgodniony",
-                details,
-                "diagnosis",
-            )
-        )
-        entries += _plan_changes(plan)
+        # The plan has a day, not a moment: on the day the diagnosis was completed it follows it.
+        done = entries[-1].at if assessments else None
+        agreed = _after(_moment(plan["agreed_on"]), done)
+        title = "Indywidualny Plan Wsparcia (IPW) uzgodniony"
+        entries.append(Entry(agreed, title, details, "diagnosis"))
+        entries += _plan_changes(plan, agreed)
     return entries
 
 
-def _plan_changes(plan: dict[str, Any]) -> list[Entry]:
-    """The plan's revisions (each later version) and its goals' reviews."""
+def _after(day: datetime, earlier: datetime | None) -> datetime:
+    """A dated (not timed) step on its day, but after `earlier` when that is the same day or
+    later, so a plan agreed the day its diagnosis was completed comes after it."""
+    if earlier is not None and earlier >= day:
+        return earlier + timedelta(milliseconds=1)
+    return day
+
+
+def _plan_changes(plan: dict[str, Any], agreed: datetime) -> list[Entry]:
+    """The plan's revisions (each later version) and its goals' reviews, each after the
+    agreement (and a revision after the one before it)."""
     entries = []
+    last = agreed
     history = plan.get("history") or []
     for before, after in pairwise(history):
         kept = {g["goal_id"] for g in before["goals"]}
@@ -137,13 +144,15 @@ def _plan_changes(plan: dict[str, Any]) -> list[Entry]:
         for rid in earlier.keys() - supports.keys():
             details.append(f"Usunięte wsparcie: {label(labels.SUPPORT_TYPES, earlier[rid])}")
         title = f"Plan (IPW) zmieniony — wersja {after['version']}"
-        entries.append(Entry(_moment(after["on_day"]), title, details, "diagnosis"))
+        last = _after(_moment(after["on_day"]), last)
+        entries.append(Entry(last, title, details, "diagnosis"))
     areas = {g["goal_id"]: g["area"] for v in history for g in v["goals"]}
     for review in plan.get("reviews") or []:
         area = label(labels.NEED_AREAS, areas.get(review["goal_id"]))
         result = label(labels.GOAL_RESULTS, review["result"])
         title = f"Przegląd celu planu ({area}): {result}"
-        entries.append(Entry(_moment(review["reviewed_on"]), title, [], "diagnosis"))
+        at = _after(_moment(review["reviewed_on"]), agreed)
+        entries.append(Entry(at, title, [], "diagnosis"))
     return entries
 
 

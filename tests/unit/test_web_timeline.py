@@ -109,3 +109,10 @@ def test_the_plans_revisions_and_goal_reviews_are_on_the_timeline() -> None:
         "Dodane wsparcie: szkolenie zawodowe",
         "Usunięte wsparcie: asystent rodziny",
     ]
+
+
+def test_a_plan_agreed_the_day_its_diagnosis_was_completed_follows_it() -> None:
+    same_day = {**DIAGNOSIS, "plan": {**DIAGNOSIS["plan"], "agreed_on": "2026-03-05"}}
+    titles = [e.title for e in compose(OVERVIEW, same_day, [REFERRAL])]
+    completed = titles.index("Diagnoza PZK zakończona")
+    assert titles[completed + 1] == "Indywidualny Plan Wsparcia (IPW) uzgodniony"
