@@ -58,10 +58,12 @@ SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
 
 @dataclass
 class CaseWork:
-    """What diagnosis and referrals hold of one case."""
+    """What diagnosis, referrals and the partnership (its meetings' decisions) hold of one
+    case."""
 
     diagnosis: dict[str, Any] | None = None
     referrals: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
 
 
@@ -190,11 +192,13 @@ class Api:
         from the services that own them; what a service refuses or does not have is left out,
         and one that does not answer is named, so the case page still shows the rest."""
         work = CaseWork()
-        work.diagnosis, referrals = await asyncio.gather(
+        work.diagnosis, referrals, decisions = await asyncio.gather(
             self._part(work, "diagnosis", f"/cases/{case_id}/diagnosis"),
             self._part(work, "referrals", f"/cases/{case_id}/referrals"),
+            self._part(work, "partnership", f"/cases/{case_id}/decisions"),
         )
         work.referrals = referrals or []
+        work.decisions = decisions or []
         return work
 
     async def _part(self, work: CaseWork, service: str, path: str) -> Any:

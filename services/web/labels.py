@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from shared.codes import (
     CASE_OUTCOME_LABELS,
+    DECISION_KIND_LABELS,
     DECLINE_REASON_LABELS,
     NEED_AREA_LABELS,
     NOTIFIED_BY_LABELS,
+    PARTNERSHIP_ROLE_LABELS,
     REASON_LABELS,
     SECTOR_LABELS,
     SUPPORT_OUTCOME_LABELS,
@@ -129,3 +131,8 @@ def label(table: dict, code: object) -> str:
     if code is None:
         return ""
     return table.get(code, table.get(str(code), str(code)))
+
+
+# What a partnership's meeting decided, and the roles in a partnership.
+DECISION_KINDS: dict[str, str] = {str(k): v for k, v in DECISION_KIND_LABELS.items()}
+PARTNERSHIP_ROLES: dict[str, str] = {str(k): v for k, v in PARTNERSHIP_ROLE_LABELS.items()}

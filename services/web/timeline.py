@@ -1,6 +1,7 @@
 """A case's timeline across the services: intake's history (opened, consent, sent to
-diagnosis, closed, reopened), the PZK's diagnosis with its needs and recommendations, and each
-referral's states and outcome — merged by time. Pure: it composes what the APIs answered."""
+diagnosis, closed, reopened), the PZK's diagnosis with its needs and recommendations, each
+referral's states and outcome, and what the partnership's meetings decided about the case
+("decided at the meeting of …") — merged by time. Pure: it composes what the APIs answered."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class Entry:
     at: datetime
     title: str
     details: list[str] = field(default_factory=list)
-    kind: str = "case"  # case | diagnosis | referral
+    kind: str = "case"  # case | diagnosis | referral | meeting
 
 
 def _moment(value: Any) -> datetime:
@@ -188,10 +189,25 @@ def _referral_entries(referral: dict[str, Any]) -> list[Entry]:
     return entries
 
 
+def _decision_entry(decision: dict[str, Any]) -> Entry:
+    """A decision of the partnership's meeting about the case, on the meeting's day."""
+    held_on = as_date(decision["held_on"])
+    details = [f"Ustalono na spotkaniu zespołu PZK z dnia {held_on}"]
+    if decision.get("support_type"):
+        details.append(f"Wsparcie: {label(labels.SUPPORT_TYPES, decision['support_type'])}")
+    if decision.get("institution_name") or decision.get("institution_id"):
+        details.append(
+            f"Instytucja: {decision.get('institution_name') or 'instytucja spoza katalogu'}"
+        )
+    title = label(labels.DECISION_KINDS, decision.get("kind"))
+    return Entry(_moment(decision["held_on"]), title[:1].upper() + title[1:], details, "meeting")
+
+
 def compose(
     overview: dict[str, Any],
     diagnosis: dict[str, Any] | None = None,
     referrals: list[dict[str, Any]] | None = None,
+    decisions: list[dict[str, Any]] | None = None,
 ) -> list[Entry]:
     """Everything that happened to the case, oldest first."""
     entries = _case_entries(overview)
@@ -199,4 +215,5 @@ def compose(
         entries += _diagnosis_entries(diagnosis)
     for referral in referrals or []:
         entries += _referral_entries(referral)
+    entries += [_decision_entry(d) for d in decisions or []]
     return sorted(entries, key=lambda e: e.at)

@@ -116,3 +116,34 @@ def test_a_plan_agreed_the_day_its_diagnosis_was_completed_follows_it() -> None:
     titles = [e.title for e in compose(OVERVIEW, same_day, [REFERRAL])]
     completed = titles.index("Diagnoza PZK zakończona")
     assert titles[completed + 1] == "Indywidualny Plan Wsparcia (IPW) uzgodniony"
+
+
+def test_the_teams_decisions_are_shown_as_decided_at_their_meeting() -> None:
+    decisions = [
+        {"kind": "diagnosis_agreed", "held_on": "2026-03-08", "meeting_id": "m1"},
+        {
+            "kind": "referral_agreed",
+            "held_on": "2026-03-08",
+            "support_type": "vocational_counselling",
+            "institution_name": "Powiatowy Urząd Pracy",
+        },
+        {"kind": "plan_agreed", "held_on": "2026-03-10"},
+    ]
+    entries = compose(OVERVIEW, DIAGNOSIS, [REFERRAL], decisions)
+    met = [e for e in entries if e.kind == "meeting"]
+    assert [e.title for e in met] == [
+        "Zespół uzgodnił diagnozę",
+        "Zespół uzgodnił skierowanie do instytucji",
+        "Zespół uzgodnił plan (IPW)",
+    ]
+    assert met[0].details == ["Ustalono na spotkaniu zespołu PZK z dnia 08.03.2026"]
+    assert met[1].details[1:] == [
+        "Wsparcie: doradztwo zawodowe",
+        "Instytucja: Powiatowy Urząd Pracy",
+    ]
+    # in time order: after the assessment of 5 March, before the referral of 10 March, 11:00
+    titles = [e.title for e in entries]
+    assert titles.index("Ocena w diagnozie PZK: PUP") < titles.index("Zespół uzgodnił diagnozę")
+    assert titles.index("Zespół uzgodnił plan (IPW)") < titles.index(
+        "Skierowanie „doradztwo zawodowe”: przydzielone"
+    )

@@ -306,7 +306,7 @@ async def _case_page(
         "cases/case.html",
         {
             "case": overview,
-            "timeline": timeline.compose(overview, work.diagnosis, work.referrals),
+            "timeline": timeline.compose(overview, work.diagnosis, work.referrals, work.decisions),
             "unavailable": work.unavailable,
             "household": household,
             "access_reason": (form or {}).get("access_reason", ""),
