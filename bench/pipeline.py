@@ -498,7 +498,8 @@ class Services:
         os.environ.update(self.env)
         procs = processes.start(self.settings, env=self.env, only=names)
         self.procs.update(procs)
-        processes.wait_ready(self.settings, procs)
+        # a machine loaded by other work takes its time to start four services
+        processes.wait_ready(self.settings, procs, timeout=300)
 
     def stop(self, *names: str) -> None:
         self.note_rss()
