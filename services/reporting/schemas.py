@@ -108,6 +108,20 @@ class Indicators(_Answer):
     suppression: Protection | None
 
 
+class MonthOfIndicators(_Answer):
+    month: str = Field(description="YYYY-MM")
+    first_day: date = Field(description="the first day counted in this month")
+    last_day: date = Field(description="the last day counted in this month")
+    total: IndicatorLine
+
+
+class MonthlyIndicators(_Answer):
+    as_of: date | None
+    definitions: dict[str, str]
+    months: list[MonthOfIndicators]
+    suppression: Protection | None
+
+
 class SummaryLine(_Answer):
     key: str
     label: str

@@ -115,6 +115,7 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("reporting", "GET", "/api/v1/reports"): frozenset({AN, CO}),
     ("reporting", "GET", "/api/v1/reports/summary"): frozenset({AN, CO}),
     ("reporting", "GET", "/api/v1/reports/indicators"): frozenset({AN, CO}),
+    ("reporting", "GET", "/api/v1/reports/indicators/monthly"): frozenset({AN, CO}),
     ("reporting", "GET", "/api/v1/reports/{name}"): frozenset({AN, CO}),
     ("reporting", "POST", "/api/v1/admin/rebuild"): frozenset({OP}),
     # The partnership: read by the gmina's staff and its members' staff, changed by the gmina's

@@ -475,8 +475,9 @@ async def test_analyst_sees_small_cells_withheld_and_the_rest_perturbed_consiste
         assert row(figures, key)["cases_opened"] == line["total"], key
         assert by_summary[key]["cases_opened"] == line["total"], key
         alone = await report(stack, "cases", analyst, gmina=key)
-        assert alone["rows"][0]["cells"] == line["cells"] and alone["total"]["total"] == (
-            line["total"]
+        assert (
+            alone["rows"][0]["cells"] == line["cells"]
+            and alone["total"]["total"] == (line["total"])
         ), key
     assert households["total"]["total"] == table["total"]["total"]
     assert figures["total"]["cases_opened"] == table["total"]["total"]
@@ -902,7 +903,10 @@ async def test_a_transferred_case_counts_where_it_was_on_the_day_in_any_order_an
 
     [fact] = [r for r in (await stack.snapshot())["case_facts"] if r["case_id"] == case.case_id]
     assert (fact["gmina"], fact["place_seq"], fact["transferred_on"]) == (
-        receiving, 3, date(2025, 6, 3))
+        receiving,
+        3,
+        date(2025, 6, 3),
+    )
 
     async def check() -> None:
         there = stack.who(Role.COORDINATOR, gmina=receiving)
@@ -932,9 +936,11 @@ async def test_a_transferred_case_counts_where_it_was_on_the_day_in_any_order_an
     await rebuild(stack.pool, stack.settings.amqp_url, batch_size=2)
     after = await stack.snapshot()
     assert [r for r in after["case_facts"] if r["case_id"] == case.case_id] == [
-        r for r in before["case_facts"] if r["case_id"] == case.case_id]
+        r for r in before["case_facts"] if r["case_id"] == case.case_id
+    ]
     assert [r for r in after["case_transfer_facts"] if r["case_id"] == case.case_id] == [
-        r for r in before["case_transfer_facts"] if r["case_id"] == case.case_id]
+        r for r in before["case_transfer_facts"] if r["case_id"] == case.case_id
+    ]
     await check()
 
 
@@ -1048,3 +1054,54 @@ async def test_plans_goals_and_their_reviews_are_counted_once_in_any_order(
     for key in (small, large):
         assert row(shown["goals"], key)["total"] == row(shown["goal_reviews"], key)["total"]
     assert row(shown["plans"], small)["cells"]["with_contract"] is None
+
+
+async def test_the_monthly_series_is_each_months_indicators_as_asked_alone(
+    stack: ReportingStack, published: list[Envelope]
+) -> None:
+    """One call for a chart over time discloses nothing more than a call per month: for an
+    analyst (withheld and perturbed figures) and a coordinator (exact ones) alike, each
+    month's total is the one /reports/indicators answers for that month alone."""
+    small, large = rural("14", 0, 2)
+    events = [opened(large, date(2025, 2, day)) for day in range(1, 13)]
+    events += [opened(small, date(2025, 3, 3)) for _ in range(2)]
+    events += [opened(large, date(2025, 4, 9)) for _ in range(7)]
+    closings = [closed(e, date(2025, 4, 30)) for e in events[:6]]
+    await stack.settle(await send(stack, published, *events, *closings))
+    readers = {
+        "analyst": (stack.who(Role.ANALYST, region="14"), {"region": "14"}),
+        "coordinator": (stack.who(Role.COORDINATOR, powiat=large[:4]), {"powiat": large[:4]}),
+    }
+    for who, scope in readers.values():
+        period = {**scope, "from": "2025-01-20", "to": "2025-05-10", "by": "region"}
+        response = await stack.get("/reports/indicators/monthly", who, **period)
+        assert response.status_code == 200, response.text
+        series = response.json()
+        assert [m["month"] for m in series["months"]] == [f"2025-0{m}" for m in range(1, 6)]
+        assert (series["months"][0]["first_day"], series["months"][-1]["last_day"]) == (
+            "2025-01-20", "2025-05-10",
+        )  # fmt: skip
+        for month in series["months"]:
+            alone = await stack.get(
+                "/reports/indicators", who,
+                **{**scope, "from": month["first_day"], "to": month["last_day"], "by": "gmina"},
+            )  # fmt: skip
+            assert alone.status_code == 200, alone.text
+            assert month["total"] == alone.json()["total"], month["month"]
+            assert series["suppression"] == alone.json()["suppression"]
+    analyst = readers["analyst"][0]
+    february = (await stack.get("/reports/indicators/monthly", analyst, region="14",
+                                **{"from": "2025-02-01", "to": "2025-02-28"})).json()  # fmt: skip
+    assert series["suppression"] is None and february["suppression"] is not None
+    for wrong, field in (
+        ({"from": "2025-01-01"}, "to"),
+        ({"to": "2025-01-01"}, "from"),
+        ({"from": "2023-01-01", "to": "2025-01-31"}, "from"),
+    ):
+        response = await stack.get("/reports/indicators/monthly", analyst, region="14", **wrong)
+        assert (response.status_code, response.json()["field"]) == (422, field), response.text
+    outside = await stack.get(
+        "/reports/indicators/monthly", analyst, region="02",
+        **{"from": "2025-01-01", "to": "2025-02-28"},
+    )  # fmt: skip
+    assert (outside.status_code, outside.json()["code"]) == (403, "out_of_scope")

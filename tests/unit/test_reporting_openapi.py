@@ -19,6 +19,7 @@ def test_every_route_documents_its_answer() -> None:
         ("/api/v1/reports", "get"),
         ("/api/v1/reports/summary", "get"),
         ("/api/v1/reports/indicators", "get"),
+        ("/api/v1/reports/indicators/monthly", "get"),
         ("/api/v1/reports/{name}", "get"),
         ("/api/v1/admin/rebuild", "post"),
     ):
