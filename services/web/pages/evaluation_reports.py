@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.web.client import ApiProblem
-from services.web.forms import FormErrors, from_problem
+from services.web.forms import from_problem
 from services.web.pages import api_for
-from services.web.pages.reports import FORM_NAMES, GROUPINGS, filter_options, read_filters
+from services.web.pages.reports import FORM_NAMES, GROUPINGS, filters_of
 from services.web.session import SignedIn
 from services.web.templating import render
 
@@ -71,13 +71,7 @@ def table_view(answer: dict[str, Any], extras: list[tuple[str, str, str]]) -> di
 
 @router.get("/raporty/ewaluacja")
 async def evaluation_reports(request: Request, session: SignedIn) -> Response:
-    errors = FormErrors()
-    filters = read_filters(dict(request.query_params), errors)
-    context: dict[str, Any] = {
-        "filters": filters,
-        "query": filters.query(),
-        **filter_options(session, filters),
-    }
+    filters, errors, context = filters_of(request, session)
     if errors:
         return render(request, "reports/evaluation.html", context, errors=errors, status=422)
     api = api_for(request, session)

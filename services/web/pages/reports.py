@@ -231,8 +231,8 @@ def indicator_rows(indicators: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-@router.get("/raporty")
-async def reports(request: Request, session: SignedIn) -> Response:
+def filters_of(request: Request, session: Session) -> tuple[Filters, FormErrors, dict[str, Any]]:
+    """The report filters of the query, their errors, and the page's context with them."""
     errors = FormErrors()
     filters = read_filters(dict(request.query_params), errors)
     context: dict[str, Any] = {
@@ -240,6 +240,12 @@ async def reports(request: Request, session: SignedIn) -> Response:
         "query": filters.query(),
         **filter_options(session, filters),
     }
+    return filters, errors, context
+
+
+@router.get("/raporty")
+async def reports(request: Request, session: SignedIn) -> Response:
+    filters, errors, context = filters_of(request, session)
     if errors:
         return render(request, "reports/index.html", context, errors=errors, status=422)
     api = api_for(request, session)
