@@ -12,7 +12,6 @@ from uuid import UUID
 import asyncpg
 
 from shared.auth import Principal
-from shared.errors import InvalidInput
 
 _COLUMNS = ("subject", "role", "institution", "case_id", "gmina", "access", "purpose")
 _READ = ("entry_id", "at", "subject", "role", "institution", "case_id", "access", "purpose")
@@ -42,15 +41,6 @@ async def record(
     await tx.execute(
         f"INSERT INTO audit_log ({', '.join(columns)}) VALUES ({placeholders})", *values
     )
-
-
-def gmina_in_scope(gmina: str | None, principal: Principal) -> str:
-    """The gmina whose log is read: the one named, or the principal's own; authorised."""
-    code = gmina or principal.gmina
-    if code is None:
-        raise InvalidInput("gmina_required", "name the gmina", field="gmina")
-    principal.require_gmina(code)
-    return code
 
 
 async def entries(

@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared import identity_provider
 from shared.claims import ALL_REGIONS, ROLE_CLAIMS, InvalidClaims, Role, parse_claims
-from shared.errors import DomainError, Forbidden
+from shared.errors import DomainError, Forbidden, InvalidInput
 from shared.settings import InsecureConfiguration, Settings, get_settings
 from shared.teryt import terc
 
@@ -90,6 +90,16 @@ class Principal:
     def require_gmina(self, gmina: str) -> None:
         if not self.covers_gmina(gmina):
             raise Forbidden("out_of_scope", f"Gmina {gmina} jest poza Twoim zakresem uprawnień.")
+
+    def gmina_in_scope(self, gmina: str | None) -> str:
+        """The gmina a reading names, or the principal's own: a gmina of the register, in
+        scope."""
+        code = gmina or self.gmina
+        if code is None:
+            raise InvalidInput("gmina_required", "podaj gminę", field="gmina")
+        terc().gmina(code, field="gmina")
+        self.require_gmina(code)
+        return code
 
 
 def _key_material(value: str) -> str:

@@ -374,7 +374,7 @@ async def read_audit_log(
 ) -> list[AuditEntryOut]:
     """Who read which diagnosis's notes, when and why, and what retention erased; newest
     first."""
-    code = audit_log.gmina_in_scope(gmina, principal)
+    code = principal.gmina_in_scope(gmina)
     async with ctx.pool.acquire() as conn:
         rows = await audit_log.entries(
             conn, gmina=code, case_id=case_id, limit=limit, also=("diagnosis_id",)

@@ -382,7 +382,7 @@ async def read_audit_log(
     principal: Principal = requires(Role.COORDINATOR),
 ) -> list[dict[str, Any]]:
     """Who read which case's personal data, when and why; newest first."""
-    code = audit_log.gmina_in_scope(gmina, principal)
+    code = principal.gmina_in_scope(gmina)
     async with ctx.pool.acquire() as conn:
         return await audit_log.entries(conn, gmina=code, case_id=case_id, limit=limit)
 

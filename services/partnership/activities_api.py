@@ -18,7 +18,7 @@ from services.partnership import group_store as groups
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import ActivityType
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
 from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
@@ -116,11 +116,7 @@ async def list_activities(
     principal: Principal = Readers,
 ) -> Any:
     """The gmina's group activities, latest first, with their sessions and hours."""
-    code = gmina or principal.gmina
-    if code is None:
-        raise InvalidInput("gmina_required", "podaj gminę", field="gmina")
-    terc().gmina(code, field="gmina")
-    principal.require_gmina(code)
+    code = principal.gmina_in_scope(gmina)
     async with ctx.pool.acquire() as conn:
         return [_out(a) for a in await groups.activities_of(conn, code)]
 

@@ -151,11 +151,7 @@ async def list_rounds(
 ) -> list[RoundOut]:
     """The gmina's rounds, latest first: response counts, and the results of closed rounds
     with enough answers."""
-    code = gmina or principal.gmina
-    if code is None:
-        raise InvalidInput("gmina_required", "podaj gminę", field="gmina")
-    terc().gmina(code, field="gmina")
-    principal.require_gmina(code)
+    code = principal.gmina_in_scope(gmina)
     async with ctx.pool.acquire() as conn:
         return [await _round_out(conn, r, principal) for r in await groups.rounds_of(conn, code)]
 
