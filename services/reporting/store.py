@@ -176,14 +176,19 @@ def _period(column: str) -> str:
 
 
 # A case counts where it was at the end of the day ($5): its gmina then, which differs from its
-# current one (case_facts) only for a case transferred since. Its latest transfer by then puts
+# current one (case_facts) only for a case transferred since (the second part of the union,
+# so that a never-moved case is read as stored, by its indexes). Its latest transfer by then puts
 # it in that transfer's receiving gmina; with none by then, it was where its first transfer
 # took it from. Every case figure is placed so: each family once, in the same place in every
 # table, and a report as of a past day does not move when the family moves later.
-_CASES = """(SELECT c.case_id, c.opened_on, c.household_size, c.age_bands, c.reasons,
-        c.notified_by, c.diagnosed_on, c.need_areas,
-        coalesce(p.gmina, c.gmina) AS gmina, coalesce(p.powiat, c.powiat) AS powiat,
-        coalesce(p.region, c.region) AS region, coalesce(p.variant, c.variant) AS variant
+_CASE_COLUMNS = """c.case_id, c.opened_on, c.household_size, c.age_bands, c.reasons,
+        c.notified_by, c.diagnosed_on, c.need_areas"""
+_CASES = f"""(SELECT {_CASE_COLUMNS}, c.gmina, c.powiat, c.region, c.variant
+    FROM case_facts c WHERE c.transferred_on IS NULL
+    UNION ALL
+    SELECT {_CASE_COLUMNS},
+        coalesce(p.gmina, c.gmina), coalesce(p.powiat, c.powiat),
+        coalesce(p.region, c.region), coalesce(p.variant, c.variant)
     FROM case_facts c LEFT JOIN LATERAL (
         SELECT CASE WHEN t.transferred_on <= $5 THEN t.to_gmina ELSE t.from_gmina END AS gmina,
                CASE WHEN t.transferred_on <= $5 THEN t.to_powiat ELSE t.from_powiat END
@@ -193,12 +198,13 @@ _CASES = """(SELECT c.case_id, c.opened_on, c.household_size, c.age_bands, c.rea
                CASE WHEN t.transferred_on <= $5 THEN t.to_variant ELSE t.from_variant END
                    AS variant
         FROM case_transfer_facts t
-        WHERE c.transferred_on IS NOT NULL AND t.case_id = c.case_id
+        WHERE t.case_id = c.case_id
         ORDER BY t.transferred_on <= $5 DESC,
                  CASE WHEN t.transferred_on <= $5 THEN t.sequence END DESC,
                  CASE WHEN t.transferred_on <= $5 THEN t.transferred_on END DESC,
                  t.sequence, t.transferred_on
-        LIMIT 1) p ON true)"""
+        LIMIT 1) p ON true
+    WHERE c.transferred_on IS NOT NULL)"""
 
 _CASES_AS_OF = (
     "opened_on IS NOT NULL AND opened_on <= $5 AND "
