@@ -622,6 +622,12 @@ class SurveyRoundClosed(Event):
         return str(self.round_id)
 
 
+class MeetingAttendance(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    institution_id: UUID
+    sector: Sector
+
+
 class MeetingHeld(Event):
     """A meeting of a partnership as recorded (again, with a higher `version`, when a decision
     or a case is added): who attended (institutions and their sectors), the cases discussed
@@ -635,6 +641,9 @@ class MeetingHeld(Event):
     version: int = Field(ge=1)
     institutions: list[UUID] = Field(description="the institutions that attended")
     sectors: list[Sector] = Field(description="the sectors of the institutions that attended")
+    attendance: list[MeetingAttendance] = Field(
+        default_factory=list, description="each institution that attended with its sector"
+    )
     cases: list[UUID] = Field(description="the cases discussed")
     decisions: int = Field(ge=0)
 

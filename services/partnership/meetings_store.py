@@ -10,7 +10,7 @@ import asyncpg
 
 from services.partnership.domain import DecisionDraft
 from shared.codes import Sector
-from shared.events import MeetingDecisionRecorded, MeetingHeld
+from shared.events import MeetingAttendance, MeetingDecisionRecorded, MeetingHeld
 from shared.teryt import terc
 
 
@@ -145,6 +145,13 @@ def held_event(found: dict[str, Any]) -> MeetingHeld:
         version=found["version"],
         institutions=sorted(a["institution_id"] for a in found["attendance"]),
         sectors=sorted({Sector(a["sector"]) for a in found["attendance"]}),
+        attendance=sorted(
+            (
+                MeetingAttendance(institution_id=a["institution_id"], sector=a["sector"])
+                for a in found["attendance"]
+            ),
+            key=lambda a: a.institution_id,
+        ),
         cases=found["cases"],
         decisions=len(found["decisions"]),
     )

@@ -35,6 +35,7 @@ from shared.events import (
     DiagnosisRevised,
     Event,
     InstitutionRegistered,
+    MeetingHeld,
     Place,
     PlanAgreed,
     PlanGoalReviewed,
@@ -281,6 +282,23 @@ SURVEY_ANSWERS = FactTable(
     ("round_id", "question", "answer"),
     {**_PLACE, "closed_on": Merge.MIN, "n": Merge.KEEP},
 )
+# The partnerships' meetings: a meeting, who attended (each institution with its sector), the
+# cases discussed. A later version of a meeting adds decisions and cases, never takes any away.
+MEETINGS = FactTable(
+    "meeting_facts",
+    ("meeting_id",),
+    {**_PLACE, "held_on": Merge.MIN, "version": Merge.MAX},
+)
+MEETING_ATTENDANCE = FactTable(
+    "meeting_attendance_facts",
+    ("meeting_id", "institution_id"),
+    {**_PLACE, "held_on": Merge.MIN, "sector": Merge.KEEP},
+)
+MEETING_CASES = FactTable(
+    "meeting_case_facts",
+    ("meeting_id", "case_id"),
+    {**_PLACE, "held_on": Merge.MIN},
+)
 INSTITUTIONS = FactTable(
     "institution_facts",
     ("institution_id",),
@@ -302,6 +320,9 @@ FACT_TABLES: tuple[FactTable, ...] = (
     FOLLOW_UPS,
     SURVEY_ROUNDS,
     SURVEY_ANSWERS,
+    MEETINGS,
+    MEETING_ATTENDANCE,
+    MEETING_CASES,
 )
 
 
@@ -461,6 +482,8 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
             | SurveyRoundClosed()
         ):
             return _evaluation_facts(event, envelope)
+        case MeetingHeld():
+            return _meeting_facts(event)
         case InstitutionRegistered():  # and InstitutionUpdated, its subclass
             values = {
                 "institution_id": event.institution_id,
@@ -469,6 +492,20 @@ def facts_of(event: Event, envelope: Envelope) -> list[Fact]:
             }
             return [Fact(INSTITUTIONS, values)]
     return []
+
+
+def _meeting_facts(event: MeetingHeld) -> list[Fact]:
+    """A meeting, its attendance by institution and sector, and the cases it discussed."""
+    place = {**_place(event.place), "held_on": event.held_on}
+    facts = [Fact(MEETINGS, {"meeting_id": event.meeting_id, **place, "version": event.version})]
+    for a in event.attendance:
+        values = {"meeting_id": event.meeting_id, "institution_id": a.institution_id, **place}
+        facts.append(Fact(MEETING_ATTENDANCE, {**values, "sector": str(a.sector)}))
+    facts += [
+        Fact(MEETING_CASES, {"meeting_id": event.meeting_id, "case_id": case, **place})
+        for case in event.cases
+    ]
+    return facts
 
 
 def _evaluation_facts(event: Event, envelope: Envelope) -> list[Fact]:

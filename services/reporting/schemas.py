@@ -37,7 +37,12 @@ class TableLine(_Answer):
         default=None, description="acceptance_by_sector: see `definitions`"
     )
     sectors_engaged: int | None = Field(
-        default=None, description="cooperation: sectors with at least one institution"
+        default=None,
+        description="cooperation: sectors with at least one institution; meeting_sectors: "
+        "sectors present at a meeting at least once",
+    )
+    institutions_per_meeting: float | None = Field(
+        default=None, description="meetings: institutions attending a meeting on average"
     )
     hours: dict[str, float | None] | None = Field(
         default=None, description="activity_sessions: hours by type and `total` (null: withheld)"

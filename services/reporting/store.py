@@ -442,6 +442,28 @@ CROSS_TABLES: dict[str, str] = {
                             ORDER BY case_id, activity_type, sequence DESC) p,
                            generate_series(1, p.participants_in_type) AS i
                       WHERE {_AS_OF_ONLY} AND {_SCOPE.format(a="")}""",
+    # --- the partnerships' meetings -----------------------------------------------------------
+    # meetings held by the day; institutions attending (one per meeting and institution); the
+    # distinct cases discussed
+    "meetings": f"""SELECT {{by}} AS row, 'held' AS col, meeting_id::text AS unit,
+                        {_key_of("meeting_id")} AS k
+                      FROM meeting_facts WHERE held_on <= $5 AND {_period("held_on")}
+                        AND {_SCOPE.format(a="")}
+                    UNION ALL
+                    SELECT {{by}}, 'attendances', meeting_id::text || ' ' || institution_id,
+                        {_part_key("meeting_id", "institution_id::text")}
+                      FROM meeting_attendance_facts WHERE held_on <= $5
+                        AND {_period("held_on")} AND {_SCOPE.format(a="")}
+                    UNION ALL
+                    SELECT {{by}}, 'cases_discussed', case_id::text, {_key_of("case_id")}
+                      FROM meeting_case_facts WHERE held_on <= $5 AND {_period("held_on")}
+                        AND {_SCOPE.format(a="")}""",
+    # meetings by the sectors present (a meeting once per sector, however many institutions)
+    "meeting_sectors": f"""SELECT {{by}} AS row, sector AS col,
+                        meeting_id::text || ' ' || sector AS unit,
+                        {_part_key("meeting_id", "sector")} AS k
+                      FROM meeting_attendance_facts WHERE held_on <= $5
+                        AND {_period("held_on")} AND {_SCOPE.format(a="")}""",
     # --- evaluation ----------------------------------------------------------------------------
     # follow-ups of families after closing (3 and 6 months), sustained or not; the period is
     # that of the closing

@@ -204,6 +204,22 @@ REPORTS: dict[str, ReportKind] = {
         "te same cele według wyniku ostatniego przeglądu (liczy się tylko ostatni przegląd "
         "celu; przegląd późniejszy niż dzień raportu: bez przeglądu)",
     ),
+    "meetings": ReportKind(
+        "Spotkania partnerskich zespołów kooperacji (PZK)", "place",
+        {"held": "spotkania odbyte", "attendances": "obecności instytucji",
+         "cases_discussed": "sprawy omówione"},
+        "spotkania zespołów odbyte do dnia; obecności instytucji (instytucja raz na spotkaniu); "
+        "różne sprawy omawiane na spotkaniach (sprawa raz, choćby na kilku spotkaniach). "
+        "Kolumny liczą różne rzeczy: suma wiersza nie jest wskaźnikiem",
+        {"institutions_per_meeting": "obecności instytucji ÷ spotkania odbyte: ile instytucji "
+                                     "średnio uczestniczyło w spotkaniu (z pokazanych liczb)"},
+    ),
+    "meeting_sectors": ReportKind(
+        "Sektory obecne na spotkaniach zespołów PZK", "place", _labels(SECTOR_LABELS),
+        "spotkania zespołów, na których był obecny dany sektor (spotkanie raz w każdym sektorze "
+        "obecnych instytucji)",
+        {"sectors_engaged": "liczba sektorów obecnych na co najmniej jednym spotkaniu"},
+    ),
     "activities": ReportKind(
         "Zajęcia grupowe według rodzaju", "place", _labels(ACTIVITY_TYPE_LABELS),
         "zajęcia grupowe zespołu (klub, cykl warsztatów, szkolenie, coaching) rozpoczęte do dnia",
@@ -420,8 +436,12 @@ def add_row_figures(report: str, table: CrossTable) -> None:
             accepted, declined = cells.get("accepted", 0), cells.get("declined", 0)
             answered = None if None in (accepted, declined) else accepted + declined
             line["acceptance_rate"] = rate(accepted, answered, table.threshold)
-        elif report == "cooperation":
+        elif report in ("cooperation", "meeting_sectors"):
             line["sectors_engaged"] = sum(1 for v in cells.values() if v != 0)
+        elif report == "meetings":
+            line["institutions_per_meeting"] = per_meeting(
+                cells.get("attendances", 0), cells.get("held", 0), table.threshold
+            )
         elif report == "follow_ups":
             for m in (3, 6):
                 kept, lost = cells.get(f"{m}_sustained", 0), cells.get(f"{m}_not_sustained", 0)
@@ -429,6 +449,17 @@ def add_row_figures(report: str, table: CrossTable) -> None:
                 line[f"sustained_share_{m}"] = rate(kept, whole, table.threshold)
         elif report == "survey_responses":
             line["response_rate"] = rate(cells.get("answered", 0), line["total"], table.threshold)
+
+
+def per_meeting(attendances: int | None, held: int | None, threshold: int | None) -> float | None:
+    """Institutions attending a meeting on average, to one decimal: from exact counts, or for
+    protected readers from the published ones, only where the meetings shown reach the
+    threshold (as a share's whole must)."""
+    if attendances is None or held is None or not held:
+        return None
+    if threshold is not None and held < threshold:
+        return None
+    return round(attendances / held, 1)
 
 
 def rate(part: int | None, whole: int | None, threshold: int | None) -> float | None:
