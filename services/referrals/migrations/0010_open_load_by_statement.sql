@@ -3,10 +3,12 @@
 -- counter row is changed once. One referral per statement (routing) costs the same; a bulk
 -- write (a restore by COPY, a large closure) no longer updates the same few counter rows once
 -- per referral in one transaction, each update walking the versions the earlier ones left.
-DROP TRIGGER referrals_open_load ON referrals;
-DROP FUNCTION referrals_open_load();
+-- (IF EXISTS and OR REPLACE: a database may have applied this file under the number 0009,
+-- which main held for a minute.)
+DROP TRIGGER IF EXISTS referrals_open_load ON referrals;
+DROP FUNCTION IF EXISTS referrals_open_load();
 
-CREATE FUNCTION referrals_open_load_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION referrals_open_load_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO institution_load AS l (institution_id, support_type, open_referrals)
     SELECT institution_id, support_type, count(*) FROM new_rows
@@ -18,7 +20,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION referrals_open_load_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION referrals_open_load_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE institution_load l SET open_referrals = l.open_referrals - d.n
     FROM (SELECT institution_id, support_type, count(*) AS n FROM old_rows
@@ -28,7 +30,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION referrals_open_load_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION referrals_open_load_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- places freed are subtracted, places taken added (an insertion's CHECK would refuse a
     -- negative count before ON CONFLICT could add it to the row)
@@ -56,12 +58,15 @@ BEGIN
     RETURN NULL;
 END $$;
 
+DROP TRIGGER IF EXISTS referrals_open_load_inserted ON referrals;
 CREATE TRIGGER referrals_open_load_inserted AFTER INSERT ON referrals
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION referrals_open_load_inserted();
+DROP TRIGGER IF EXISTS referrals_open_load_deleted ON referrals;
 CREATE TRIGGER referrals_open_load_deleted AFTER DELETE ON referrals
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION referrals_open_load_deleted();
+DROP TRIGGER IF EXISTS referrals_open_load_updated ON referrals;
 CREATE TRIGGER referrals_open_load_updated AFTER UPDATE ON referrals
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION referrals_open_load_updated();
