@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -199,8 +199,13 @@ def create_api(
 
     # Request counts, sizes and latency per route template (never a concrete path, which could
     # carry an id), method and status class, as `http_request_duration_seconds` & co.
+    # A registry of the app's own, so each app counts its own requests (tests build several apps
+    # in one process; the instrumentator registers its series once per registry).
+    http_registry = CollectorRegistry()
     Instrumentator(
-        excluded_handlers=["/metrics", "/health", "/ready"], should_group_untemplated=True
+        excluded_handlers=["/metrics", "/health", "/ready"],
+        should_group_untemplated=True,
+        registry=http_registry,
     ).instrument(app)
 
     @app.get("/metrics", tags=["ops"])
@@ -208,6 +213,7 @@ def create_api(
         # Readiness as Prometheus sees it: a service that answers but cannot work shows 0.
         checks = await _readiness(request.app)
         service_metrics.READY.labels(service).set(1 if all(checks.values()) else 0)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest() + generate_latest(http_registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app
