@@ -96,6 +96,27 @@ async def test_the_household_changes_with_errors_beside_the_fields_and_the_timel
     assert "2 osoby" in await page.locator("dl").first.inner_text()
     assert "Osoba opuściła gospodarstwo domowe" in await timeline.inner_text()
     await visit.check("odejscie zapisane")
+
+    # The reasons (art. 7) as they stand now: none is refused beside the list.
+    await page.get_by_role("link", name="Zmień powody przyznania pomocy (art. 7)").click()
+    assert await visit.heading() == "Powody przyznania pomocy"
+    unemployment = page.get_by_label("art. 7 pkt 4 — bezrobocie")
+    assert await unemployment.is_checked()
+    await unemployment.uncheck()
+    await page.get_by_role("button", name="Zapisz powody").click()
+    await page.locator(".error-summary").wait_for()
+    assert await page.locator("#reasons-blad").text_content() == (
+        "Błąd: Wybierz co najmniej jedną możliwość."
+    )
+    await visit.check("powody z bledem")
+    await page.get_by_label("art. 7 pkt 1 — ubóstwo").check()
+    await page.get_by_label("art. 7 pkt 4 — bezrobocie").check()
+    await page.get_by_role("button", name="Zapisz powody").click()
+    await page.wait_for_url(re.compile(f"/sprawy/{case_id}$"))
+    assert await status.inner_text() == "Powody przyznania pomocy zostały zmienione."
+    facts = await page.locator("dl").first.inner_text()
+    assert "ubóstwo (pkt 1)" in facts and "bezrobocie (pkt 4)" in facts
+    assert "Zmiana powodów przyznania pomocy" in await timeline.inner_text()
     # Intake keeps each change in its audit log with the reasons given.
     audit = await api.call(
         "GET", "intake", "/audit", api.as_(Role.COORDINATOR, gmina=GMINA),
@@ -103,7 +124,8 @@ async def test_the_household_changes_with_errors_beside_the_fields_and_the_timel
     )  # fmt: skip
     assert audit.status_code == 200, audit.text
     accesses = {(e["access"], e["purpose"]) for e in audit.json()}
-    assert {"member_added", "member_corrected", "member_left"} <= {a for a, _ in accesses}
+    changes = {"member_added", "member_corrected", "member_left", "reasons_revised"}
+    assert changes <= {a for a, _ in accesses}
     assert {"korekta danych rodziny", "zmiana składu rodziny"} <= {p for _, p in accesses}
     assert not [u for u in visit.urls if "Doma" in u]
 

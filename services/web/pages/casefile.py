@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from services.web.client import Api, ApiProblem
 from services.web.forms import FormErrors, from_problem
-from services.web.labels import RELATIONS
+from services.web.labels import REASON_ORDER, REASONS, RELATIONS
 from services.web.pages import api_for
 from services.web.session import Session, SignedIn
 from services.web.templating import render
@@ -220,6 +220,57 @@ async def person_left(
             status=422,
         )
     return _flash(request, "Odejście osoby z gospodarstwa zostało zapisane.", f"/sprawy/{case_id}")
+
+
+# --- the reasons for assistance (art. 7) ---------------------------------------------------------
+
+
+async def _reasons_page(
+    request: Request,
+    session: Session,
+    case_id: UUID,
+    *,
+    chosen: list[str] | None = None,
+    errors: FormErrors | None = None,
+    status: int = 200,
+) -> Response:
+    overview = await api_for(request, session).case_overview(case_id)
+    return render(
+        request,
+        "cases/reasons.html",
+        {
+            "case": overview,
+            "chosen": overview["reasons"] if chosen is None else chosen,
+            "reason_options": [
+                (code, f"art. 7 pkt {code} — {REASONS[code]}") for code in REASON_ORDER
+            ],
+        },
+        errors=errors,
+        status=status,
+    )
+
+
+@router.get("/sprawy/{case_id}/powody")
+async def reasons_page(request: Request, session: SignedIn, case_id: UUID) -> Response:
+    return await _reasons_page(request, session, case_id)
+
+
+@router.post("/sprawy/{case_id}/powody")
+async def revise_reasons(request: Request, session: SignedIn, case_id: UUID) -> Response:
+    """The reasons as they stand now; intake tells reporting when they changed."""
+    chosen = [str(v) for v in (await request.form()).getlist("reasons")]
+    try:
+        await api_for(request, session).call(
+            "POST", "intake", f"/cases/{case_id}/reasons", json={"reasons": chosen}
+        )
+    except ApiProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        errors = from_problem(problem.problem, {"reasons"})
+        return await _reasons_page(
+            request, session, case_id, chosen=chosen, errors=errors, status=422
+        )
+    return _flash(request, "Powody przyznania pomocy zostały zmienione.", f"/sprawy/{case_id}")
 
 
 # --- the interview's entries and the case notes -------------------------------------------------
