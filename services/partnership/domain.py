@@ -136,7 +136,7 @@ def check_join(state: State, institution: UUID, joined_on: date, today: date) ->
 def check_leave(state: State, institution: UUID, left_on: date, today: date) -> Membership:
     membership = state.current(institution)
     if membership is None:
-        raise Conflict("not_a_member", "instytucja nie należy do partnerstwa")
+        raise Conflict("not_a_partnership_member", "instytucja nie należy do partnerstwa")
     if left_on > today:
         raise InvalidInput(
             "date_in_future", "data wystąpienia nie może być w przyszłości", field="left_on"
@@ -163,7 +163,7 @@ def check_role(
 ) -> None:
     if role in MEMBER_ROLES and institution not in state.members:
         raise InvalidInput(
-            "not_a_member",
+            "not_a_partnership_member",
             "tę rolę pełni instytucja należąca do partnerstwa",
             field="institution_id",
         )
@@ -178,7 +178,7 @@ def check_role(
 def check_representative(state: State, institution: UUID, since: date, today: date) -> None:
     if institution not in state.members:
         raise InvalidInput(
-            "not_a_member",
+            "not_a_partnership_member",
             "przedstawiciela wskazuje instytucja należąca do partnerstwa",
             field="institution_id",
         )
@@ -217,7 +217,7 @@ def check_diagnostic_team(state: State, institutions: list[UUID]) -> frozenset[U
     for i, institution in enumerate(institutions):
         if institution not in state.members:
             raise InvalidInput(
-                "not_a_member",
+                "not_a_partnership_member",
                 "zespół diagnostyczny tworzą członkowie partnerstwa",
                 field=f"institutions[{i}]",
             )
@@ -248,7 +248,7 @@ def check_meeting(state: State, held_on: date, attendance: list[UUID], today: da
     for i, institution in enumerate(attendance):
         if institution not in members and institution != state.roles.get(PartnershipRole.ADVISER):
             raise InvalidInput(
-                "not_a_member",
+                "not_a_partnership_member",
                 "w spotkaniu uczestniczą członkowie partnerstwa (i doradca ds. modelu)",
                 field=f"attendance[{i}]",
             )

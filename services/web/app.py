@@ -28,6 +28,7 @@ from services.web.pages import (
     home,
     institution,
     operator,
+    partnership,
     plans,
     reports,
     signin,
@@ -104,7 +105,7 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     app.include_router(operator.router, dependencies=[Depends(current_session)])
     for pages in (
         casefile, transfers, plans, team, coordinator, institution, reports,
-        evaluation_reports, group_activities,
+        evaluation_reports, group_activities, partnership,
     ):  # fmt: skip
         app.include_router(pages.router, dependencies=[Depends(current_session)])
 

@@ -47,6 +47,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("/diagnozy", "Diagnozy do uzupełnienia"),
         ("/zajecia", "Zajęcia grupowe"),
         ("/ankieta", "Ankieta zespołu"),
+        ("/partnerstwo", "Partnerstwo"),
     ],
     "coordinator": [
         ("/pulpit", "Pulpit koordynatora"),
@@ -55,6 +56,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("/raporty", "Raporty"),
         ("/zajecia", "Zajęcia grupowe"),
         ("/ankieta", "Ankieta zespołu"),
+        ("/partnerstwo", "Partnerstwo"),
+        ("/spotkania", "Spotkania zespołu"),
     ],
     "institution_staff": [("/skierowania", "Skierowania")],
     "analyst": [("/raporty", "Raporty")],

@@ -249,14 +249,14 @@ async def test_bad_input_is_refused_naming_the_field(
     problem(r, 422, "valid_until_before_from", "valid_until")
     await partnership.form([ops])
     r = await partnership.post("/diagnostic-team", {"institutions": [str(uuid4())]})
-    problem(r, 422, "not_a_member", "institutions[0]")
+    problem(r, 422, "not_a_partnership_member", "institutions[0]")
     r = await partnership.post(
         "/representatives",
         {"institution_id": str(ops), "name": "Jan", "function": "x" * 3, "email": "not-mail"},
     )
     problem(r, 422, "validation_failed", "email")
     r = await partnership.post("/roles", {"role": "coordinator", "institution_id": str(uuid4())})
-    problem(r, 422, "not_a_member", "institution_id")
+    problem(r, 422, "not_a_partnership_member", "institution_id")
     r = await partnership.post(
         "/members", {"institution_id": str(ops), "joined_on": TODAY.isoformat()}
     )
@@ -455,7 +455,7 @@ async def test_a_meeting_is_refused_naming_the_field(
     await partnership.form([ops])
     stranger = uuid4()
     cases = [
-        ({"attendance": [str(stranger)]}, "not_a_member", "attendance[0]"),
+        ({"attendance": [str(stranger)]}, "not_a_partnership_member", "attendance[0]"),
         ({"held_on": (TODAY + timedelta(days=1)).isoformat()}, "date_in_future", "held_on"),
         ({"decisions": [{"kind": "plan_agreed"}]}, "case_required", "decisions[0].case_id"),
         (
