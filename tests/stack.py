@@ -6,10 +6,8 @@ in a run (`from tests.e2e.conftest import Api` still works for the classes)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -24,6 +22,7 @@ from kooperacja.plans import plan_covering
 from shared.auth import Role, issue_token
 from shared.settings import Settings, get_settings
 from shared.topology import declare_exchange
+from tests.support import an_institution, eventually
 
 
 @pytest.fixture(scope="session")
@@ -130,13 +129,7 @@ class Api:
             "referrals",
             "/institutions",
             self.as_(Role.COORDINATOR, gmina=gmina),
-            json={
-                "name": name,
-                "sector": sector,
-                "support_types": support_types,
-                "gminas": [gmina],
-                "capacity": capacity,
-            },
+            json=an_institution(name, sector, support_types, [gmina], capacity=capacity),
         )
         assert response.status_code == 201, response.text
         institution = str(response.json()["institution_id"])
@@ -203,14 +196,7 @@ class Api:
         return r.json()  # type: ignore[no-any-return]
 
     async def eventually(self, fetch: Any, *, within: float = 20, what: str = "it") -> Any:
-        deadline = time.monotonic() + within
-        while True:
-            found = await fetch()
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {within}s waiting for {what}")
-            await asyncio.sleep(0.1)
+        return await eventually(fetch, within=within, what=what, every=0.1)
 
 
 @pytest.fixture

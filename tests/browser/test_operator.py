@@ -4,8 +4,6 @@ operator APIs only."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from uuid import uuid4
 
 import aio_pika
@@ -13,6 +11,7 @@ import aio_pika
 from shared.settings import Settings
 from shared.topology import dead_letter_queue_name
 from tests.browser.conftest import Visit
+from tests.support import eventually
 
 OPERATOR = "demo-agnieszka-lis"
 
@@ -35,14 +34,12 @@ async def poison(settings: Settings, service: str, message_id: str) -> None:
 
 
 async def reload_until(visit: Visit, present: bool, text: str, within: float = 20) -> None:
-    deadline = time.monotonic() + within
-    while True:
+    async def shown_as_wanted() -> bool:
         await visit.goto("/stan-systemu")
-        found = await visit.page.get_by_text(text).count() > 0
-        if found == present:
-            return
-        assert time.monotonic() < deadline, f"{text!r} still {'absent' if present else 'there'}"
-        await asyncio.sleep(0.5)
+        return (await visit.page.get_by_text(text).count() > 0) == present
+
+    what = f"{text!r} to be {'shown' if present else 'gone'}"
+    await eventually(shown_as_wanted, within=within, what=what, every=0.5)
 
 
 async def test_operator_sees_the_services_and_replays_and_purges_a_dead_letter(

@@ -11,6 +11,7 @@ import pytest
 from shared.auth import Role
 from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api
+from tests.support import a_household, a_person
 
 pytestmark = pytest.mark.e2e
 GMINA = "2601022"  # Gnojno, buski, świętokrzyskie, rural: no other test uses it
@@ -22,20 +23,13 @@ async def _open_case(api: Api, consent: bool, last_name: str) -> str:
         "intake",
         "/cases",
         api.as_(Role.CASEWORKER, gmina=GMINA),
-        json={
-            "gmina": GMINA,
-            "members": [
-                {
-                    "first_name": "Halina",
-                    "last_name": last_name,
-                    "birth_date": "1971-06-14",
-                    "sex": "F",
-                }
-            ],
-            "reasons": ["14"],
-            "notified_by": "health",
-            "consent_to_share": consent,
-        },
+        json=a_household(
+            GMINA,
+            a_person("Halina", last_name, birth_date="1971-06-14"),
+            reasons=["14"],
+            notified_by="health",
+            consent=consent,
+        ),
     )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == ("in_diagnosis" if consent else "opened")

@@ -14,6 +14,7 @@ import pytest
 from shared.auth import Role
 from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api
+from tests.support import a_household, a_person
 
 pytestmark = pytest.mark.e2e
 GMINA = "1806042"  # Niwiska, kolbuszowski, podkarpackie: no other test uses it
@@ -47,20 +48,7 @@ async def test_consent_withdrawn_mid_way_ends_sharing_in_every_service(
         "intake",
         "/cases",
         caseworker,
-        json={
-            "gmina": GMINA,
-            "members": [
-                {
-                    "first_name": "Teodora",
-                    "last_name": "Wycofana",
-                    "birth_date": "1983-02-27",
-                    "sex": "F",
-                }
-            ],
-            "reasons": ["4"],
-            "notified_by": "self",
-            "consent_to_share": True,
-        },
+        json=a_household(GMINA, a_person("Teodora", "Wycofana", birth_date="1983-02-27")),
     )
     assert response.status_code == 201, response.text
     case_id = str(response.json()["case_id"])

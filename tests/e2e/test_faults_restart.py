@@ -15,6 +15,7 @@ import pytest
 
 from shared.auth import Role
 from tests.e2e.conftest import Api, Stack
+from tests.support import a_household, a_person
 
 pytestmark = pytest.mark.e2e
 GMINA = "0601072"  # Konstantynów: this test's own
@@ -47,20 +48,7 @@ needs_root_tools = pytest.mark.skipif(
 async def open_case(api: Api, who: dict[str, str], i: int) -> str:
     """Open one case, retrying through the outage; the idempotency key makes retries safe."""
     key = str(uuid.uuid4())
-    body = {
-        "gmina": GMINA,
-        "members": [
-            {
-                "first_name": "Test",
-                "last_name": f"Restart{i}",
-                "birth_date": "1975-05-05",
-                "sex": "M",
-            }
-        ],
-        "reasons": ["4"],
-        "notified_by": "self",
-        "consent_to_share": True,
-    }
+    body = a_household(GMINA, a_person("Test", f"Restart{i}", birth_date="1975-05-05", sex="M"))
     for _ in range(300):
         try:
             r = await api.call(

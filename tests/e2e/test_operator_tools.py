@@ -8,7 +8,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from uuid import uuid4
 
 import aio_pika
@@ -19,6 +18,7 @@ from shared.auth import Role
 from shared.settings import Settings
 from shared.topology import dead_letter_queue_name
 from tests.e2e.conftest import Api, Stack
+from tests.support import wait_until
 
 pytestmark = pytest.mark.e2e
 GMINA = "0607062"  # Szastarka: this test's own gmina
@@ -37,17 +37,11 @@ def kooperacja(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def status_until(exit_code: int, *, within: float = 30) -> str:
-    deadline = time.monotonic() + within
-    while True:
+    def exited() -> str | None:
         done = kooperacja("status")
-        if done.returncode == exit_code:
-            return done.stdout
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"status kept exiting {done.returncode}, not {exit_code}:\n{done.stdout}"
-                f"{done.stderr}"
-            )
-        time.sleep(0.5)
+        return done.stdout or " " if done.returncode == exit_code else None
+
+    return wait_until(exited, within=within, what=f"status to exit {exit_code}", every=0.5)
 
 
 async def test_status_is_zero_when_healthy_and_not_with_a_dead_letter_or_a_service_down(

@@ -14,6 +14,7 @@ import pytest
 from shared.auth import Role
 from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api
+from tests.support import a_child, a_household, a_person
 
 pytestmark = pytest.mark.e2e
 GMINA = "1816072"  # Hyżne, rzeszowski, podkarpackie: no other test uses it
@@ -62,27 +63,13 @@ async def test_a_plan_agreed_starts_the_support_and_its_revision_changes_it(
         "intake",
         "/cases",
         caseworker,
-        json={
-            "gmina": GMINA,
-            "members": [
-                {
-                    "first_name": "Marianna",
-                    "last_name": "Planowa",
-                    "birth_date": "1979-09-30",
-                    "sex": "F",
-                },
-                {
-                    "first_name": "Józef",
-                    "last_name": "Planowy",
-                    "birth_date": "2012-01-15",
-                    "sex": "M",
-                    "relation": "child",
-                },
-            ],
-            "reasons": ["1", "6"],
-            "notified_by": "health",
-            "consent_to_share": True,
-        },
+        json=a_household(
+            GMINA,
+            a_person("Marianna", "Planowa", birth_date="1979-09-30"),
+            a_child("Józef", "Planowy", "2012-01-15"),
+            reasons=["1", "6"],
+            notified_by="health",
+        ),
     )
     assert r.status_code == 201, r.text
     case_id = str(r.json()["case_id"])

@@ -13,6 +13,7 @@ from kooperacja.demo_data import pesel_for
 from shared.auth import Role
 from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api
+from tests.support import a_household, a_person
 
 pytestmark = pytest.mark.e2e
 GMINA = "2014052"  # Zambrów, rural, podlaskie: no other test uses it
@@ -38,21 +39,12 @@ async def test_declined_support_is_rerouted_accepted_once_and_completed(
         "intake",
         "/cases",
         api.as_(Role.CASEWORKER, gmina=GMINA),
-        json={
-            "gmina": GMINA,
-            "members": [
-                {
-                    "first_name": "Zdzisław",
-                    "last_name": "Wróblewski",
-                    "birth_date": "1979-11-02",
-                    "sex": "M",
-                    "pesel": pesel,
-                }
-            ],
-            "reasons": ["9"],
-            "notified_by": "police",
-            "consent_to_share": True,
-        },
+        json=a_household(
+            GMINA,
+            a_person("Zdzisław", "Wróblewski", birth_date="1979-11-02", sex="M", pesel=pesel),
+            reasons=["9"],
+            notified_by="police",
+        ),
     )
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]

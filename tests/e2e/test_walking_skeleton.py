@@ -8,6 +8,7 @@ from kooperacja.demo_data import pesel_for
 from shared.auth import Role
 from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api
+from tests.support import a_child, a_household, a_person
 
 pytestmark = pytest.mark.e2e
 GMINA = "0601042"  # Drelów, rural
@@ -29,28 +30,13 @@ async def test_case_travels_from_intake_to_reporting(
         "intake",
         "/cases",
         api.as_(Role.CASEWORKER, gmina=GMINA),
-        json={
-            "gmina": GMINA,
-            "members": [
-                {
-                    "first_name": "Grażyna",
-                    "last_name": "Szczepańska",
-                    "birth_date": "1987-03-14",
-                    "sex": "F",
-                    "pesel": pesel,
-                },
-                {
-                    "first_name": "Oliwer",
-                    "last_name": "Szczepański",
-                    "birth_date": "2015-06-02",
-                    "sex": "M",
-                    "relation": "child",
-                },
-            ],
-            "reasons": ["1", "9"],
-            "notified_by": "school",
-            "consent_to_share": True,
-        },
+        json=a_household(
+            GMINA,
+            a_person("Grażyna", "Szczepańska", birth_date="1987-03-14", pesel=pesel),
+            a_child("Oliwer", "Szczepański", "2015-06-02"),
+            reasons=["1", "9"],
+            notified_by="school",
+        ),
     )
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import aio_pika
@@ -22,22 +20,9 @@ from shared.http import create_api
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import Settings, get_settings
 from shared.topology import queue_name
+from tests.support import eventually
 
 PROBE_MIGRATIONS = Path(__file__).parent / "probe_migrations"
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, within: float = 20, what: str = "condition"
-) -> Any:
-    """Poll until `check` returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def has_consumer(amqp: AbstractRobustConnection, queue: str) -> bool:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
@@ -38,6 +37,7 @@ from shared.teryt import terc
 from shared.topology import declare_exchange
 from tests.conftest import NAMESPACE, PORT_BASE
 from tests.integration.conftest import eventually
+from tests.support import wait_ready
 
 VHOST = f"{NAMESPACE}_ref"
 ENV = {
@@ -83,18 +83,7 @@ class ReferralsProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.referrals"], env={**os.environ, **ENV}
         )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"referrals exited with code {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("referrals not ready after 60s")
-            time.sleep(0.2)
+        wait_ready(self.proc, self.base_url, name="referrals", within=60)
 
     def kill(self) -> None:
         """A crash: no graceful shutdown."""

@@ -9,7 +9,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -31,6 +30,7 @@ from shared.settings import Settings
 from shared.teryt import terc
 from tests.conftest import NAMESPACE, PORT_BASE
 from tests.integration.conftest import eventually
+from tests.support import wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -100,18 +100,7 @@ class Service:
 
     def start(self, timeout: float = 90) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], env=self.env)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with code {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} at {self.url} not ready after {timeout:.0f}s")
-            time.sleep(0.2)
+        wait_ready(self.proc, self.url, name=self.name, within=timeout)
 
     def stop(self) -> None:
         if self.proc is not None:
