@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,6 +36,13 @@ def _flash(request: Request, message: str, to: str) -> RedirectResponse:
 
 def _form(form: FormData) -> dict[str, str]:
     return {k: str(v).strip() for k, v in form.items()}
+
+
+def _once(form: dict[str, str]) -> dict[str, str] | None:
+    """The form's own Idempotency-Key (a hidden field made with the page), so that a form sent
+    twice (a double click, back and resend) adds one person or one entry, not two."""
+    key = form.get("key", "")
+    return {"Idempotency-Key": key} if 8 <= len(key) <= 100 else None
 
 
 async def _read(api: Api, case_id: UUID, what: str, reason: str) -> Any:
@@ -76,6 +83,7 @@ def _member_page(
             "sex_options": SEX_OPTIONS,
             "relation_options": list(RELATIONS.items()),
             "today": date.today().isoformat(),
+            "key": form.get("key") or str(uuid4()),
         },
         errors=errors,
         status=status,
@@ -106,7 +114,7 @@ async def add_member(request: Request, session: SignedIn, case_id: UUID) -> Resp
         body["joined_on"] = form["joined_on"]
     try:
         await api_for(request, session).call(
-            "POST", "intake", f"/cases/{case_id}/members", json=body
+            "POST", "intake", f"/cases/{case_id}/members", json=body, headers=_once(form)
         )
     except ApiProblem as problem:
         if problem.status not in (409, 422):
@@ -307,6 +315,7 @@ async def _entries_page(
             "form": {"conducted_on": today, "noted_on": today, **(form or {})},
             "me": session.subject,
             "flash": request.session.pop("flash", None),
+            "key": (form or {}).get("key") or str(uuid4()),
         },
         errors=errors,
         status=status,
@@ -333,7 +342,9 @@ async def _add_entry(request: Request, session: Session, case_id: UUID, page: st
         if text in fields:
             body.setdefault(text, "")  # sent empty: the API names it
     try:
-        await api_for(request, session).call("POST", "intake", f"/cases/{case_id}{path}", json=body)
+        await api_for(request, session).call(
+            "POST", "intake", f"/cases/{case_id}{path}", json=body, headers=_once(form)
+        )
     except ApiProblem as problem:
         if problem.status not in (409, 422):
             raise
