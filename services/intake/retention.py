@@ -10,7 +10,7 @@ from datetime import date
 import asyncpg
 
 from services.intake import domain, store
-from services.intake.settings import IntakeSettings
+from services.intake.settings import intake_settings
 from shared import outbox
 from shared.jobs import every
 from shared.outbox import Origin
@@ -40,10 +40,10 @@ async def anonymise_expired(
             return done
 
 
-@every(lambda: IntakeSettings().retention_every_seconds)
+@every(lambda: intake_settings().retention_every_seconds)
 async def retention_job(ctx: ServiceContext) -> None:
     """One pass of the retention job (ServiceSpec.jobs)."""
-    settings = IntakeSettings()
+    settings = intake_settings()
     done = await anonymise_expired(
         ctx.pool,
         ctx.origin,

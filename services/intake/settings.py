@@ -3,6 +3,8 @@ and how often the retention job looks, configurable per deployment and for tests
 
 from __future__ import annotations
 
+from functools import cache
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,3 +18,9 @@ class IntakeSettings(BaseSettings):
     retention_every_seconds: float = Field(default=3600.0, gt=0)
     # Cases anonymised per transaction, so one pass never holds many locks for long.
     retention_batch: int = Field(default=200, ge=1)
+
+
+@cache
+def intake_settings() -> IntakeSettings:
+    """Read once per process, as every service's own settings are (`<service>_settings()`)."""
+    return IntakeSettings()
