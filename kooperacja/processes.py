@@ -13,7 +13,7 @@ import httpx
 
 from shared.settings import Settings
 
-SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership", "notifications")
 
 
 def start(

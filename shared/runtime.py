@@ -23,7 +23,7 @@ from faststream import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
-from shared import metrics
+from shared import catch_up, metrics
 from shared.acks import AckWindow
 from shared.consumer import EventConsumer, Handlers, Outcome, Verdict
 from shared.db import create_pool, prepare_database
@@ -58,6 +58,9 @@ class ServiceSpec:
     build_api: Callable[[], FastAPI]
     handlers: Handlers | None = None
     jobs: list[Job] = field(default_factory=list)
+    # Read the past events of the types it consumes from the event log, on its first start and
+    # for a type it begins to consume (shared/catch_up.py); its database keeps the progress.
+    catch_up: bool = False
 
 
 def context(request: Request) -> ServiceContext:
@@ -135,6 +138,9 @@ class ServiceRuntime:
             asyncio.create_task(job.run(ctx, self.stopping), name=job.name)
             for job in [_backlog_gauge, *self.spec.jobs]
         ]
+        if self.spec.catch_up and self.spec.handlers is not None:
+            # Like a job: it ends when it has caught up, which stops nothing.
+            jobs.append(asyncio.create_task(self._catch_up(pool), name="catch-up"))
         log.info("%s listening on %s", self.name, s.base_url(self.name))
         print(f"{self.name} ready on {s.base_url(self.name)}", flush=True)
         await self._until_stopped(tasks)
@@ -151,6 +157,31 @@ class ServiceRuntime:
         await self._amqp.close()
         await pool.close()
         log.info("%s stopped", self.name)
+
+    async def _catch_up(self, pool: asyncpg.Pool) -> None:
+        """Past events from the event log, beside the live queue (declared and bound before
+        the catch-up puts its end marker in the log, so nothing falls between the two)."""
+        handlers = self.spec.handlers
+        assert handlers is not None
+        consumer = EventConsumer(
+            service=self.name,
+            pool=pool,
+            handlers=handlers,
+            max_attempts=self.settings.max_attempts,
+            batch_size=self.settings.prefetch,
+            max_message_bytes=self.settings.max_event_bytes,
+        )
+        try:
+            await catch_up.keep_catching_up(
+                service=self.name,
+                pool=pool,
+                consumer=consumer,
+                amqp_url=self.settings.amqp_url,
+                keys=handlers.routing_keys,
+                stopping=self.stopping,
+            )
+        finally:
+            await consumer.close()
 
     async def _until_stopped(self, tasks: list[asyncio.Task[Any]]) -> None:
         stop = asyncio.create_task(self.stopping.wait())

@@ -16,6 +16,7 @@ DEFAULT_PORTS = {
     "referrals": 8103,
     "reporting": 8104,
     "partnership": 8105,
+    "notifications": 8106,
 }
 # The web front (services/web) owns no data and consumes no events; KOOP_WEB_PORT overrides it.
 WEB_PORT = 8100

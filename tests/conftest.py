@@ -14,7 +14,7 @@ import subprocess
 
 NAMESPACE = os.environ.get("KOOP_TEST_NAMESPACE", "kooperacja_test")
 PORT_BASE = int(os.environ.get("KOOP_TEST_PORT_BASE", "8201"))
-SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership", "notifications")
 
 os.environ["KOOP_AMQP_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{NAMESPACE}"
 os.environ["KOOP_DATABASE_PREFIX"] = NAMESPACE
@@ -24,6 +24,18 @@ os.environ.setdefault("KOOP_ENV", "development")
 os.environ.setdefault("KOOP_MAX_ATTEMPTS", "3")
 for i, name in enumerate((*SERVICES, "probe", "web")):
     os.environ[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
+# E-mail goes to an SMTP server a test starts on this port (aiosmtpd, plain SMTP on loopback);
+# until it runs, sending fails and is retried, which is how the tests want it.
+SMTP_PORT = PORT_BASE + 12
+os.environ.setdefault("KOOP_SMTP_HOST", "127.0.0.1")
+os.environ.setdefault("KOOP_SMTP_PORT", str(SMTP_PORT))
+os.environ.setdefault("KOOP_SMTP_TLS", "none")
+os.environ.setdefault("KOOP_SMTP_SEND_EVERY_SECONDS", "0.3")
+os.environ.setdefault("KOOP_SMTP_RETRY_SECONDS", "0.5")
+os.environ.setdefault(
+    "KOOP_NOTIFICATIONS_PUBLIC_URL", f"http://127.0.0.1:{os.environ['KOOP_WEB_PORT']}"
+)
+os.environ.setdefault("KOOP_REFERRALS_WATCH_SECONDS", "1")
 
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402

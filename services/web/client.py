@@ -53,7 +53,7 @@ class CaseSummary(BaseModel):
     household_size: int
 
 
-SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership", "notifications")
 
 
 @dataclass

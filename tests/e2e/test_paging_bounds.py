@@ -11,7 +11,7 @@ from tests.e2e.conftest import Api
 
 pytestmark = pytest.mark.e2e
 GMINA = "0601011"
-SERVICES = ("intake", "diagnosis", "referrals", "reporting")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "notifications")
 HUGE = "9223372036854775808"
 
 
@@ -21,6 +21,7 @@ async def test_no_integer_parameter_overflows(api: Api) -> None:
         "diagnosis": api.as_(Role.COORDINATOR, gmina=GMINA),
         "referrals": api.as_(Role.COORDINATOR, gmina=GMINA),
         "reporting": api.as_(Role.ANALYST, region=GMINA[:2]),
+        "notifications": api.as_(Role.COORDINATOR, gmina=GMINA),
     }
     tried, wrong = 0, []
     for service in SERVICES:

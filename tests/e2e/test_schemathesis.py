@@ -39,6 +39,12 @@ RUNS: list[tuple[str, Role, dict[str, str]]] = [
     ("referrals", Role.INSTITUTION_STAFF, {"institution": "7c2b6a58-1f0e-4d43-9d2c-5b0e8d3f4a11"}),
     ("reporting", Role.ANALYST, {"region": GMINA[:2]}),
     ("partnership", Role.COORDINATOR, {"gmina": GMINA}),
+    ("notifications", Role.COORDINATOR, {"gmina": GMINA}),
+    (
+        "notifications",
+        Role.INSTITUTION_STAFF,
+        {"institution": "7c2b6a58-1f0e-4d43-9d2c-5b0e8d3f4a11"},
+    ),
 ]
 
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 GMINA = "0607032"  # Dzierzkowice, kraśnicki: this test's own gmina
 OTHER_GMINA = "0607042"  # Gościeradów, the same powiat: a neighbour who must not see in
-SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership", "notifications")
 
 CW, TM, CO, IS, AN, OP = (
     Role.CASEWORKER,
@@ -157,6 +157,15 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("partnership", "POST", "/api/v1/surveys/rounds"): frozenset({CO}),
     ("partnership", "POST", "/api/v1/surveys/rounds/{round_id}/answers"): frozenset({TM, CO}),
     ("partnership", "POST", "/api/v1/surveys/rounds/{round_id}/close"): frozenset({CO}),
+    # Each person's inbox: the roles notifications are addressed to; the scope picks the gmina
+    # or institution, the subject the read marks and e-mail preferences.
+    ("notifications", "GET", "/api/v1/notifications"): frozenset({CW, CO, IS}),
+    ("notifications", "GET", "/api/v1/notifications/{notification_id}"): frozenset({CW, CO, IS}),
+    ("notifications", "POST", "/api/v1/notifications/{notification_id}/read"): frozenset(
+        {CW, CO, IS}
+    ),
+    ("notifications", "GET", "/api/v1/preferences"): frozenset({CW, CO, IS}),
+    ("notifications", "PUT", "/api/v1/preferences"): frozenset({CW, CO, IS}),
     # Every service's operator API: its queues and dead letters, no case data.
     **{
         (service, method, f"/api/v1/admin/{path}"): frozenset({OP})
@@ -288,6 +297,7 @@ async def _world(api: Api) -> dict[str, str]:
         "referral_id": referral["referral_id"],
         "goal_id": plan["goals"][0]["goal_id"],
         "activity_id": str(uuid4()),
+        "notification_id": str(uuid4()),
         "name": "cases",
         "gmina": GMINA,
         "day": date.today().isoformat(),
@@ -307,6 +317,7 @@ def _unknown_ids() -> dict[str, str]:
         "person_id": str(uuid4()),
         "goal_id": str(uuid4()),
         "activity_id": str(uuid4()),
+        "notification_id": str(uuid4()),
         "name": "cases",
         "gmina": GMINA,
         "day": date.today().isoformat(),
@@ -353,7 +364,7 @@ async def test_each_role_gets_through_only_where_the_design_lets_it(api: Api) ->
             # An empty body: a refused role is stopped before the body is read, an allowed one
             # meets validation, so the matrix changes no data.
             kwargs: dict[str, Any] = {"params": {"reason": "test macierzy ról"}}
-            if method in {"POST", "PATCH"}:
+            if method in {"POST", "PATCH", "PUT"}:
                 kwargs["json"] = {"__matrix__": True}
             r = await _call(api, service, method, _fill(path, ids), who, **kwargs)
             if r.status_code >= 500:
@@ -385,7 +396,7 @@ async def test_no_expired_or_forged_token_gets_anywhere(api: Api) -> None:
     wrong: list[str] = []
     for service, method, path in sorted(await _endpoints(api)):
         for what, who in tokens.items():
-            kwargs: dict[str, Any] = {"json": {}} if method in {"POST", "PATCH"} else {}
+            kwargs: dict[str, Any] = {"json": {}} if method in {"POST", "PATCH", "PUT"} else {}
             r = await _call(api, service, method, _fill(path, ids), who, **kwargs)
             if r.status_code != 401:
                 wrong.append(f"{what} {method} {service}{path}: {r.status_code}")
@@ -647,7 +658,7 @@ async def test_malformed_or_absent_scope_claims_get_nowhere(api: Api) -> None:
     wrong: list[str] = []
     for service, method, path in sorted(await _endpoints(api)):
         kwargs: dict[str, Any] = {"params": {"reason": "test macierzy ról"}}
-        if method in {"POST", "PATCH"}:
+        if method in {"POST", "PATCH", "PUT"}:
             kwargs["json"] = {"__matrix__": True}
         for what, (role, claims) in MALFORMED.items():
             who = _raw_token(settings, str(role), **claims)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership")
+SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership", "notifications")
 
 
 def _operations() -> list[tuple[str, str, str, dict[str, Any], dict[str, Any]]]:

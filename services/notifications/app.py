@@ -1,0 +1,19 @@
+"""Wiring of the notifications service."""
+
+from pathlib import Path
+
+from services.notifications.api import build_api
+from services.notifications.handlers import handlers
+from services.notifications.jobs import follow_up_job, mail_job
+from services.notifications.settings import notification_settings
+from shared.idempotency import forget_old_answers
+from shared.runtime import ServiceSpec
+
+spec = ServiceSpec(
+    name="notifications",
+    migrations=Path(__file__).parent / "migrations",
+    build_api=build_api,
+    handlers=handlers,
+    jobs=[mail_job, follow_up_job, forget_old_answers],
+    catch_up=notification_settings().catch_up,
+)
