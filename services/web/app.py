@@ -27,6 +27,7 @@ from services.web.pages import (
     group_activities,
     home,
     institution,
+    notifications,
     operator,
     partnership,
     plans,
@@ -101,13 +102,15 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     if settings.development:  # KOOP_ENV=development; unset is production
         app.include_router(signin.dev_router)
     app.include_router(home.router)
-    app.include_router(caseworker.router, dependencies=[Depends(current_session)])
+    # The unread count in the navigation, on the pages of the roles that have an inbox.
+    signed_in = [Depends(current_session), Depends(notifications.unread_count)]
+    app.include_router(caseworker.router, dependencies=signed_in)
     app.include_router(operator.router, dependencies=[Depends(current_session)])
     for pages in (
         casefile, transfers, plans, team, coordinator, institution, reports,
-        evaluation_reports, group_activities, partnership,
+        evaluation_reports, group_activities, partnership, notifications,
     ):  # fmt: skip
-        app.include_router(pages.router, dependencies=[Depends(current_session)])
+        app.include_router(pages.router, dependencies=signed_in)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

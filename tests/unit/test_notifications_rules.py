@@ -161,3 +161,27 @@ def test_kinds_follow_the_role() -> None:
 def test_mail_retries_back_off_up_to_an_hour() -> None:
     assert [backoff_seconds(n) for n in (1, 2, 3)] == [30, 60, 120]
     assert backoff_seconds(20) == 3600
+
+
+async def test_a_failing_job_round_never_ends_the_job() -> None:
+    """A notification job whose failure stopped its service is not acceptable: the runtime
+    stops a service when one of its tasks ends, so `every` must outlive any exception."""
+    import asyncio
+
+    from services.notifications.jobs import every
+    from shared.outbox import Origin
+    from shared.runtime import ServiceContext
+    from shared.settings import Settings
+
+    rounds: list[int] = []
+    stopping = asyncio.Event()
+
+    async def broken(_: ServiceContext) -> None:
+        rounds.append(1)
+        if len(rounds) >= 3:
+            stopping.set()
+        raise RuntimeError("SMTP server on fire")
+
+    ctx = ServiceContext("notifications", Settings(), None, Origin("06", "notifications"))  # type: ignore[arg-type]
+    await asyncio.wait_for(every(0.01, broken, ctx, stopping), timeout=10)
+    assert len(rounds) == 3  # it kept going after each failure until told to stop
