@@ -21,15 +21,22 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
 from functools import cache
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
 from prometheus_client import Counter, Gauge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.jobs import every
+
+if TYPE_CHECKING:
+    from shared.runtime import ServiceContext
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,12 @@ MAIL_GAVE_UP = Counter(
 )
 MAIL_BACKLOG = Gauge("kooperacja_mail_backlog", "E-mails waiting to be sent", ["service"])
 LEASE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    body: str
 
 
 class Tls(StrEnum):
@@ -74,6 +87,14 @@ class MailSettings(BaseSettings):
 @cache
 def mail_settings() -> MailSettings:
     return MailSettings()
+
+
+def case_reference(case_id: UUID) -> str:
+    """How an e-mail names a case without naming the family: intake gives cases no number of
+    their own in any event, so the first eight hexadecimal digits of the case's random id
+    ("3F2A-9C1B"), which is no personal data and which staff find on the case's page."""
+    digits = case_id.hex[:8].upper()
+    return f"{digits[:4]}-{digits[4:]}"
 
 
 def backoff_seconds(attempts: int, first: float = 30.0) -> float:
@@ -201,3 +222,17 @@ def expose(service: str) -> None:
     """The series from the start, at 0, so an alert on failures sees them before the first."""
     for metric in (MAIL_SENT, MAIL_FAILURES, MAIL_GAVE_UP, MAIL_BACKLOG):
         metric.labels(service)
+
+
+@every(lambda: mail_settings().send_every_seconds, name="send_mail")
+async def mail_job(ctx: ServiceContext) -> int:
+    """A pass of the mail job (ServiceSpec.jobs of a service with a mail outbox): everything
+    due, then the backlog gauge. A failing SMTP server fails single mails, counted and retried;
+    anything else failing fails the pass, which the job runner counts and retries."""
+    expose(ctx.name)
+    settings = mail_settings()
+    sent = 0
+    while (tried := await send_due(ctx.pool, ctx.name, settings)) > 0:
+        sent += tried
+    MAIL_BACKLOG.labels(ctx.name).set(await backlog(ctx.pool))
+    return sent

@@ -36,6 +36,9 @@ os.environ.setdefault(
     "KOOP_NOTIFICATIONS_PUBLIC_URL", f"http://127.0.0.1:{os.environ['KOOP_WEB_PORT']}"
 )
 os.environ.setdefault("KOOP_REFERRALS_WATCH_SECONDS", "1")
+os.environ.setdefault(
+    "KOOP_REFERRALS_PUBLIC_URL", f"http://127.0.0.1:{os.environ['KOOP_WEB_PORT']}"
+)
 
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402

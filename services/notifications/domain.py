@@ -26,6 +26,7 @@ from shared.events import (
     SupportOverdue,
     SupportUnassignable,
 )
+from shared.mail import case_reference
 
 # Notification ids derive from what they are about, so the same fact seen twice (a redelivery,
 # the catch-up from the event log beside the live queue) is one notification.
@@ -237,14 +238,6 @@ def follow_up_due(reminder: Reminder) -> Notification:
         details={"months": str(reminder.months), "round": str(reminder.round)},
         occurred_on=reminder.due_on,
     )
-
-
-def case_reference(case_id: UUID) -> str:
-    """How a message names the case without naming the family: intake gives cases no number
-    of their own in any event, so the first eight hexadecimal digits of the case's random id,
-    which a caseworker finds on the case page ("Sprawa 3F2A-9C1B")."""
-    digits = case_id.hex[:8].upper()
-    return f"{digits[:4]}-{digits[4:]}"
 
 
 STAGES = {"acceptance": "przyjęcia", "completion": "realizacji"}

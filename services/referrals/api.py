@@ -3,7 +3,7 @@ answers (accept, decline, complete), and the coordinator's list of overdue refer
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.referrals import directory, domain, routing, store
-from services.referrals.domain import Action, ReferralState
+from services.referrals import answers, directory, link_api, routing, store
+from services.referrals.domain import ReferralState
 from shared import outbox
 from shared.auth import Principal, Role, requires
 from shared.codes import DeclineReason, Sector, SupportOutcome, SupportType
@@ -23,9 +23,6 @@ from shared.events import (
     InstitutionRegistered,
     InstitutionUpdated,
     Place,
-    ReferralAccepted,
-    ReferralDeclined,
-    SupportCompleted,
 )
 from shared.http import create_api
 from shared.idempotency import IdempotencyKey, answer, fingerprint, replay
@@ -71,6 +68,13 @@ class InstitutionIn(BaseModel):
         description="the gmina (TERYT) whose social-assistance centre (OPS) this is: supports "
         "only the OPS may decide (a financial benefit) are assigned to it and to no other",
     )
+    contact_email: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$",
+        description="the institution's contact address (its office, not a person's): each "
+        "referral is e-mailed there with a link to answer it without an account",
+    )
 
 
 class InstitutionChange(BaseModel):
@@ -94,6 +98,13 @@ class InstitutionChange(BaseModel):
         "is meant (else 409)",
     )
     ops_gmina: str | None = None
+    contact_email: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$",
+        description="the institution's contact address (its office, not a person's): each "
+        "referral is e-mailed there with a link to answer it without an account",
+    )
 
 
 class Decline(BaseModel):
@@ -158,6 +169,9 @@ class InstitutionOut(BaseModel):
         "announces them"
     )
     ops_gmina: str | None = Field(description="the gmina whose OPS this is")
+    contact_email: str | None = Field(
+        default=None, description="where referrals are e-mailed with a link to answer them"
+    )
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -502,29 +516,14 @@ async def get_referral(
 async def _lock_own_referral(
     conn: asyncpg.Connection, referral_id: UUID, principal: Principal, *, frees_place: bool
 ) -> dict[str, Any]:
-    """The staff member's referral, locked after its case (and the routing lock when the answer
-    frees or takes a place), so that the state it is checked in is the state it changes from."""
+    """The staff member's referral, locked (answers.lock_referral); another institution's
+    answers like a missing one."""
     found = await store.get_referral(conn, referral_id)
     if found is None or not _visible(found, principal):
         raise _not_found(referral_id)
-    await store.lock_case(conn, found["case_id"])
-    if frees_place:
-        await store.lock_routing(conn)
-    locked = await store.get_referral(conn, referral_id, for_update=True)
+    locked = await answers.lock_referral(conn, referral_id, frees_place=frees_place)
     assert locked is not None
     return locked
-
-
-async def _about(conn: asyncpg.Connection, ref: dict[str, Any]) -> dict[str, Any]:
-    """What every event about one referral says of it."""
-    return {
-        "referral_id": ref["referral_id"],
-        "case_id": ref["case_id"],
-        "place": routing.place_of(ref),
-        "support_type": SupportType(ref["support_type"]),
-        "institution_id": ref["institution_id"],
-        "sector": await store.sector_of(conn, ref["institution_id"]),
-    }
 
 
 async def _answered(conn: asyncpg.Connection, referral_id: UUID) -> ReferralOut:
@@ -546,19 +545,7 @@ async def accept_referral(
         ref = await _lock_own_referral(conn, referral_id, principal, frees_place=False)
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        domain.next_state(ReferralState(ref["state"]), Action.ACCEPT)
-        now = datetime.now(UTC)
-        support_type = SupportType(ref["support_type"])
-        due = domain.complete_by(now, support_type)
-        await store.accept(conn, referral_id, now, due)
-        await outbox.add(
-            conn,
-            ctx.origin,
-            ReferralAccepted(
-                **await _about(conn, ref),
-                complete_by=due,
-            ),
-        )
+        await answers.accept(conn, ctx.origin, ref)
         result = await _answered(conn, referral_id)
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
@@ -577,18 +564,7 @@ async def decline_referral(
         ref = await _lock_own_referral(conn, referral_id, principal, frees_place=True)
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        state = domain.next_state(ReferralState(ref["state"]), Action.DECLINE)
-        await store.close(conn, referral_id, state, decline_reason=str(body.reason))
-        events: list[Event] = [
-            ReferralDeclined(
-                **await _about(conn, ref),
-                reason=body.reason,
-                attempt=ref["attempt"],
-            )
-        ]
-        events += await routing.reroute(conn, ref)
-        events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
-        await outbox.add(conn, ctx.origin, *events)
+        await answers.decline(conn, ctx.origin, ref, body.reason)
         result = await _answered(conn, referral_id)
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
@@ -607,16 +583,7 @@ async def complete_referral(
         ref = await _lock_own_referral(conn, referral_id, principal, frees_place=True)
         if first := await replay(conn, principal, idempotency_key, request_hash):
             return first
-        state = domain.next_state(ReferralState(ref["state"]), Action.COMPLETE)
-        await store.close(conn, referral_id, state, outcome=str(body.outcome))
-        events: list[Event] = [
-            SupportCompleted(
-                **await _about(conn, ref),
-                outcome=body.outcome,
-            )
-        ]
-        events += await routing.assign_waiting_for(conn, {ref["institution_id"]})
-        await outbox.add(conn, ctx.origin, *events)
+        await answers.complete(conn, ctx.origin, ref, body.outcome)
         result = await _answered(conn, referral_id)
         return await answer(conn, principal, idempotency_key, request_hash, 200, result)
 
@@ -671,4 +638,5 @@ async def list_case_referrals(
 def build_api() -> FastAPI:
     app = create_api("referrals", description="Katalog instytucji partnerskich i skierowania.")
     app.include_router(router)
+    app.include_router(link_api.router)
     return app

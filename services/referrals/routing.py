@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.referrals import domain, store
+from services.referrals import domain, institution_links, store
 from services.referrals.domain import Action, ReferralState
 from services.referrals.settings import referral_settings
 from shared.codes import ModelVariant, SupportType
@@ -122,6 +122,7 @@ async def route(
         state=ReferralState.ASSIGNED,
         accept_by=due,
     )
+    await institution_links.offer(tx, referral_id, rec.case_id, chosen.institution_id, due)
     return [
         SupportAssigned(
             referral_id=referral_id,
@@ -237,6 +238,9 @@ async def assign_waiting(
         state = domain.next_state(ReferralState.UNASSIGNABLE, Action.ASSIGN)
         due = _accept_by()
         await store.assign(tx, current["referral_id"], state, chosen.institution_id, due)
+        await institution_links.offer(
+            tx, current["referral_id"], rec.case_id, chosen.institution_id, due
+        )
         events.append(
             SupportAssigned(
                 referral_id=current["referral_id"],

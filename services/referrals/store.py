@@ -18,7 +18,8 @@ from shared.events import Place
 _OPEN = ", ".join(f"'{state}'" for state in sorted(OPEN_STATES))
 
 _INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i.gminas,
-    i.powiats, i.capacity, i.capacity_by_type, i.active, i.ops_gmina, i.created_at, i.updated_at,
+    i.powiats, i.capacity, i.capacity_by_type, i.active, i.ops_gmina, i.contact_email,
+    i.created_at, i.updated_at,
     coalesce((SELECT array_agg(p.gmina ORDER BY p.gmina) FROM partnerships p
               WHERE p.institution_id = i.institution_id), '{}') AS partnership_gminas"""
 
@@ -62,8 +63,8 @@ def _institution(row: asyncpg.Record) -> dict[str, Any]:
 async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> None:
     await tx.execute(
         """INSERT INTO institutions (institution_id, name, sector, support_types, gminas,
-                                     powiats, capacity, capacity_by_type, ops_gmina)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)""",
+                                     powiats, capacity, capacity_by_type, ops_gmina, contact_email)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)""",
         inst["institution_id"],
         inst["name"],
         inst["sector"],
@@ -73,6 +74,7 @@ async def register_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> 
         inst["capacity"],
         json.dumps(inst["capacity_by_type"]),
         inst["ops_gmina"],
+        inst.get("contact_email"),
     )
 
 
@@ -103,7 +105,7 @@ async def update_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> No
     await tx.execute(
         """UPDATE institutions SET name = $2, sector = $3, support_types = $4, gminas = $5,
                   powiats = $6, capacity = $7, capacity_by_type = $8::jsonb, active = $9,
-                  ops_gmina = $10, updated_at = now()
+                  ops_gmina = $10, contact_email = $11, updated_at = now()
            WHERE institution_id = $1""",
         inst["institution_id"],
         inst["name"],
@@ -115,6 +117,7 @@ async def update_institution(tx: asyncpg.Connection, inst: dict[str, Any]) -> No
         json.dumps(inst["capacity_by_type"]),
         inst["active"],
         inst["ops_gmina"],
+        inst.get("contact_email"),
     )
 
 

@@ -31,6 +31,7 @@ from services.web.pages import (
     operator,
     partnership,
     plans,
+    referral_link,
     reports,
     signin,
     team,
@@ -102,6 +103,8 @@ def build_app(settings: Settings | None = None, web: WebSettings | None = None) 
     if settings.development:  # KOOP_ENV=development; unset is production
         app.include_router(signin.dev_router)
     app.include_router(home.router)
+    # An institution without an account answers its referral through the e-mailed link.
+    app.include_router(referral_link.router)
     # The unread count in the navigation, on the pages of the roles that have an inbox.
     signed_in = [Depends(current_session), Depends(notifications.unread_count)]
     app.include_router(caseworker.router, dependencies=signed_in)

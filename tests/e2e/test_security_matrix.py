@@ -38,6 +38,13 @@ CW, TM, CO, IS, AN, OP = (
     Role.OPERATOR,
 )
 
+LINK_ONLY = {
+    ("referrals", "GET", "/api/v1/referral-link"),
+    ("referrals", "POST", "/api/v1/referral-link/accept"),
+    ("referrals", "POST", "/api/v1/referral-link/decline"),
+    ("referrals", "POST", "/api/v1/referral-link/complete"),
+}
+
 # (service, method, path) → the roles let through; every other role gets 403.
 EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("intake", "POST", "/api/v1/cases"): frozenset({CW}),
@@ -159,6 +166,9 @@ EXPECTED: dict[tuple[str, str, str], frozenset[Role]] = {
     ("partnership", "POST", "/api/v1/surveys/rounds/{round_id}/close"): frozenset({CO}),
     # Each person's inbox: the roles notifications are addressed to; the scope picks the gmina
     # or institution, the subject the read marks and e-mail preferences.
+    # The e-mailed link of an institution without users: no bearer token opens these, only
+    # the link's own token (X-Referral-Link); see test_the_link_routes_open_to_their_link_only.
+    **{key: frozenset() for key in LINK_ONLY},
     ("notifications", "GET", "/api/v1/notifications"): frozenset({CW, CO, IS}),
     ("notifications", "GET", "/api/v1/notifications/{notification_id}"): frozenset({CW, CO, IS}),
     ("notifications", "POST", "/api/v1/notifications/{notification_id}/read"): frozenset(
@@ -194,7 +204,8 @@ REFUSED_ONLY = {
 }
 
 
-async def _endpoints(api: Api) -> set[tuple[str, str, str]]:
+async def _endpoints(api: Api, *, with_links: bool = False) -> set[tuple[str, str, str]]:
+    """The /api/v1 routes of every service; the link routes (no bearer token) only when asked."""
     found: set[tuple[str, str, str]] = set()
     for service in SERVICES:
         r = await api.http.get(f"{api.settings.base_url(service)}/api/v1/openapi.json")
@@ -205,7 +216,7 @@ async def _endpoints(api: Api) -> set[tuple[str, str, str]]:
             for method in operations:
                 if method in {"get", "post", "put", "patch", "delete"}:
                     found.add((service, method.upper(), path))
-    return found
+    return found if with_links else found - LINK_ONLY
 
 
 def _token(settings: Settings, role: Role, **scope: Any) -> dict[str, str]:
@@ -344,7 +355,7 @@ def _in_scope(settings: Settings, role: Role, institution: str) -> dict[str, str
 
 
 async def test_every_endpoint_has_an_entry_in_the_expected_table(api: Api) -> None:
-    endpoints = await _endpoints(api)
+    endpoints = await _endpoints(api, with_links=True)
     assert endpoints, "no endpoint found in the OpenAPI documents"
     missing = sorted(endpoints - EXPECTED.keys())
     assert not missing, f"endpoints without an expected outcome per role: {missing}"
@@ -730,4 +741,30 @@ async def test_a_transferred_case_is_read_by_the_receiving_gmina_and_no_longer_b
     for role in (CW, CO):
         if await case_referrals(sending[role]):
             wrong.append(f"{role} of the sending gmina still lists the case's referrals")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_the_link_routes_open_to_their_link_only(api: Api) -> None:
+    """No bearer token of any role, and no missing, forged or tampered link, opens the routes of
+    the e-mailed link: 401 before anything else, also with a body that is not valid."""
+    settings = api.settings
+    forged_settings = settings.model_copy(update={"jwt_secret": "not-the-secret" * 4})
+    bearer_only = {str(role): _in_scope(settings, role, str(uuid4())) for role in Role} | {
+        "forged bearer": _token(forged_settings, CO, gmina=GMINA)
+    }
+    links = {
+        "no link": {},
+        "garbage": {"X-Referral-Link": "abc"},
+        "forged": {"X-Referral-Link": "AQFhYmNkZWZnaGlqa2xtbm9wAAAAAHaJ0QA.c2lnbmF0dXJl"},
+        "empty": {"X-Referral-Link": ""},
+    }
+    wrong: list[str] = []
+    for service, method, path in sorted(LINK_ONLY):
+        for what, who in {**bearer_only, **links}.items():
+            kwargs: dict[str, Any] = {"json": {"__matrix__": True}} if method == "POST" else {}
+            r = await _call(api, service, method, path, who, **kwargs)
+            if r.status_code != 401 or not r.headers["content-type"].startswith(
+                "application/problem+json"
+            ):
+                wrong.append(f"{what} {method} {service}{path}: {r.status_code}")
     assert not wrong, "\n".join(wrong)

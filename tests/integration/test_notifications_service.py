@@ -293,8 +293,8 @@ async def test_follow_ups_come_from_the_last_closing_in_any_order_and_twice(
             (early, 1, 6): date(2026, 7, 10),
         }
         # All these are due by now: the job turns each into one notification.
-        await remind_follow_ups(runtime_ctx(runtime, harness.pool))
-        await remind_follow_ups(runtime_ctx(runtime, harness.pool))
+        await remind_follow_ups.pass_(runtime_ctx(runtime, harness.pool))
+        await remind_follow_ups.pass_(runtime_ctx(runtime, harness.pool))
         caseworker = harness.who(Role.CASEWORKER, gmina=GMINA)
         inbox = await harness.inbox(caseworker)
         assert sorted((n["case_id"], n["details"]["months"]) for n in inbox["items"]) == sorted(

@@ -163,25 +163,34 @@ def test_mail_retries_back_off_up_to_an_hour() -> None:
     assert backoff_seconds(20) == 3600
 
 
-async def test_a_failing_job_round_never_ends_the_job() -> None:
-    """A notification job whose failure stopped its service is not acceptable: the runtime
-    stops a service when one of its tasks ends, so `every` must outlive any exception."""
+async def test_a_failing_mail_pass_never_ends_the_mail_job() -> None:
+    """A notification job whose failure stopped its service is not acceptable: the mail job's
+    pass fails (here: no database at all) and the job goes on until the service stops."""
     import asyncio
 
-    from services.notifications.jobs import every
+    from shared.mail import mail_job
     from shared.outbox import Origin
     from shared.runtime import ServiceContext
     from shared.settings import Settings
 
-    rounds: list[int] = []
+    class NoDatabase:
+        calls = 0
+
+        async def fetch(self, *_: object) -> None:
+            NoDatabase.calls += 1
+            raise ConnectionRefusedError("the database is away")
+
+        async def fetchval(self, *_: object) -> None:
+            NoDatabase.calls += 1
+            raise ConnectionRefusedError("the database is away")
+
     stopping = asyncio.Event()
-
-    async def broken(_: ServiceContext) -> None:
-        rounds.append(1)
-        if len(rounds) >= 3:
-            stopping.set()
-        raise RuntimeError("SMTP server on fire")
-
-    ctx = ServiceContext("notifications", Settings(), None, Origin("06", "notifications"))  # type: ignore[arg-type]
-    await asyncio.wait_for(every(0.01, broken, ctx, stopping), timeout=10)
-    assert len(rounds) == 3  # it kept going after each failure until told to stop
+    ctx = ServiceContext("notifications", Settings(), NoDatabase(), Origin("06", "notifications"))  # type: ignore[arg-type]
+    job = mail_job.__class__(name=mail_job.name, period=lambda: 0.01, pass_=mail_job.pass_)
+    running = asyncio.create_task(job.run(ctx, stopping))
+    while NoDatabase.calls < 3:
+        assert not running.done()
+        await asyncio.sleep(0.01)
+    stopping.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert NoDatabase.calls >= 3  # it kept going after each failure until told to stop

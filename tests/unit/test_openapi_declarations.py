@@ -1,5 +1,6 @@
-"""Every /api/v1 operation of the four services declares bearer security (so Swagger's
-Authorize works and "Try it out" sends the token) and says what it answers with."""
+"""Every /api/v1 operation of the services declares bearer security (so Swagger's Authorize
+works and "Try it out" sends the token; the e-mailed link's routes declare their link header)
+and says what it answers with."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 SERVICES = ("intake", "diagnosis", "referrals", "reporting", "partnership", "notifications")
+LINK_ROUTES = "/api/v1/referral-link"
 
 
 def _operations() -> list[tuple[str, str, str, dict[str, Any], dict[str, Any]]]:
@@ -33,6 +35,17 @@ OPERATIONS = _operations()
 def test_every_operation_declares_the_bearer_scheme(
     service: str, method: str, path: str, operation: dict[str, Any], document: dict[str, Any]
 ) -> None:
+    if path.startswith(LINK_ROUTES):
+        # An institution without an account answers its referral through the e-mailed link:
+        # the link's token, in its own header, is these routes' only credential.
+        assert operation.get("security") == [{"referral_link": []}]
+        scheme = document["components"]["securitySchemes"]["referral_link"]
+        assert (scheme["type"], scheme["in"], scheme["name"]) == (
+            "apiKey",
+            "header",
+            "X-Referral-Link",
+        )
+        return
     assert operation.get("security") == [{"bearer": []}]
     scheme = document["components"]["securitySchemes"]["bearer"]
     assert scheme == {

@@ -51,7 +51,14 @@ def test_the_perturbation_table_keeps_its_published_promises(threshold: int) -> 
                 assert abs(shown - n) <= MAX_NOISE
                 assert shown >= threshold  # nothing shown below the threshold, nothing negative
     assert [withheld_share(threshold + i, threshold) for i in range(7)] == [
-        219, 182, 146, 109, 73, 36, 0]
+        219,
+        182,
+        146,
+        109,
+        73,
+        36,
+        0,
+    ]
     for n in range(threshold, threshold + 5):
         row = noise_row(n, threshold)
         assert sum(count for _, count in row) == NOISE_KEYS
@@ -173,8 +180,12 @@ def _attack_one_table(
     ids = {(r, c): [uuid4() for _ in range(inner[r][c])] for r in range(height)
            for c in range(width)}  # fmt: skip
     keys = {p: [record_key(secret, i) for i in found] for p, found in ids.items()}
-    attack = Attack(THRESHOLD, MAX_NOISE if protect_with_noise else 0, cell_key=True,
-                    withheld_max=withheld_up_to(THRESHOLD) if protect_with_noise else None)
+    attack = Attack(
+        THRESHOLD,
+        MAX_NOISE if protect_with_noise else 0,
+        cell_key=True,
+        withheld_max=withheld_up_to(THRESHOLD) if protect_with_noise else None,
+    )
     cls = {p: attack.classes_of({p: frozenset([p])})[p] for p in ids}
 
     def seen(cells: list[tuple[int, int]], where: str) -> None:

@@ -29,13 +29,12 @@ def test_every_route_documents_its_answer() -> None:
     line = schemas["TableLine"]["properties"]
     assert {"key", "label", "cells", "total", "hidden"} <= set(line)
     assert line["cells"]["additionalProperties"]["anyOf"] == [
-        {"type": "integer"}, {"type": "null"}
+        {"type": "integer"},
+        {"type": "null"},
     ]  # a withheld cell is null
     summary = _answer_schema(doc, "/api/v1/reports/summary")
     assert {"by", "rows", "total", "definitions"} <= set(summary["properties"])
-    assert {"supports_assigned", "referrals", "hidden"} <= set(
-        schemas["SummaryLine"]["properties"]
-    )
+    assert {"supports_assigned", "referrals", "hidden"} <= set(schemas["SummaryLine"]["properties"])
     indicators = schemas["IndicatorLine"]["properties"]
     assert {"success_share", "acceptance_rate", "cases_closed", "referrals_answered"} <= set(
         indicators

@@ -82,13 +82,3 @@ CREATE TABLE event_log_catch_up (
     next_offset   bigint NOT NULL DEFAULT 0,
     finished_at   timestamptz
 );
-
-CREATE TABLE idempotency_keys (
-    principal     text NOT NULL,
-    key           text NOT NULL,
-    request_hash  text NOT NULL,
-    status        int NOT NULL,
-    body          jsonb NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (principal, key)
-);
