@@ -26,7 +26,7 @@ for i, name in enumerate((*SERVICES, "probe", "web")):
     os.environ[f"KOOP_{name.upper()}_PORT"] = str(PORT_BASE + i)
 # E-mail goes to an SMTP server a test starts on this port (aiosmtpd, plain SMTP on loopback);
 # until it runs, sending fails and is retried, which is how the tests want it.
-SMTP_PORT = PORT_BASE + 12
+SMTP_PORT = PORT_BASE + 29  # clear of the integration tests' services (8 … 27, 31)
 os.environ.setdefault("KOOP_SMTP_HOST", "127.0.0.1")
 os.environ.setdefault("KOOP_SMTP_PORT", str(SMTP_PORT))
 os.environ.setdefault("KOOP_SMTP_TLS", "none")

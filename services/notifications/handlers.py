@@ -18,6 +18,7 @@ from shared.envelope import Envelope
 from shared.events import (
     CaseClosed,
     CaseConsentGiven,
+    CaseFollowUpRecorded,
     CaseOpened,
     CaseReopened,
     DiagnosisCompleted,
@@ -77,3 +78,20 @@ async def on_case_closed(tx: asyncpg.Connection, event: CaseClosed, _: Envelope)
     if await store.reopened_round(tx, event.case_id) > event.round:
         return
     await store.schedule(tx, domain.follow_ups_of(event))
+
+
+@handlers.on(CaseFollowUpRecorded)
+async def on_follow_up_recorded(
+    tx: asyncpg.Connection, event: CaseFollowUpRecorded, _: Envelope
+) -> None:
+    """A follow-up done needs no reminder, whichever of the two events comes first."""
+    await store.follow_up_recorded(
+        tx,
+        domain.Reminder(
+            event.case_id,
+            event.round,
+            event.months,
+            event.place.gmina,
+            domain.add_months(event.closed_on, event.months),
+        ),
+    )

@@ -190,6 +190,21 @@ async def schedule(tx: asyncpg.Connection, reminders: list[Reminder]) -> None:
     )
 
 
+async def follow_up_recorded(tx: asyncpg.Connection, reminder: Reminder) -> None:
+    """The caseworker recorded this follow-up: no reminder of it any more (also when the
+    closing that schedules it arrives later)."""
+    await tx.execute(
+        """INSERT INTO follow_ups (case_id, round, months, gmina, due_on, notified)
+           VALUES ($1, $2, $3, $4, $5, true)
+           ON CONFLICT (case_id, round, months) DO UPDATE SET notified = true""",
+        reminder.case_id,
+        reminder.round,
+        reminder.months,
+        reminder.gmina,
+        reminder.due_on,
+    )
+
+
 async def claim_due_follow_ups(tx: asyncpg.Connection, today: date, limit: int) -> list[Reminder]:
     rows = await tx.fetch(
         """UPDATE follow_ups SET notified = true

@@ -49,8 +49,8 @@ async def test_operator_sees_the_services_and_replays_and_purges_a_dead_letter(
     assert visit.page.url.endswith("/stan-systemu")
     assert await visit.heading() == "Stan systemu"
     rows = visit.page.locator("table").first.locator("tbody tr")
-    assert await rows.count() == 4
-    for service in ("intake", "diagnosis", "referrals", "reporting"):
+    assert await rows.count() == 5
+    for service in ("intake", "diagnosis", "referrals", "reporting", "notifications"):
         row = rows.filter(has=visit.page.get_by_role("rowheader", name=service))
         assert (await row.locator("td").first.inner_text()) == "tak"
     await visit.check("stan systemu")
