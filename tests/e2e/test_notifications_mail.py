@@ -246,10 +246,12 @@ async def test_an_institution_without_users_answers_through_the_emailed_link(
 
     # The institution opens the link in its browser: the web front's page, no sign-in.
     web = build_app(stack)
-    web.state.http = api.http
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web), base_url="https://web"
-    ) as browser:
+    async with (
+        web.router.lifespan_context(web),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=web), base_url="https://web"
+        ) as browser,
+    ):
         page = await browser.get(f"/odpowiedz/{token}")
         assert page.status_code == 200, page.text
         assert "Przyjmij skierowanie" in page.text and seen["case_reference"] in page.text
