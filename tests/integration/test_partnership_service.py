@@ -475,3 +475,44 @@ async def test_a_meeting_is_refused_naming_the_field(
         json={"held_on": TODAY.isoformat(), "attendance": [str(ops)]},
     )
     problem(r, 403, "not_the_gminas_coordinator")
+
+
+async def test_a_first_start_catches_up_from_the_event_log(
+    amqp: AbstractRobustConnection, settings: Settings
+) -> None:
+    """The upgrade path of an installation: referrals' announcement and the directory entry
+    were published before this instance had a queue; its first start reads them from the
+    event log (the stream), once."""
+    gmina = GMINAS.fresh()
+    ops, school = uuid4(), uuid4()
+    announced = await publish(
+        amqp, settings, PartnershipChanged(gmina=gmina, institutions=[ops, school])
+    )
+    registered = await publish(
+        amqp,
+        settings,
+        InstitutionRegistered(
+            institution_id=ops,
+            name="GOPS sprzed aktualizacji",
+            sector="social_assistance",
+            support_types=["meals"],
+            gminas=[gmina],
+        ),
+    )
+    async with running(partnership_spec, "partnershipcu", 32, settings) as fresh:
+        pool = await create_pool(settings.database_url("partnershipcu"))
+        try:
+
+            async def caught_up() -> Any:
+                return await pool.fetchrow("SELECT events, seeded FROM catch_up")
+
+            done = await eventually(caught_up, what="the catch-up", within=60)
+            assert done["seeded"] >= 2
+            assert await handled(pool, announced.id, registered.id)
+            coordinator = fresh.as_(Role.COORDINATOR, gmina=gmina)
+            seeded = (await fresh.call("GET", f"/partnerships/{gmina}", coordinator)).json()
+            members = {m["institution_id"]: m["name"] for m in seeded["members"]}
+            assert members == {str(ops): "GOPS sprzed aktualizacji", str(school): None}
+            assert [h["what"] for h in seeded["history"]] == ["joined", "joined"]
+        finally:
+            await pool.close()
