@@ -62,6 +62,10 @@ class Action(StrEnum):
 
 # Open referrals hold a place of the institution's capacity.
 OPEN_STATES = frozenset({ReferralState.ASSIGNED, ReferralState.ACCEPTED})
+# Live referrals are still to be given: open, or waiting for an institution with room.
+LIVE_STATES = OPEN_STATES | {ReferralState.UNASSIGNABLE}
+# A recommendation is served while it has a live referral or a completed one.
+SERVED_STATES = LIVE_STATES | {ReferralState.COMPLETED}
 
 _TRANSITIONS: dict[tuple[ReferralState, Action], ReferralState] = {
     (ReferralState.UNASSIGNABLE, Action.ASSIGN): ReferralState.ASSIGNED,

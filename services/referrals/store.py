@@ -9,13 +9,26 @@ from uuid import UUID
 
 import asyncpg
 
-from services.referrals.domain import OPEN_STATES, Candidate, ReferralState
+from services.referrals.domain import (
+    LIVE_STATES,
+    OPEN_STATES,
+    SERVED_STATES,
+    Candidate,
+    ReferralState,
+)
 from shared import case_state, locks
 from shared.codes import Sector, SupportType
 from shared.events import Place
 
-# The states that hold a place (domain.OPEN_STATES) as an SQL list, made from the enum alone.
-_OPEN = ", ".join(f"'{state}'" for state in sorted(OPEN_STATES))
+
+def _sql_list(states: frozenset[ReferralState]) -> str:
+    """A set of the domain's states as an SQL list, made from the enum alone."""
+    return ", ".join(f"'{state}'" for state in sorted(states))
+
+
+_OPEN = _sql_list(OPEN_STATES)
+_LIVE = _sql_list(LIVE_STATES)
+_SERVED = _sql_list(SERVED_STATES)
 
 _INSTITUTION_COLUMNS = """i.institution_id, i.name, i.sector, i.support_types, i.gminas,
     i.powiats, i.capacity, i.capacity_by_type, i.active, i.ops_gmina, i.contact_email,
@@ -298,8 +311,7 @@ async def held_for_consent(tx: asyncpg.Connection, case_id: UUID) -> list[dict[s
                                       WHERE s.case_id = r.case_id), 0)
               AND NOT EXISTS (SELECT 1 FROM referrals l
                               WHERE l.recommendation_id = r.recommendation_id
-                                AND l.state IN ('assigned', 'accepted', 'completed',
-                                                'unassignable'))
+                                AND l.state IN ({_SERVED}))
               AND NOT EXISTS (SELECT 1 FROM dropped_recommendations d
                               WHERE d.recommendation_id = r.recommendation_id)
             ORDER BY recommendation_id, created_at DESC""",
@@ -339,8 +351,8 @@ async def recommendation_history(
     """For each recommendation with referrals: whether one is live (assigned, accepted,
     completed or waiting), whether the family's withdrawal holds it, and its last attempt."""
     rows = await tx.fetch(
-        """SELECT recommendation_id,
-                  bool_or(state IN ('assigned', 'accepted', 'completed', 'unassignable')) AS live,
+        f"""SELECT recommendation_id,
+                  bool_or(state IN ({_SERVED})) AS live,
                   bool_or(cancel_reason = 'consent_withdrawn') AS held,
                   max(attempt) AS attempts
            FROM referrals WHERE recommendation_id = ANY($1::uuid[])
@@ -380,9 +392,9 @@ async def live_support(
 ) -> UUID | None:
     """The recommendation whose referral of this support type the case has open or waiting."""
     found = await tx.fetchval(
-        """SELECT recommendation_id FROM referrals
+        f"""SELECT recommendation_id FROM referrals
            WHERE case_id = $1 AND support_type = $2
-             AND state IN ('assigned', 'accepted', 'unassignable')
+             AND state IN ({_LIVE})
            LIMIT 1""",
         case_id,
         str(support_type),
@@ -523,7 +535,7 @@ async def live_referrals_of_case(
     """Open and waiting referrals of a case planned in `up_to_round` or before, locked."""
     rows = await tx.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
-            WHERE case_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+            WHERE case_id = $1 AND state IN ({_LIVE})
               AND round <= $2
             ORDER BY priority, created_at FOR UPDATE""",
         case_id,
@@ -551,7 +563,7 @@ async def live_referrals_of_diagnosis(
     """Open and waiting referrals of a diagnosis's recommendations, locked."""
     rows = await tx.fetch(
         f"""SELECT {_REFERRAL_COLUMNS} FROM referrals
-            WHERE diagnosis_id = $1 AND state IN ('assigned', 'accepted', 'unassignable')
+            WHERE diagnosis_id = $1 AND state IN ({_LIVE})
             ORDER BY priority, created_at FOR UPDATE""",
         diagnosis_id,
     )
