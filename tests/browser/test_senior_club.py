@@ -1,8 +1,9 @@
 """The senior club's path in a real browser: the coordinator registers a club of the gmina's
 team and records its sessions, the caseworker marks which of a family's members take part (on
 the case page, after giving a reason), the coordinator sees the participants counted and the
-club's sessions, hours and participants in "Zajęcia grupowe i ewaluacja". Every page on the
-way is checked with axe-core and photographed."""
+club's sessions, hours and participants in "Zajęcia grupowe i ewaluacja". Then the team's
+survey: a round opened, answered once by a member (a question left out is named), closed with
+too few answers to show. Every page on the way is checked with axe-core and photographed."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from shared.auth import Role
 from shared.settings import Settings
 from tests.browser.conftest import Visit
-from tests.browser.partners import PERSON, demo_partners, open_case
+from tests.browser.partners import GMINA, PCPR, PERSON, demo_partners, open_case
 from tests.stack import Api
 
 CASEWORKER = "demo-anna-kowalczyk"  # gmina 0601032
@@ -111,3 +113,53 @@ async def test_a_senior_club_with_sessions_and_participants_counted_in_reporting
     assert shown == {"sessions": "2", "hours": "3,5", "participants": "1"}
     assert "140 ze 172" in await page.locator(".reference").inner_text()
     await visit.check("raport zajec i ewaluacji")
+
+
+@pytest.fixture(scope="module")
+async def representative(stack: Settings) -> AsyncIterator[None]:
+    """A representative of the PCPR on the gmina's team: whom a survey round asks."""
+    api = Api(stack)
+    ids = await demo_partners(api)
+    r = await api.call(
+        "POST", "partnership", f"/partnerships/{GMINA}/representatives",
+        api.as_(Role.COORDINATOR, gmina=GMINA),
+        json={"institution_id": ids[PCPR], "name": "Ewa Sadowska", "function": "psycholożka",
+              "email": "e.sadowska@pcpr.example.pl"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    yield
+    await api.http.aclose()
+
+
+async def test_a_survey_round_answered_once_and_withheld_when_few_answered(
+    visit: Visit, representative: None
+) -> None:
+    page = visit.page
+    coordinator = PERSON["coordinator"]["subject"]
+    await visit.sign_in_as(coordinator, then="/ankieta")
+    assert await visit.heading() == "Ankieta zespołu"
+    await visit.check("ankieta")
+    await page.get_by_role("button", name="Otwórz rundę").click()
+    await page.wait_for_url("**/ankieta?zapisano=runda")
+    await visit.check("runda otwarta")
+
+    await switch_to(visit, PERSON["team_member"]["subject"], "/ankieta")
+    questions = page.locator("form fieldset")
+    # one question left out: the error names it, beside its field
+    for i in range(await questions.count() - 1):
+        await questions.nth(i).get_by_label("4 — raczej się zgadzam").check()
+    await page.get_by_role("button", name="Wyślij odpowiedzi").click()
+    assert "Odpowiedz na każde pytanie" in await page.locator(".error-summary").inner_text()
+    await visit.check("ankieta bez odpowiedzi")
+    await questions.last.get_by_label("5 — zdecydowanie się zgadzam").check()
+    await page.get_by_role("button", name="Wyślij odpowiedzi").click()
+    await page.wait_for_url("**/ankieta?zapisano=odpowiedz")
+    assert "już zapisane" in await page.locator("main").inner_text()
+    assert not await page.get_by_role("button", name="Wyślij odpowiedzi").count()
+    await visit.check("ankieta wyslana")
+
+    await switch_to(visit, coordinator, "/ankieta")
+    await page.get_by_role("button", name="Zamknij rundę").click()
+    await page.wait_for_url("**/ankieta?zapisano=zamknieta")
+    assert "Wyniki ukryte" in await page.locator("main").inner_text()
+    await visit.check("runda zamknieta")
