@@ -73,7 +73,7 @@ async def _drop_test_databases() -> None:
 def clean_slate(request: pytest.FixtureRequest) -> None:
     """A fresh vhost and fresh databases for the integration and end-to-end tests."""
     needs_infra = any(
-        any(f"/{kind}/" in str(item.path) for kind in ("integration", "e2e", "browser"))
+        any(f"/{kind}/" in str(item.path) for kind in ("integration", "e2e", "browser", "cluster"))
         for item in request.session.items
     )
     if not needs_infra:
