@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import aio_pika
 
+from services.web.client import SERVICES
 from shared.settings import Settings
 from shared.topology import dead_letter_queue_name
 from tests.browser.conftest import Visit
@@ -49,8 +50,8 @@ async def test_operator_sees_the_services_and_replays_and_purges_a_dead_letter(
     assert visit.page.url.endswith("/stan-systemu")
     assert await visit.heading() == "Stan systemu"
     rows = visit.page.locator("table").first.locator("tbody tr")
-    assert await rows.count() == 5
-    for service in ("intake", "diagnosis", "referrals", "reporting", "notifications"):
+    assert await rows.count() == len(SERVICES)
+    for service in SERVICES:
         row = rows.filter(has=visit.page.get_by_role("rowheader", name=service))
         assert (await row.locator("td").first.inner_text()) == "tak"
     await visit.check("stan systemu")
