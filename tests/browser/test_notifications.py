@@ -35,7 +35,7 @@ async def overdue_for_the_coordinator(settings: Settings) -> SupportOverdue:
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        envelope = wrap(event, region="06", service="browser-test")
+        envelope = wrap(event, region="06", service="browsertest")
         await channel.default_exchange.publish(
             aio_pika.Message(
                 body=envelope.to_bytes(),
