@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -123,6 +124,23 @@ async def answer(
             json.dumps(body),
         )
     return JSONResponse(body, status_code=status)
+
+
+async def once(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    status: int,
+    work: Callable[[], Awaitable[Any]],
+) -> JSONResponse:
+    """Do `work` (outside the database, or in transactions of its own) once per key: a retry
+    gets the first answer, and one arriving meanwhile waits for it (the key's lock is held in
+    a transaction around the work)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if first := await replay(conn, principal, key, request_hash):
+            return first
+        return await answer(conn, principal, key, request_hash, status, await work())
 
 
 async def forget_answers(conn: asyncpg.Connection, older_than: timedelta) -> int:

@@ -9,10 +9,12 @@ from typing import Any
 
 import aio_pika
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, requires
 from shared.dead_letters import dead_letters, queue_stat
+from shared.idempotency import IdempotencyKey, fingerprint, once
 from shared.topology import dead_letter_queue_name, queue_name
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operations"])
@@ -94,23 +96,40 @@ async def list_dead_letters(
     return await dead_letters(amqp_url, name, action="list")
 
 
-async def _act(request: Request, action: str, body: DeadLetterActionIn) -> dict[str, Any]:
+async def _act(
+    request: Request,
+    action: str,
+    body: DeadLetterActionIn,
+    principal: Principal,
+    key: str | None,
+) -> JSONResponse:
     name, amqp_url = _service(request)
-    done = await dead_letters(amqp_url, name, action=action, message_id=body.message_id)
-    return {"count": len(done), "messages": done}
+
+    async def act() -> DeadLetterActionOut:
+        done = await dead_letters(amqp_url, name, action=action, message_id=body.message_id)
+        return DeadLetterActionOut(count=len(done), messages=done)
+
+    request_hash = fingerprint(f"POST /admin/dead-letters/{action}", body)
+    return await once(request.app.state.ctx.pool, principal, key, request_hash, 200, act)
 
 
 @router.post("/dead-letters/replay", response_model=DeadLetterActionOut)
 async def replay_dead_letters(
-    request: Request, body: DeadLetterActionIn, _: Principal = requires(Role.OPERATOR)
-) -> dict[str, Any]:
+    request: Request,
+    body: DeadLetterActionIn,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.OPERATOR),
+) -> JSONResponse:
     """Send dead letters back to this service's own queue (only it sees them again)."""
-    return await _act(request, "replay", body)
+    return await _act(request, "replay", body, principal, idempotency_key)
 
 
 @router.post("/dead-letters/purge", response_model=DeadLetterActionOut)
 async def purge_dead_letters(
-    request: Request, body: DeadLetterActionIn, _: Principal = requires(Role.OPERATOR)
-) -> dict[str, Any]:
+    request: Request,
+    body: DeadLetterActionIn,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.OPERATOR),
+) -> JSONResponse:
     """Drop dead letters for good."""
-    return await _act(request, "purge", body)
+    return await _act(request, "purge", body, principal, idempotency_key)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from services.reporting import disclosure, domain, schemas, store
 from services.reporting.exports import to_csv, to_xlsx
@@ -45,6 +45,7 @@ from shared.auth import Principal, Role, requires
 from shared.codes import ModelVariant
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http import create_api
+from shared.idempotency import IdempotencyKey, fingerprint, once
 from shared.isodate import IsoDate
 from shared.runtime import ServiceContext, context
 from shared.teryt import nested, terc
@@ -364,11 +365,20 @@ def _answer(
 
 
 @admin.post("/rebuild", response_model=schemas.Rebuilt)
-async def rebuild_projections(ctx: Ctx, _: Principal = requires(Role.OPERATOR)) -> dict[str, Any]:
+async def rebuild_projections(
+    ctx: Ctx,
+    idempotency_key: IdempotencyKey = None,
+    principal: Principal = requires(Role.OPERATOR),
+) -> JSONResponse:
     """Drop the projections and replay the event log from its start, then resume live."""
-    settings = reporting_settings()
-    result = await rebuild(ctx.pool, ctx.settings.amqp_url, batch_size=settings.rebuild_batch)
-    return {**asdict(result), "events_per_second": round(result.events_per_second, 1)}
+
+    async def rebuilt() -> dict[str, Any]:
+        batch = reporting_settings().rebuild_batch
+        result = await rebuild(ctx.pool, ctx.settings.amqp_url, batch_size=batch)
+        return {**asdict(result), "events_per_second": round(result.events_per_second, 1)}
+
+    request_hash = fingerprint("POST /admin/rebuild", None)
+    return await once(ctx.pool, principal, idempotency_key, request_hash, 200, rebuilt)
 
 
 def build_api() -> FastAPI:

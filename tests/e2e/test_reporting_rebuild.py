@@ -91,3 +91,15 @@ async def test_rebuild_through_the_command_keeps_the_figures_and_live_goes_on(
 
     await publish(stack, opened())
     await api.eventually(lambda: figures(8), what="the next case after the rebuild")
+
+
+async def test_a_retried_rebuild_answers_the_first_rebuild_and_does_not_run_again(
+    api: Api,
+) -> None:
+    operator = {**api.as_(Role.OPERATOR), "Idempotency-Key": f"rebuild-{uuid4()}"}
+    first = await api.call("POST", "reporting", "/admin/rebuild", operator)
+    assert first.status_code == 200, first.text
+    again = await api.call("POST", "reporting", "/admin/rebuild", operator)
+    assert again.status_code == 200, again.text
+    # a second run would report its own duration and rate
+    assert again.json() == first.json()

@@ -79,3 +79,18 @@ def test_every_operation_declares_its_answer_as_a_model() -> None:
         if not _declares_a_model(operation)
     }
     assert not missing, f"declare a response model for {sorted(missing)}"
+
+
+# Changes nothing: a POST only to keep its search terms out of URLs (README).
+NO_KEY_POSTS = {("intake", "/api/v1/cases/search")}
+POSTS = [(s, p, o) for s, m, p, o, _ in OPERATIONS if m == "POST" and (s, p) not in NO_KEY_POSTS]
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "operation"), POSTS, ids=[f"{s} POST {p}" for s, p, _ in POSTS]
+)
+def test_every_post_takes_an_idempotency_key(
+    service: str, path: str, operation: dict[str, Any]
+) -> None:
+    headers = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
+    assert "Idempotency-Key" in headers, f"{service} POST {path} takes no Idempotency-Key"
