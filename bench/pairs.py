@@ -275,7 +275,7 @@ async def measure_pairs(args: argparse.Namespace) -> dict[str, Any]:
                 empty.settings,
                 empty.services.procs["intake"].pid,
                 empty.gminas[0],
-                PORT_BASE + 5,
+                PORT_BASE + 9,  # past the stack's services (one port each from PORT_BASE)
                 args.pairs,
                 args.http_seconds,
                 args.http_clients,
