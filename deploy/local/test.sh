@@ -11,6 +11,7 @@ ensure_promtool
 ensure_asyncapi_parser
 cd "$KOOP_ROOT"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 # No block of 6 lines or more written twice in the production code (tests and bench apart).
 .venv/bin/python -m pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 \
     --score=n services shared kooperacja

@@ -421,9 +421,9 @@ async def test_every_table_a_coordinator_reads_matches_the_phase(phase: Phase) -
         for name, expected in PLACE_TABLES.items():
             table = await read(api, name, phase.coordinator(gmina))
             assert table["suppression"] is None
-            assert [line["key"] for line in table["rows"]] == (
-                [gmina] if expected(mine) else []
-            ), name
+            assert [line["key"] for line in table["rows"]] == ([gmina] if expected(mine) else []), (
+                name
+            )
             if expected(mine):
                 assert nonzero(by_key(table)[gmina]) == dict(expected(mine)), (name, gmina)
                 assert nonzero(table["total"]) == dict(expected(mine)), (name, gmina)
@@ -509,9 +509,9 @@ async def test_defect_4_one_acceptance_rate_in_both_reports(phase: Phase) -> Non
     assert nonzero(social) == {"accepted": 5, "declined": 1}
     assert social["acceptance_rate"] == 83.3
     assert by_sector["total"]["acceptance_rate"] == indicators["total"]["acceptance_rate"] == 75.0
-    assert indicators["definitions"]["acceptance_rate"] == by_sector["definitions"][
-        "acceptance_rate"
-    ]
+    assert (
+        indicators["definitions"]["acceptance_rate"] == by_sector["definitions"]["acceptance_rate"]
+    )
 
 
 async def test_defect_5_cooperation_counts_distinct_institutions_at_every_level(
