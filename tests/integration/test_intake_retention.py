@@ -18,6 +18,7 @@ from aio_pika.abc import AbstractRobustConnection
 
 from kooperacja.demo_data import pesel_for
 from services.intake.app import spec as intake_spec
+from services.intake.settings import intake_settings
 from shared.auth import Role
 from shared.db import create_pool
 from shared.settings import Settings
@@ -40,6 +41,8 @@ async def intake(settings: Settings) -> AsyncIterator[Service]:
     }
     before = {name: os.environ.get(name) for name in overrides}
     os.environ.update(overrides)
+    # intake's settings are read once per process: an earlier test may have read them already.
+    intake_settings.cache_clear()
     try:
         async with running(intake_spec, "intakeret", 15, settings) as service:
             yield service
@@ -49,6 +52,7 @@ async def intake(settings: Settings) -> AsyncIterator[Service]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        intake_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from shared.db import ensure_database, migrate, migration_files
+from shared.db import SHARED_MIGRATIONS, ensure_database, migrate, migration_files
 from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -38,6 +38,8 @@ async def _installation_before_the_fix(
         if path.name < fix:
             shutil.copy(path, tmp_path / path.name)
     conn = await asyncpg.connect(url)
+    # As every service starts: the shared tables first (outbox, idempotency keys, audit log).
+    await migrate(conn, "shared", SHARED_MIGRATIONS)
     await migrate(conn, service, tmp_path)
     return conn
 
