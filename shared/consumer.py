@@ -30,6 +30,20 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[asyncpg.Connection, Any, Envelope], Awaitable[None]]
 
 
+# The database is away, not the message at fault: a batch meeting these waits and tries again.
+DATABASE_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+DATABASE_WAIT_FIRST_SECONDS = 0.5
+DATABASE_WAIT_MAX_SECONDS = 10.0
+
+
 class Verdict(Enum):
     ACK = "ack"  # effect committed, or a duplicate
     RETRY = "retry"  # put it back for another attempt
@@ -199,16 +213,37 @@ class EventConsumer:
             # a lone message waits for nothing and a flood fills batches by itself.
             while len(batch) < self.batch_size and not self._waiting.empty():
                 batch.append(self._waiting.get_nowait())
+            await self._handle_until_the_database_answers(batch)
+
+    async def _handle_until_the_database_answers(self, batch: list[_Delivery]) -> None:
+        """Handle a batch; while the database cannot be reached (restarting, failing over,
+        out of connections) hold the batch and try again, so an outage of the database uses up
+        no message's attempts and dead-letters nothing. Any other failure of the transaction
+        sends every message back for another attempt."""
+        pause = DATABASE_WAIT_FIRST_SECONDS
+        while True:
+            pending = [d for d in batch if not d.outcome.done()]
+            if not pending:
+                return
             try:
-                await self._handle_batch(batch)
+                await self._handle_batch(pending)
+                return
+            except DATABASE_UNREACHABLE as exc:
+                log.warning(
+                    "%s: database unreachable (%s: %s); %d message(s) held, again in %.1f s",
+                    self.service, type(exc).__name__, exc, len(pending), pause,
+                )  # fmt: skip
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, DATABASE_WAIT_MAX_SECONDS)
             except Exception as exc:
-                # The transaction never committed (database gone, commit refused): nothing of
-                # the batch took effect, so every message goes back for another attempt.
+                # The transaction never committed (commit refused, a bug): nothing of the
+                # batch took effect, so every message goes back for another attempt.
                 reason = f"{type(exc).__name__}: {exc}"
-                log.warning("%s: batch of %d failed: %s", self.service, len(batch), reason)
-                for d in batch:
+                log.warning("%s: batch of %d failed: %s", self.service, len(pending), reason)
+                for d in pending:
                     if not d.outcome.done():
                         d.outcome.set_result(self._failed(d, reason))
+                return
 
     async def _handle_batch(self, batch: list[_Delivery]) -> None:
         ready: list[_Delivery] = []

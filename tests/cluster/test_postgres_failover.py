@@ -11,6 +11,7 @@ checks that the failover really fell mid-stream, and removes everything it start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -36,6 +37,8 @@ FAIL_OVER_AFTER = 25
 WORKERS = 4
 PORT_BASE = int(os.environ.get("KOOP_TEST_PORT_BASE", "8201"))
 PRIMARY_PORT, STANDBY_PORT = PORT_BASE + 40, PORT_BASE + 41
+# An intake of this test's own, beside the one the session's stack may be running.
+INTAKE_PORT = PORT_BASE + 42
 
 
 def _pg_bin() -> Path:
@@ -116,6 +119,20 @@ def pair() -> Iterator[Pair]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+async def _ready(base: str, process: subprocess.Popen[bytes], logs: Path) -> None:
+    deadline = time.monotonic() + 90
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log = (logs / "intake.log").read_text(errors="replace")
+                pytest.fail(f"intake exited with {process.returncode}:\n{log[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{base}/ready")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    pytest.fail("intake was not ready in 90 s")
+
+
 def _household(n: int) -> dict[str, object]:
     return {
         "gmina": GMINA,
@@ -138,7 +155,10 @@ async def test_a_promoted_standby_keeps_every_answered_case(pair: Pair) -> None:
     hosts = f"127.0.0.1:{PRIMARY_PORT},127.0.0.1:{STANDBY_PORT}"
     database = f"postgresql://postgres@{hosts}/postgres?target_session_attrs=read-write"
     intake = processes.start(
-        settings, env={"KOOP_INTAKE_DATABASE_URL": database}, only=("intake",), log_dir=pair.root
+        settings,
+        env={"KOOP_INTAKE_DATABASE_URL": database, "KOOP_INTAKE_PORT": str(INTAKE_PORT)},
+        only=("intake",),
+        log_dir=pair.root,
     )
     token = issue_token(
         settings, subject=f"failover-{uuid.uuid4()}", role=Role.CASEWORKER, gmina=GMINA
@@ -150,7 +170,8 @@ async def test_a_promoted_standby_keeps_every_answered_case(pair: Pair) -> None:
     in_flight: set[str] = set()
     in_flight_at_failover: set[str] = set()
     halfway, failed_over = asyncio.Event(), asyncio.Event()
-    url = f"{settings.base_url('intake')}/api/v1/cases"
+    base = f"http://{settings.http_host}:{INTAKE_PORT}"
+    url = f"{base}/api/v1/cases"
 
     async def one_case(client: httpx.AsyncClient, n: int) -> None:
         key = str(uuid.uuid4())
@@ -191,7 +212,7 @@ async def test_a_promoted_standby_keeps_every_answered_case(pair: Pair) -> None:
         failed_over.set()
 
     try:
-        processes.wait_ready(settings, intake, timeout=90)
+        await _ready(base, intake["intake"], pair.root)
         async with httpx.AsyncClient(timeout=10) as client:
             await asyncio.gather(fail_over(), *(clients(client, w) for w in range(WORKERS)))
             # A client that lost its answer sends the same request again: one effect only.

@@ -10,10 +10,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 
 from shared.auth import Role
+from shared.topology import dead_letter_queue_name
 from tests.e2e.conftest import Api, Stack
 from tests.support import a_household, a_person
 
@@ -22,6 +24,14 @@ GMINA = "0601072"  # Konstantynów: this test's own
 BEFORE = 5  # cases accepted before the first restart
 AFTER = 10  # cases opened after the last restart ended
 MOST = 2000  # a stream that never ends is a failure too
+SERVICES_WITH_QUEUES = (
+    "intake",
+    "diagnosis",
+    "referrals",
+    "reporting",
+    "partnership",
+    "notifications",
+)
 
 
 def restart_rabbitmq() -> None:
@@ -62,6 +72,20 @@ async def open_case(api: Api, who: dict[str, str], i: int) -> str:
     raise AssertionError(f"case {i} was never accepted")
 
 
+async def dead_letters(api: Api) -> dict[str, int]:
+    """How many messages wait in each service's dead-letter queue."""
+    connection = await aio_pika.connect(api.settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        counts = {}
+        for service in SERVICES_WITH_QUEUES:
+            queue = await channel.declare_queue(dead_letter_queue_name(service), passive=True)
+            counts[service] = queue.declaration_result.message_count
+        return counts
+    finally:
+        await connection.close()
+
+
 @needs_root_tools
 async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
     api: Api, running: Stack
@@ -87,6 +111,7 @@ async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
         assert not streaming.done(), "the stream ended before the restarts"
         return len(accepted) >= BEFORE
 
+    dead_letters_before = await dead_letters(api)
     await api.eventually(started, within=60, what=f"{BEFORE} cases before the restarts")
     at_rabbitmq = len(accepted)
     await asyncio.to_thread(restart_rabbitmq)
@@ -120,3 +145,5 @@ async def test_broker_and_database_restarts_lose_and_duplicate_nothing(
     assert row["cases_opened"] == cases
     for name, proc in running.procs.items():
         assert proc.poll() is None, f"{name} died instead of reconnecting"
+    # The outage was the database's and the broker's, not the events': none was given up.
+    assert await dead_letters(api) == dead_letters_before
