@@ -36,9 +36,10 @@ CASES = 60
 FAIL_OVER_AFTER = 25
 WORKERS = 4
 PORT_BASE = int(os.environ.get("KOOP_TEST_PORT_BASE", "8201"))
-PRIMARY_PORT, STANDBY_PORT = PORT_BASE + 40, PORT_BASE + 41
+# Clear of the browser tests' extra processes (PORT_BASE + 40 … + 47) and the integration ones.
+PRIMARY_PORT, STANDBY_PORT = PORT_BASE + 48, PORT_BASE + 49
 # An intake of this test's own, beside the one the session's stack may be running.
-INTAKE_PORT = PORT_BASE + 42
+INTAKE_PORT = PORT_BASE + 50
 
 
 def _pg_bin() -> Path:
